@@ -1,0 +1,1 @@
+"""The domain model: what goes into an assessment and what comes out."""

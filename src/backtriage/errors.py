@@ -1,0 +1,68 @@
+"""Every error backtriage raises on purpose.
+
+::
+
+    BacktriageError                 base class; carries an exit code for the CLI
+    ├── InvalidInputError           the caller's input is wrong (exit 2)
+    │   └── UnknownFindingError     an answer names a finding the knowledge base lacks
+    └── KnowledgeBaseError          the knowledge base files are invalid (exit 3)
+
+Anything else escaping the library is a bug; the CLI reports it without a traceback and
+exits with `ExitCode.INTERNAL_ERROR`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import IntEnum
+
+__all__ = [
+    "BacktriageError",
+    "ExitCode",
+    "InvalidInputError",
+    "KnowledgeBaseError",
+    "UnknownFindingError",
+]
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, so scripts can tell failures apart."""
+
+    OK = 0
+    INVALID_INPUT = 2
+    KNOWLEDGE_BASE_INVALID = 3
+    SOME_CASES_FAILED = 4
+    INTERNAL_ERROR = 70
+
+
+class BacktriageError(Exception):
+    exit_code: ExitCode = ExitCode.INTERNAL_ERROR
+
+
+class InvalidInputError(BacktriageError, ValueError):
+    """The input cannot be assessed as given; the message names the problem."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+
+class UnknownFindingError(InvalidInputError):
+    def __init__(self, finding_ids: Sequence[str], suggestions: dict[str, str] | None = None):
+        self.finding_ids = list(finding_ids)
+        hints = suggestions or {}
+        named = ", ".join(
+            f"'{f}'" + (f" (did you mean '{hints[f]}'?)" if f in hints else "")
+            for f in self.finding_ids
+        )
+        super().__init__(f"unknown finding id {named}; run 'backtriage findings' for the list")
+
+
+class KnowledgeBaseError(BacktriageError):
+    """The knowledge base failed validation; ``problems`` lists every problem found."""
+
+    exit_code = ExitCode.KNOWLEDGE_BASE_INVALID
+
+    def __init__(self, problems: Sequence[str]):
+        self.problems = list(problems)
+        head = self.problems[0] if self.problems else "knowledge base is invalid"
+        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        super().__init__(head + more)

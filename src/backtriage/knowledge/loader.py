@@ -1,0 +1,365 @@
+"""Load the knowledge base from its YAML files and check it as a whole.
+
+The files live in ``backtriage/knowledge/data`` (or any folder given to `load_knowledge_base`).
+Loading parses every file into the typed shapes of `backtriage.knowledge.schema`, then
+`check_knowledge_base` checks what a single file cannot: that every id referred to exists,
+every entry names a source, and every rule can fire. Any error stops loading with a
+`KnowledgeBaseError` that lists all problems, so a broken file never reaches a patient.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from backtriage.domain.urgency import UrgencyLevel
+from backtriage.errors import KnowledgeBaseError
+from backtriage.knowledge.schema import (
+    Advice,
+    Condition,
+    Finding,
+    Manifest,
+    Policy,
+    RedFlagRule,
+    Screen,
+    Source,
+)
+
+__all__ = ["KnowledgeBase", "KB_FILES", "check_knowledge_base", "load_knowledge_base"]
+
+#: file name -> top-level keys it must hold
+KB_FILES: dict[str, tuple[str, ...]] = {
+    "manifest.yaml": ("manifest",),
+    "sources.yaml": ("sources",),
+    "findings.yaml": ("findings",),
+    "conditions.yaml": ("conditions",),
+    "red_flags.yaml": ("rules", "screens"),
+    "advice.yaml": ("advice",),
+    "policy.yaml": ("policy",),
+}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, eq=False)
+class KnowledgeBase:
+    """The whole validated knowledge base, indexed for the reasoning code."""
+
+    manifest: Manifest
+    sources: dict[str, Source]
+    findings: dict[str, Finding]
+    conditions: dict[str, Condition]
+    rules: tuple[RedFlagRule, ...]
+    screens: tuple[Screen, ...]
+    advice: dict[str, Advice]
+    policy: Policy
+    content_hash: str
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+    @property
+    def red_flag_findings(self) -> frozenset[str]:
+        return frozenset(f.id for f in self.findings.values() if f.red_flag)
+
+    @property
+    def asked_findings(self) -> list[Finding]:
+        """Findings a person can be asked about (not derived from age or sex)."""
+        return [f for f in self.findings.values() if f.derived_from is None]
+
+
+def default_data_dir() -> Path:
+    return Path(str(resources.files("backtriage.knowledge") / "data"))
+
+
+@lru_cache(maxsize=1)
+def _default_knowledge_base() -> KnowledgeBase:
+    return _load(default_data_dir())
+
+
+def load_knowledge_base(path: str | Path | None = None) -> KnowledgeBase:
+    """Load and validate a knowledge base; the shipped one is cached after the first call."""
+    if path is None:
+        return _default_knowledge_base()
+    return _load(Path(path))
+
+
+def _load(folder: Path) -> KnowledgeBase:
+    if not folder.is_dir():
+        raise KnowledgeBaseError([f"{folder}: not a folder"])
+    problems: list[str] = []
+    raw: dict[str, dict[str, Any]] = {}
+    digest = hashlib.sha256()
+    for name, keys in KB_FILES.items():
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name}: file is missing")
+            continue
+        data = path.read_bytes()
+        digest.update(name.encode() + b"\0" + data + b"\0")
+        try:
+            parsed = yaml.safe_load(data)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark is not None else ""
+            problems.append(f"{name}{where}: not valid YAML ({getattr(exc, 'problem', exc)})")
+            continue
+        if not isinstance(parsed, dict):
+            problems.append(f"{name}: expected a mapping with keys {', '.join(keys)}")
+            continue
+        unknown = sorted(set(parsed) - set(keys))
+        missing = [k for k in keys if k not in parsed]
+        if unknown:
+            problems.append(f"{name}: unknown top-level key(s) {', '.join(unknown)}")
+        if missing:
+            problems.append(f"{name}: missing top-level key(s) {', '.join(missing)}")
+        raw[name] = parsed
+    if problems:
+        raise KnowledgeBaseError(problems)
+
+    manifest = _one(Manifest, raw["manifest.yaml"]["manifest"], "manifest.yaml: manifest", problems)
+    sources = _many(Source, raw["sources.yaml"]["sources"], "sources.yaml", "sources", problems)
+    findings = _many(Finding, raw["findings.yaml"]["findings"], "findings.yaml", "findings", problems)
+    conditions = _many(
+        Condition, raw["conditions.yaml"]["conditions"], "conditions.yaml", "conditions", problems
+    )
+    rules = _many(RedFlagRule, raw["red_flags.yaml"]["rules"], "red_flags.yaml", "rules", problems)
+    screens = _many(Screen, raw["red_flags.yaml"]["screens"], "red_flags.yaml", "screens", problems)
+    advice = _many(Advice, raw["advice.yaml"]["advice"], "advice.yaml", "advice", problems)
+    policy = _one(Policy, raw["policy.yaml"]["policy"], "policy.yaml: policy", problems)
+    if problems or manifest is None or policy is None:
+        raise KnowledgeBaseError(problems)
+
+    for label, items in (
+        ("sources.yaml: source", sources),
+        ("findings.yaml: finding", findings),
+        ("conditions.yaml: condition", conditions),
+        ("red_flags.yaml: rule", rules),
+        ("red_flags.yaml: screen", screens),
+        ("advice.yaml: advice", advice),
+    ):
+        problems.extend(_duplicates(label, items))
+    if problems:
+        raise KnowledgeBaseError(problems)
+
+    kb = KnowledgeBase(
+        manifest=manifest,
+        sources={s.id: s for s in sources},
+        findings={f.id: f for f in findings},
+        conditions={c.id: c for c in conditions},
+        rules=tuple(rules),
+        screens=tuple(screens),
+        advice={a.id: a for a in advice},
+        policy=policy,
+        content_hash=digest.hexdigest(),
+    )
+    errors, warnings = check_knowledge_base(kb)
+    if errors:
+        raise KnowledgeBaseError(errors)
+    return KnowledgeBase(**{**kb.__dict__, "warnings": tuple(warnings)})
+
+
+def _one(model: type[M], data: Any, where: str, problems: list[str]) -> M | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(f"{where}: {msg}" for msg in _messages(exc))
+        return None
+
+
+def _many(model: type[M], data: Any, file: str, key: str, problems: list[str]) -> list[M]:
+    if not isinstance(data, list):
+        problems.append(f"{file}: '{key}' must be a list")
+        return []
+    out: list[M] = []
+    for i, item in enumerate(data):
+        ident = item.get("id") if isinstance(item, dict) else None
+        where = f"{file}: {key}[{i}]" + (f" (id '{ident}')" if ident else "")
+        parsed = _one(model, item, where, problems)
+        if parsed is not None:
+            out.append(parsed)
+    return out
+
+
+def _messages(exc: ValidationError) -> Iterable[str]:
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        yield f"{loc}: {msg}" if loc else msg
+
+
+def _duplicates(label: str, items: Iterable[Any]) -> list[str]:
+    seen: set[str] = set()
+    dupes: list[str] = []
+    for item in items:
+        if item.id in seen:
+            dupes.append(f"{label} id '{item.id}' is defined more than once")
+        seen.add(item.id)
+    return dupes
+
+
+def check_knowledge_base(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
+    """Cross-file checks. Returns (errors, warnings); errors make the knowledge base unusable."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    findings, conditions, sources, advice = kb.findings, kb.conditions, kb.sources, kb.advice
+
+    def need_sources(where: str, ids: list[str]) -> None:
+        if not ids:
+            errors.append(f"{where}: names no source")
+        for s in ids:
+            if s not in sources:
+                errors.append(f"{where}: unknown source '{s}'")
+
+    def need_finding(where: str, fid: str) -> None:
+        if fid not in findings:
+            errors.append(f"{where}: unknown finding '{fid}'")
+
+    used: set[str] = set()
+
+    for f in findings.values():
+        if f.red_flag:
+            need_sources(f"findings.yaml: red-flag finding '{f.id}'", f.sources)
+        else:
+            for s in f.sources:
+                if s not in sources:
+                    errors.append(f"findings.yaml: finding '{f.id}': unknown source '{s}'")
+
+    prior_total = 0.0
+    for c in conditions.values():
+        where = f"conditions.yaml: condition '{c.id}'"
+        prior_total += c.prior
+        need_sources(f"{where} prior", c.prior_sources)
+        need_sources(f"{where} base urgency", c.urgency_sources)
+        for a in c.advice:
+            if a not in advice:
+                errors.append(f"{where}: unknown advice '{a}'")
+        seen_ev: set[str] = set()
+        for ev in c.evidence:
+            ev_where = f"{where} evidence '{ev.finding}'"
+            need_finding(ev_where, ev.finding)
+            used.add(ev.finding)
+            if ev.finding in seen_ev:
+                errors.append(f"{ev_where}: listed more than once")
+            seen_ev.add(ev.finding)
+            if not ev.sources and not ev.estimate:
+                errors.append(f"{ev_where}: names no source and is not marked as an estimate")
+            for s in ev.sources:
+                if s not in sources:
+                    errors.append(f"{ev_where}: unknown source '{s}'")
+            if ev.estimate and not any(
+                sources[s].kind == "estimate" for s in ev.sources if s in sources
+            ):
+                warnings.append(f"{ev_where}: marked as an estimate but cites no estimate source")
+        for level, fids in c.levels.items():
+            for fid in fids:
+                need_finding(f"{where} level {level}", fid)
+    if prior_total > 1.0 + 1e-9:
+        errors.append(f"conditions.yaml: priors add up to {prior_total:.3f}, more than 1")
+
+    red_flags = kb.red_flag_findings
+    standalone: dict[str, UrgencyLevel] = {}
+    for r in kb.rules:
+        where = f"red_flags.yaml: rule '{r.id}'"
+        need_sources(where, r.sources)
+        for fid in [*r.all_of, *r.any_of, *r.none_of]:
+            need_finding(where, fid)
+            used.add(fid)
+        for cid in r.suggests:
+            if cid not in conditions:
+                errors.append(f"{where}: suggests unknown condition '{cid}'")
+        errors.extend(f"{where}: {p}" for p in _unreachable(r, kb))
+        for fid in r.none_of:
+            if fid in red_flags:
+                errors.append(
+                    f"{where}: red-flag finding '{fid}' in 'none' would let a red flag lower "
+                    "the urgency"
+                )
+        if len(r.all_of) == 1 and not r.any_of and not r.none_of:
+            fid = r.all_of[0]
+            standalone[fid] = max(standalone.get(fid, UrgencyLevel.SELF_CARE), r.urgency)
+        if not r.all_of and not r.none_of:
+            for fid in r.any_of:
+                standalone[fid] = max(standalone.get(fid, UrgencyLevel.SELF_CARE), r.urgency)
+    for fid in sorted(red_flags):
+        if standalone.get(fid, UrgencyLevel.SELF_CARE) < UrgencyLevel.URGENT:
+            errors.append(
+                f"findings.yaml: red-flag finding '{fid}' has no rule of its own that makes "
+                "the urgency at least 'urgent' when it is present"
+            )
+
+    for s in kb.screens:
+        where = f"red_flags.yaml: screen '{s.id}'"
+        need_sources(where, s.sources)
+        for fid in [*s.applies_if_any, *s.questions]:
+            need_finding(where, fid)
+            used.add(fid)
+        for fid in s.questions:
+            if fid in findings and findings[fid].derived_from is not None:
+                errors.append(f"{where}: '{fid}' is derived from demographics, not a question")
+    if not any(not s.applies_if_any for s in kb.screens):
+        errors.append("red_flags.yaml: no screen applies always; self-care would need no screen")
+    else:
+        core = set().union(*(s.questions for s in kb.screens if not s.applies_if_any))
+        for fid in ("saddle_anaesthesia", "bladder_dysfunction", "bowel_dysfunction"):
+            if fid not in core:
+                errors.append(f"red_flags.yaml: the always-on screen must ask '{fid}'")
+
+    for a in advice.values():
+        need_sources(f"advice.yaml: advice '{a.id}'", a.sources)
+    pol = kb.policy
+    need_sources("policy.yaml: policy", pol.sources)
+    for level in UrgencyLevel:
+        if level not in pol.urgency_advice:
+            errors.append(f"policy.yaml: urgency_advice has nothing for '{level}'")
+    for aid in [*pol.always_advice, *(a for ids in pol.urgency_advice.values() for a in ids)]:
+        if aid not in advice:
+            errors.append(f"policy.yaml: unknown advice '{aid}'")
+    if pol.differential_urgency_cap >= UrgencyLevel.EMERGENCY:
+        errors.append(
+            "policy.yaml: differential_urgency_cap must be below 'emergency': emergencies are "
+            "decided by rules alone"
+        )
+    if pol.pending_screen_urgency <= UrgencyLevel.SELF_CARE:
+        errors.append("policy.yaml: pending_screen_urgency must be above 'self_care'")
+
+    for f in findings.values():
+        if f.id not in used and f.derived_from is None:
+            warnings.append(f"findings.yaml: finding '{f.id}' is used by no condition or rule")
+    return errors, warnings
+
+
+def _unreachable(rule: RedFlagRule, kb: KnowledgeBase) -> list[str]:
+    """Reasons why a rule can never fire."""
+    problems = []
+    must = set(rule.all_of)
+    clash = must & set(rule.none_of)
+    if clash:
+        problems.append(f"never fires: {', '.join(sorted(clash))} both required and excluded")
+    if rule.any_of and set(rule.any_of) <= set(rule.none_of):
+        problems.append("never fires: every 'any' finding is also excluded")
+    derived = [kb.findings[f] for f in must if f in kb.findings and kb.findings[f].derived_from]
+    lo, hi, sexes = 0, 10_000, set()
+    for f in derived:
+        d = f.derived_from
+        assert d is not None
+        if d.field == "age":
+            lo = max(lo, d.min if d.min is not None else 0)
+            hi = min(hi, d.max if d.max is not None else 10_000)
+        else:
+            sexes.add(d.equals)
+    if lo > hi:
+        problems.append("never fires: its age conditions cannot all hold")
+    if len(sexes) > 1:
+        problems.append("never fires: it requires both sexes")
+    return problems

@@ -1,0 +1,300 @@
+"""Typed shapes of the knowledge-base files.
+
+Each model forbids unknown keys, so a typo in a data file is an error rather than a silently
+ignored field. Cross-references between files (a rule naming a finding, an evidence row naming
+a source) are checked by `backtriage.knowledge.validate`, not here.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from backtriage.domain.urgency import UrgencyLevel
+
+__all__ = [
+    "Advice",
+    "AdviceKind",
+    "Condition",
+    "Derivation",
+    "Evidence",
+    "Finding",
+    "FindingGroup",
+    "Manifest",
+    "Policy",
+    "RedFlagRule",
+    "Screen",
+    "Source",
+    "SourceKind",
+]
+
+_ID = r"^[a-z][a-z0-9_]*$"
+_ICD10 = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+_HPO = re.compile(r"^HP:\d{7}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceKind(StrEnum):
+    GUIDELINE = "guideline"
+    SYSTEMATIC_REVIEW = "systematic_review"
+    PRIMARY_STUDY = "primary_study"
+    TEXTBOOK = "textbook"
+    SEED = "seed"
+    ESTIMATE = "estimate"
+
+
+class Source(_Strict):
+    """A reference that knowledge entries cite by id."""
+
+    id: str = Field(pattern=_ID)
+    kind: SourceKind
+    citation: str = Field(min_length=5)
+    url: str | None = None
+
+
+class FindingGroup(StrEnum):
+    DEMOGRAPHIC = "demographic"
+    PRESENTATION = "presentation"
+    PATTERN = "pattern"
+    LOCATION = "location"
+    NEUROLOGICAL = "neurological"
+    SPHINCTER = "sphincter"
+    SYSTEMIC = "systemic"
+    HISTORY = "history"
+    EXAMINATION = "examination"
+
+
+class Derivation(_Strict):
+    """A finding computed from demographics instead of asked, e.g. ``age >= 50``."""
+
+    field: Literal["age", "sex"]
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+    equals: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Derivation:
+        if self.field == "age":
+            if self.min is None and self.max is None:
+                raise ValueError("an age derivation needs min and/or max")
+            if self.equals is not None:
+                raise ValueError("an age derivation uses min/max, not equals")
+            if self.min is not None and self.max is not None and self.min > self.max:
+                raise ValueError("an age derivation has min greater than max")
+        else:
+            if self.equals not in ("female", "male"):
+                raise ValueError("a sex derivation needs equals: female or male")
+            if self.min is not None or self.max is not None:
+                raise ValueError("a sex derivation uses equals, not min/max")
+        return self
+
+    def describe(self) -> str:
+        if self.field == "sex":
+            return f"sex is {self.equals}"
+        if self.min is not None and self.max is not None:
+            return f"age {self.min} to {self.max}"
+        if self.min is not None:
+            return f"age {self.min} or over"
+        return f"age {self.max} or under"
+
+
+class Finding(_Strict):
+    """Something about the person that can be present, absent or unknown."""
+
+    id: str = Field(pattern=_ID)
+    label: str = Field(min_length=3, description="Clinician-facing name.")
+    question: str | None = Field(default=None, description="Lay question that asks about it.")
+    help: str | None = None
+    group: FindingGroup
+    red_flag: bool = False
+    derived_from: Derivation | None = None
+    hpo: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+
+    @field_validator("hpo")
+    @classmethod
+    def _hpo_ids(cls, values: list[str]) -> list[str]:
+        for v in values:
+            if not _HPO.match(v):
+                raise ValueError(f"'{v}' is not an HPO id like HP:0003401")
+        return values
+
+    @model_validator(mode="after")
+    def _asked_or_derived(self) -> Finding:
+        if self.derived_from is None and not self.question:
+            raise ValueError(f"finding '{self.id}' needs a question (or derived_from)")
+        if self.derived_from is not None and self.red_flag:
+            raise ValueError(f"finding '{self.id}' is derived from demographics, not a red flag")
+        return self
+
+
+class Evidence(_Strict):
+    """How one finding bears on one condition, as likelihood ratios.
+
+    Give either ``sensitivity`` and ``specificity`` (the ratios are then derived, as
+    LR+ = sens / (1 - spec) and LR- = (1 - sens) / spec) or ``lr_present`` and/or
+    ``lr_absent`` directly. A missing ratio means the answer carries no information (LR 1).
+    """
+
+    finding: str = Field(pattern=_ID)
+    lr_present: float | None = Field(default=None, gt=0, le=1000)
+    lr_absent: float | None = Field(default=None, gt=0, le=1000)
+    sensitivity: float | None = Field(default=None, gt=0, lt=1)
+    specificity: float | None = Field(default=None, gt=0, lt=1)
+    estimate: bool = Field(
+        default=False, description="True when no published figure exists and the value is ours."
+    )
+    sources: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_way_of_stating(self) -> Evidence:
+        has_accuracy = self.sensitivity is not None or self.specificity is not None
+        has_ratio = self.lr_present is not None or self.lr_absent is not None
+        if has_accuracy and has_ratio:
+            raise ValueError(
+                f"evidence for '{self.finding}' gives both sensitivity/specificity and "
+                "likelihood ratios; give one or the other"
+            )
+        if has_accuracy and (self.sensitivity is None or self.specificity is None):
+            raise ValueError(f"evidence for '{self.finding}' needs both sensitivity and specificity")
+        if not has_accuracy and not has_ratio:
+            raise ValueError(f"evidence for '{self.finding}' states no likelihood at all")
+        return self
+
+    @property
+    def ratio_present(self) -> float:
+        if self.sensitivity is not None and self.specificity is not None:
+            return self.sensitivity / (1 - self.specificity)
+        return self.lr_present if self.lr_present is not None else 1.0
+
+    @property
+    def ratio_absent(self) -> float:
+        if self.sensitivity is not None and self.specificity is not None:
+            return (1 - self.sensitivity) / self.specificity
+        return self.lr_absent if self.lr_absent is not None else 1.0
+
+
+class Condition(_Strict):
+    """A possible cause of back paraesthesia."""
+
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=3)
+    lay_name: str = Field(min_length=3)
+    description: str = Field(min_length=10)
+    icd10: list[str] = Field(min_length=1)
+    hpo: list[str] = Field(default_factory=list)
+    prior: float = Field(gt=0, lt=1, description="Share of people presenting with back paraesthesia.")
+    prior_estimate: bool = True
+    prior_sources: list[str] = Field(min_length=1)
+    base_urgency: UrgencyLevel
+    urgency_sources: list[str] = Field(min_length=1)
+    advice: list[str] = Field(min_length=1)
+    evidence: list[Evidence] = Field(min_length=1)
+    levels: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Spinal root level -> findings that point to it (e.g. L5 -> foot_drop).",
+    )
+
+    @field_validator("icd10")
+    @classmethod
+    def _icd10_codes(cls, values: list[str]) -> list[str]:
+        for v in values:
+            if not _ICD10.match(v):
+                raise ValueError(f"'{v}' is not an ICD-10-CM code like M51.16")
+        return values
+
+
+class RedFlagRule(_Strict):
+    """A deterministic rule: when its findings are present, urgency is at least ``urgency``.
+
+    ``all`` must all be present, at least one of ``any`` must be present (if ``any`` is not
+    empty), and none of ``none`` may be present. Unknown counts as not present, so a rule
+    with a ``none`` clause still fires while the excluding finding is unanswered.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=3)
+    urgency: UrgencyLevel
+    all_of: list[str] = Field(default_factory=list, alias="all")
+    any_of: list[str] = Field(default_factory=list, alias="any")
+    none_of: list[str] = Field(default_factory=list, alias="none")
+    suggests: list[str] = Field(default_factory=list, description="Condition ids it points to.")
+    rationale: str = Field(min_length=10)
+    sources: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _has_trigger(self) -> RedFlagRule:
+        if not self.all_of and not self.any_of:
+            raise ValueError(f"rule '{self.id}' has neither 'all' nor 'any': it would always fire")
+        return self
+
+    @property
+    def trigger_findings(self) -> list[str]:
+        return [*self.all_of, *self.any_of]
+
+
+class Screen(_Strict):
+    """Red-flag questions that must be answered 'no' before self-care can be advised."""
+
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=3)
+    applies_if_any: list[str] = Field(
+        default_factory=list, description="Findings that bring this screen in; empty = always."
+    )
+    questions: list[str] = Field(min_length=1)
+    sources: list[str] = Field(min_length=1)
+
+
+class AdviceKind(StrEnum):
+    ACTION = "action"
+    SELF_CARE = "self_care"
+    SAFETY_NET = "safety_net"
+    INFORMATION = "information"
+
+
+class Advice(_Strict):
+    id: str = Field(pattern=_ID)
+    kind: AdviceKind
+    text: str = Field(min_length=10)
+    sources: list[str] = Field(min_length=1)
+
+
+class Policy(_Strict):
+    """Numbers that turn the differential into an urgency. Ours, so marked as estimates."""
+
+    differential_thresholds: dict[UrgencyLevel, float] = Field(
+        description="A condition lends its base urgency once its probability reaches this."
+    )
+    differential_urgency_cap: UrgencyLevel = Field(
+        description="The highest urgency the differential alone may give; rules give the rest."
+    )
+    pending_screen_urgency: UrgencyLevel = Field(
+        description="Lowest urgency while the mandatory red-flag screen is unanswered."
+    )
+    urgency_advice: dict[UrgencyLevel, list[str]]
+    always_advice: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(min_length=1)
+
+    @field_validator("differential_thresholds")
+    @classmethod
+    def _probabilities(cls, values: dict[UrgencyLevel, float]) -> dict[UrgencyLevel, float]:
+        for level, p in values.items():
+            if not 0 < p <= 1:
+                raise ValueError(f"threshold for {level} must be a probability in (0, 1]")
+        return values
+
+
+class Manifest(_Strict):
+    name: str
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    description: str
+    language: str = "en"

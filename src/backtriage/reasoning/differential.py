@@ -1,0 +1,130 @@
+"""Rank the possible causes with a transparent likelihood-ratio (naive Bayes) model.
+
+For each condition, log-odds start at its prior and each answered finding adds the log of its
+likelihood ratio (LR+ when present, LR- when absent; unanswered findings add nothing). The
+conditions are then treated as competing explanations of the one presentation and normalised
+with a softmax over the scores, so probabilities are in [0, 1] and sum to 1.
+
+Why this model: every number is visible, cited and editable in the data files, and each
+condition's explanation is exactly the list of ratios that were multiplied. Its known weakness,
+treating findings as independent given the condition, tends to overstate confidence when
+correlated findings are all present; urgency therefore never rests on the differential alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from backtriage.domain.assessment import ConditionResult, EvidenceItem, SourceRef
+from backtriage.knowledge.loader import KnowledgeBase
+from backtriage.knowledge.schema import Condition
+from backtriage.reasoning.findings import FindingStates
+
+__all__ = ["Differential"]
+
+
+@dataclass(frozen=True)
+class _Row:
+    finding: str
+    log_present: float
+    log_absent: float
+    item_present: EvidenceItem
+    item_absent: EvidenceItem
+
+
+@dataclass(frozen=True)
+class _CompiledCondition:
+    condition: Condition
+    log_prior: float
+    rows: tuple[_Row, ...]
+
+
+class Differential:
+    """A knowledge base compiled for fast, repeated ranking."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self._kb = kb
+        compiled = []
+        for c in kb.conditions.values():
+            rows = []
+            for ev in c.evidence:
+                refs = [SourceRef(id=s, citation=kb.sources[s].citation) for s in ev.sources]
+                label = kb.findings[ev.finding].label
+                common = dict(finding=ev.finding, label=label, estimate=ev.estimate,
+                              sources=refs, note=ev.note)
+                rows.append(_Row(
+                    finding=ev.finding,
+                    log_present=math.log(ev.ratio_present),
+                    log_absent=math.log(ev.ratio_absent),
+                    item_present=EvidenceItem(present=True, likelihood_ratio=round(ev.ratio_present, 3), **common),
+                    item_absent=EvidenceItem(present=False, likelihood_ratio=round(ev.ratio_absent, 3), **common),
+                ))
+            compiled.append(_CompiledCondition(c, math.log(c.prior), tuple(rows)))
+        self._conditions = tuple(compiled)
+
+    def rank(self, states: FindingStates) -> list[ConditionResult]:
+        scores: list[float] = []
+        for cc in self._conditions:
+            score = cc.log_prior
+            for row in cc.rows:
+                state = states.get(row.finding)
+                if state is True:
+                    score += row.log_present
+                elif state is False:
+                    score += row.log_absent
+            scores.append(score)
+        top = max(scores)
+        weights = [math.exp(s - top) for s in scores]
+        total = math.fsum(weights)
+
+        results = []
+        for cc, w in zip(self._conditions, weights, strict=True):
+            results.append(self._explain(cc, w / total, states))
+        results.sort(key=lambda r: (-r.probability, r.id))
+        return results
+
+    def _explain(
+        self, cc: _CompiledCondition, probability: float, states: FindingStates
+    ) -> ConditionResult:
+        supporting: list[EvidenceItem] = []
+        against: list[EvidenceItem] = []
+        unanswered: list[str] = []
+        for row in cc.rows:
+            state = states.get(row.finding)
+            if state is None:
+                unanswered.append(row.finding)
+                continue
+            item = row.item_present if state else row.item_absent
+            if item.likelihood_ratio > 1:
+                supporting.append(item)
+            elif item.likelihood_ratio < 1:
+                against.append(item)
+        supporting.sort(key=lambda e: -e.likelihood_ratio)
+        against.sort(key=lambda e: e.likelihood_ratio)
+        c = cc.condition
+        return ConditionResult.model_construct(
+            id=c.id,
+            name=c.name,
+            lay_name=c.lay_name,
+            icd10=list(c.icd10),
+            probability=min(1.0, max(0.0, probability)),
+            base_urgency=c.base_urgency,
+            evidence_for=supporting,
+            evidence_against=against,
+            unanswered=unanswered,
+            level=_level(c, states),
+        )
+
+
+def _level(condition: Condition, states: FindingStates) -> str | None:
+    """The spinal root level with the most present findings, if exactly one leads."""
+    counts = {
+        level: sum(1 for f in fids if states.get(f) is True)
+        for level, fids in condition.levels.items()
+    }
+    if not counts:
+        return None
+    best = max(counts.values())
+    leaders = [lvl for lvl, n in counts.items() if n == best]
+    return leaders[0] if best > 0 and len(leaders) == 1 else None

@@ -1,0 +1,95 @@
+"""Put it together: case in, explained `Assessment` out."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from backtriage.domain.assessment import AdviceItem, Assessment, FindingState, SourceRef
+from backtriage.domain.case import Case
+from backtriage.domain.urgency import UrgencyLevel
+from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
+from backtriage.reasoning.differential import Differential
+from backtriage.reasoning.findings import resolve_findings
+from backtriage.reasoning.triage import Triage
+
+__all__ = ["Engine", "assess", "default_engine"]
+
+#: How many leading causes contribute their own advice.
+_ADVICE_CONDITIONS = 2
+#: A leading cause must be at least this likely to add its advice.
+_ADVICE_MIN_PROBABILITY = 0.10
+
+
+class Engine:
+    """Reasoning over one knowledge base; compile once, assess many cases."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.differential = Differential(kb)
+        self.triage = Triage(kb)
+        self._advice = {
+            a.id: AdviceItem(
+                id=a.id, kind=a.kind.value, text=a.text,
+                sources=[SourceRef(id=s, citation=kb.sources[s].citation) for s in a.sources],
+            )
+            for a in kb.advice.values()
+        }
+
+    def assess(self, case: Case) -> Assessment:
+        kb = self.kb
+        states, derived = resolve_findings(case, kb)
+        conditions = self.differential.rank(states)
+        outcome = self.triage.decide(states, conditions)
+
+        advice_ids: list[str] = list(kb.policy.urgency_advice[outcome.urgency])
+        if outcome.pending:
+            advice_ids.insert(1, "action_answer_screen")
+        for rule in outcome.fired:
+            for cid in rule.suggests[:1]:
+                advice_ids.extend(kb.conditions[cid].advice)
+        for c in conditions[:_ADVICE_CONDITIONS]:
+            if c.probability >= _ADVICE_MIN_PROBABILITY:
+                advice_ids.extend(kb.conditions[c.id].advice)
+        advice_ids.extend(kb.policy.always_advice)
+        advice = [self._advice[a] for a in dict.fromkeys(advice_ids) if a in self._advice]
+
+        findings = [
+            FindingState(
+                id=fid, label=kb.findings[fid].label, present=value,
+                origin="derived" if fid in derived else "answer",
+            )
+            for fid, value in sorted(states.items())
+        ]
+        findings.extend(
+            FindingState(id=fid, label=kb.findings[fid].label, present=None, origin="answer")
+            for fid, value in sorted(case.answers.items()) if value is None
+        )
+        return Assessment(
+            urgency=outcome.urgency,
+            urgency_label=outcome.urgency.label,
+            urgency_reasons=outcome.reasons,
+            red_flags=[r for r in outcome.fired if r.urgency >= UrgencyLevel.URGENT],
+            rules_fired=outcome.fired,
+            pending_red_flags=outcome.pending,
+            conditions=conditions,
+            findings=findings,
+            advice=advice,
+            kb_version=kb.version,
+            kb_hash=kb.content_hash,
+        )
+
+
+@lru_cache(maxsize=1)
+def default_engine() -> Engine:
+    return Engine(load_knowledge_base())
+
+
+def assess(case: Case | dict[str, object], kb: KnowledgeBase | None = None) -> Assessment:
+    """Assess one case against the shipped knowledge base (or ``kb``).
+
+    ``case`` may be a `Case` or a mapping in either accepted JSON shape.
+    """
+    if not isinstance(case, Case):
+        case = Case.from_mapping(case)
+    engine = default_engine() if kb is None else Engine(kb)
+    return engine.assess(case)

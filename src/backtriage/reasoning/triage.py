@@ -1,0 +1,138 @@
+"""Decide the urgency: red-flag rules first, then the differential, then the screen.
+
+The urgency is the highest of
+  1. every red-flag rule that fires (the only way to reach ``emergency``);
+  2. the base urgency of each condition whose probability reaches the policy threshold,
+     capped at the policy's ``differential_urgency_cap``;
+  3. ``pending_screen_urgency`` while any question of an applicable mandatory screen is
+     unanswered, so ``self_care`` is impossible until the screen has been answered "no".
+
+Why this is safe: rules only ever look for findings that are present, and a red-flag finding
+may not appear in a rule's ``none`` clause (the loader refuses such a file); every red-flag
+finding has a rule of its own of at least ``urgent``, which is the differential's cap. So
+making any red-flag finding present can never lower the urgency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backtriage.domain.assessment import (
+    ConditionResult,
+    FiredRule,
+    PendingQuestion,
+    SourceRef,
+    UrgencyReason,
+    UrgencyReasonKind,
+)
+from backtriage.domain.urgency import UrgencyLevel
+from backtriage.knowledge.loader import KnowledgeBase
+from backtriage.knowledge.schema import RedFlagRule
+from backtriage.reasoning.findings import FindingStates
+
+__all__ = ["Triage", "TriageOutcome"]
+
+
+@dataclass(frozen=True)
+class TriageOutcome:
+    urgency: UrgencyLevel
+    reasons: list[UrgencyReason]
+    fired: list[FiredRule]
+    pending: list[PendingQuestion]
+
+
+class Triage:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self._kb = kb
+        self._rules = kb.rules
+        self._refs = {
+            r.id: [SourceRef(id=s, citation=kb.sources[s].citation) for s in r.sources]
+            for r in kb.rules
+        }
+        self._thresholds = kb.policy.differential_thresholds
+        self._cap = kb.policy.differential_urgency_cap
+
+    def fire_rules(self, states: FindingStates) -> list[FiredRule]:
+        fired = []
+        for rule in self._rules:
+            matched = _match(rule, states)
+            if matched is not None:
+                fired.append(FiredRule.model_construct(
+                    id=rule.id, name=rule.name, urgency=rule.urgency, findings=matched,
+                    suggests=list(rule.suggests), rationale=rule.rationale,
+                    sources=self._refs[rule.id],
+                ))
+        fired.sort(key=lambda r: -r.urgency.rank)
+        return fired
+
+    def pending_questions(self, states: FindingStates) -> list[PendingQuestion]:
+        """Questions of every applicable mandatory screen that have no answer yet."""
+        pending: list[PendingQuestion] = []
+        seen: set[str] = set()
+        for screen in self._kb.screens:
+            applies = not screen.applies_if_any or any(
+                states.get(f) is True for f in screen.applies_if_any
+            )
+            if not applies:
+                continue
+            for fid in screen.questions:
+                if fid not in states and fid not in seen:
+                    seen.add(fid)
+                    question = self._kb.findings[fid].question or self._kb.findings[fid].label
+                    pending.append(PendingQuestion(finding=fid, question=question, screen=screen.id))
+        return pending
+
+    def decide(self, states: FindingStates, conditions: list[ConditionResult]) -> TriageOutcome:
+        fired = self.fire_rules(states)
+        reasons: list[UrgencyReason] = []
+        urgency = UrgencyLevel.SELF_CARE
+        for rule in fired:
+            urgency = max(urgency, rule.urgency)
+            reasons.append(UrgencyReason(
+                kind=UrgencyReasonKind.RULE, urgency=rule.urgency, ref=rule.id,
+                summary=f"Rule '{rule.name}' fired on: {', '.join(rule.findings)}",
+            ))
+        for c in conditions:
+            lent = min(c.base_urgency, self._cap)
+            threshold = self._thresholds.get(lent)
+            if lent > UrgencyLevel.SELF_CARE and threshold is not None and c.probability >= threshold:
+                urgency = max(urgency, lent)
+                reasons.append(UrgencyReason(
+                    kind=UrgencyReasonKind.DIFFERENTIAL, urgency=lent, ref=c.id,
+                    summary=(f"{c.name} is {c.probability:.0%} likely (threshold "
+                             f"{threshold:.0%} for '{lent}')"),
+                ))
+        pending = self.pending_questions(states)
+        floor = self._kb.policy.pending_screen_urgency
+        if pending and urgency < floor:
+            urgency = floor
+            reasons.append(UrgencyReason(
+                kind=UrgencyReasonKind.PENDING_SCREEN, urgency=floor,
+                summary=("Self-care cannot be advised until these red-flag questions are "
+                         f"answered: {', '.join(p.finding for p in pending)}"),
+            ))
+        if not reasons:
+            reasons.append(UrgencyReason(
+                kind=UrgencyReasonKind.DEFAULT, urgency=UrgencyLevel.SELF_CARE,
+                summary=("No red flag is present, the red-flag screen was answered 'no' and the "
+                         "likely causes can be managed at home"),
+            ))
+        reasons.sort(key=lambda r: -r.urgency.rank)
+        return TriageOutcome(urgency=urgency, reasons=reasons, fired=fired, pending=pending)
+
+
+def _match(rule: RedFlagRule, states: FindingStates) -> list[str] | None:
+    """The present findings that make ``rule`` fire, or None if it does not."""
+    for fid in rule.all_of:
+        if states.get(fid) is not True:
+            return None
+    for fid in rule.none_of:
+        if states.get(fid) is True:
+            return None
+    matched = list(rule.all_of)
+    if rule.any_of:
+        hits = [fid for fid in rule.any_of if states.get(fid) is True]
+        if not hits:
+            return None
+        matched.extend(hits)
+    return matched
