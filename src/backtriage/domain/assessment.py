@@ -16,7 +16,6 @@ __all__ = [
     "FindingState",
     "FiredRule",
     "PendingQuestion",
-    "SourceRef",
     "UrgencyReason",
     "UrgencyReasonKind",
 ]
@@ -29,11 +28,6 @@ DISCLAIMER = (
 
 class _Out(BaseModel):
     model_config = ConfigDict(frozen=True)
-
-
-class SourceRef(_Out):
-    id: str
-    citation: str
 
 
 class FindingState(_Out):
@@ -53,7 +47,7 @@ class EvidenceItem(_Out):
     present: bool
     likelihood_ratio: float
     estimate: bool
-    sources: list[SourceRef]
+    sources: list[str]
     note: str | None = None
 
 
@@ -79,7 +73,7 @@ class FiredRule(_Out):
     findings: list[str] = Field(description="The present findings that made the rule fire.")
     suggests: list[str]
     rationale: str
-    sources: list[SourceRef]
+    sources: list[str]
 
 
 class UrgencyReasonKind(StrEnum):
@@ -108,7 +102,7 @@ class AdviceItem(_Out):
     id: str
     kind: str
     text: str
-    sources: list[SourceRef]
+    sources: list[str]
 
 
 class Assessment(_Out):
@@ -125,6 +119,7 @@ class Assessment(_Out):
     conditions: list[ConditionResult]
     findings: list[FindingState]
     advice: list[AdviceItem]
+    sources: dict[str, str] = Field(description="Citation of every source id used above.")
     kb_version: str
     kb_hash: str
     disclaimer: str = DISCLAIMER

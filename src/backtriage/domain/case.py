@@ -73,6 +73,11 @@ class Case(BaseModel):
             )
         if "answers" in data and isinstance(data["answers"], dict):
             payload = dict(data)
+            answers = dict(data["answers"])
+            for key in ("age", "sex"):
+                if key in answers and key not in payload:
+                    payload[key] = answers.pop(key)
+            payload["answers"] = answers
         else:
             payload = {k: v for k, v in data.items() if k in ("age", "sex")}
             payload["answers"] = {k: v for k, v in data.items() if k not in ("age", "sex")}

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from backtriage.domain.assessment import ConditionResult, EvidenceItem, SourceRef
+from backtriage.domain.assessment import ConditionResult, EvidenceItem
 from backtriage.knowledge.loader import KnowledgeBase
 from backtriage.knowledge.schema import Condition
 from backtriage.reasoning.findings import FindingStates
@@ -49,10 +49,9 @@ class Differential:
         for c in kb.conditions.values():
             rows = []
             for ev in c.evidence:
-                refs = [SourceRef(id=s, citation=kb.sources[s].citation) for s in ev.sources]
                 label = kb.findings[ev.finding].label
                 common = dict(finding=ev.finding, label=label, estimate=ev.estimate,
-                              sources=refs, note=ev.note)
+                              sources=list(ev.sources), note=ev.note)
                 rows.append(_Row(
                     finding=ev.finding,
                     log_present=math.log(ev.ratio_present),

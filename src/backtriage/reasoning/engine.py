@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from backtriage.domain.assessment import AdviceItem, Assessment, FindingState, SourceRef
+from backtriage.domain.assessment import AdviceItem, Assessment, FindingState
 from backtriage.domain.case import Case
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
@@ -30,7 +30,7 @@ class Engine:
         self._advice = {
             a.id: AdviceItem(
                 id=a.id, kind=a.kind.value, text=a.text,
-                sources=[SourceRef(id=s, citation=kb.sources[s].citation) for s in a.sources],
+                sources=list(a.sources),
             )
             for a in kb.advice.values()
         }
@@ -42,7 +42,7 @@ class Engine:
         outcome = self.triage.decide(states, conditions)
 
         advice_ids: list[str] = list(kb.policy.urgency_advice[outcome.urgency])
-        if outcome.pending:
+        if outcome.pending and outcome.urgency <= kb.policy.pending_screen_urgency:
             advice_ids.insert(1, "action_answer_screen")
         for rule in outcome.fired:
             for cid in rule.suggests[:1]:
@@ -64,6 +64,12 @@ class Engine:
             FindingState(id=fid, label=kb.findings[fid].label, present=None, origin="answer")
             for fid, value in sorted(case.answers.items()) if value is None
         )
+        cited: dict[str, None] = {}
+        for item in (*outcome.fired, *advice):
+            cited.update(dict.fromkeys(item.sources))
+        for c in conditions:
+            for ev in (*c.evidence_for, *c.evidence_against):
+                cited.update(dict.fromkeys(ev.sources))
         return Assessment(
             urgency=outcome.urgency,
             urgency_label=outcome.urgency.label,
@@ -74,6 +80,7 @@ class Engine:
             conditions=conditions,
             findings=findings,
             advice=advice,
+            sources={s: kb.sources[s].citation for s in cited},
             kb_version=kb.version,
             kb_hash=kb.content_hash,
         )

@@ -21,7 +21,6 @@ from backtriage.domain.assessment import (
     ConditionResult,
     FiredRule,
     PendingQuestion,
-    SourceRef,
     UrgencyReason,
     UrgencyReasonKind,
 )
@@ -45,10 +44,6 @@ class Triage:
     def __init__(self, kb: KnowledgeBase) -> None:
         self._kb = kb
         self._rules = kb.rules
-        self._refs = {
-            r.id: [SourceRef(id=s, citation=kb.sources[s].citation) for s in r.sources]
-            for r in kb.rules
-        }
         self._thresholds = kb.policy.differential_thresholds
         self._cap = kb.policy.differential_urgency_cap
 
@@ -60,7 +55,7 @@ class Triage:
                 fired.append(FiredRule.model_construct(
                     id=rule.id, name=rule.name, urgency=rule.urgency, findings=matched,
                     suggests=list(rule.suggests), rationale=rule.rationale,
-                    sources=self._refs[rule.id],
+                    sources=list(rule.sources),
                 ))
         fired.sort(key=lambda r: -r.urgency.rank)
         return fired

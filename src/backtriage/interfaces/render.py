@@ -1,0 +1,92 @@
+"""Human-readable rendering of assessments and vocabularies with rich."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from backtriage.domain.assessment import Assessment, EvidenceItem
+from backtriage.domain.urgency import UrgencyLevel
+from backtriage.knowledge.loader import KnowledgeBase
+
+__all__ = ["render_assessment", "render_conditions", "render_findings"]
+
+_STYLE = {
+    UrgencyLevel.EMERGENCY: "bold white on red",
+    UrgencyLevel.URGENT: "bold black on yellow",
+    UrgencyLevel.ROUTINE: "bold white on blue",
+    UrgencyLevel.SELF_CARE: "bold white on green",
+}
+
+
+def render_assessment(console: Console, a: Assessment, top: int = 5) -> None:
+    head = Text(f" {a.urgency.value.upper().replace('_', ' ')} ", style=_STYLE[a.urgency])
+    head.append(f"  {a.urgency_label}", style="bold")
+    console.print(Panel(head, title="backtriage", expand=False))
+
+    if a.red_flags:
+        console.print(Text("Red flags", style="bold red"))
+        for r in a.red_flags:
+            console.print(f"  [red]![/red] [bold]{r.name}[/bold] -> {r.urgency.value}"
+                          f"  [dim](rule {r.id}; findings: {', '.join(r.findings)})[/dim]")
+            console.print(f"    {r.rationale}  [dim]Sources: {', '.join(r.sources)}[/dim]")
+    console.print(Text("Why this urgency", style="bold"))
+    for reason in a.urgency_reasons:
+        console.print(f"  - {escape('[' + reason.urgency.value + ']')} {escape(reason.summary)}")
+    if a.pending_red_flags and a.urgency < UrgencyLevel.URGENT:
+        console.print(Text("Questions still to answer before self-care is possible", style="bold yellow"))
+        for p in a.pending_red_flags:
+            console.print(f"  ? {p.question}  [dim]({p.finding})[/dim]")
+
+    table = Table(title="Likely causes", show_lines=False, expand=False)
+    table.add_column("#", justify="right")
+    table.add_column("Cause")
+    table.add_column("Probability", justify="right")
+    table.add_column("For (likelihood ratio)")
+    table.add_column("Against")
+    for i, c in enumerate(a.conditions[:top], start=1):
+        name = c.name + (f" ({c.level})" if c.level else "")
+        name += f"\n[dim]{', '.join(c.icd10)}[/dim]"
+        table.add_row(
+            str(i), name, f"{c.probability:.1%}",
+            "\n".join(_evidence(e) for e in c.evidence_for[:4]) or "-",
+            "\n".join(_evidence(e) for e in c.evidence_against[:3]) or "-",
+        )
+    console.print(table)
+
+    lines = [Text(f"- {item.text}") for item in a.advice]
+    console.print(Panel(Group(*lines), title="What to do", expand=False))
+    console.print(Text(f"{a.disclaimer}  Knowledge base {a.kb_version} ({a.kb_hash[:12]}).",
+                       style="dim"))
+
+
+def _evidence(e: EvidenceItem) -> str:
+    state = "" if e.present else " [italic](absent)[/italic]"
+    return f"{escape(e.label)}{state} x{e.likelihood_ratio:g}"
+
+
+def render_findings(console: Console, kb: KnowledgeBase) -> None:
+    table = Table(title=f"Findings (knowledge base {kb.version})")
+    table.add_column("id")
+    table.add_column("group")
+    table.add_column("red flag")
+    table.add_column("question / derivation")
+    for f in kb.findings.values():
+        detail = f.question or (f.derived_from.describe() if f.derived_from else "")
+        table.add_row(f.id, f.group.value, "yes" if f.red_flag else "", detail)
+    console.print(table)
+
+
+def render_conditions(console: Console, kb: KnowledgeBase) -> None:
+    table = Table(title=f"Conditions (knowledge base {kb.version})")
+    table.add_column("id")
+    table.add_column("name")
+    table.add_column("ICD-10-CM")
+    table.add_column("prior", justify="right")
+    table.add_column("base urgency")
+    for c in kb.conditions.values():
+        table.add_row(c.id, c.name, ", ".join(c.icd10), f"{c.prior:.3f}", c.base_urgency.value)
+    console.print(table)
