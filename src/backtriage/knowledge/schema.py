@@ -114,6 +114,14 @@ class Finding(_Strict):
     group: FindingGroup
     red_flag: bool = False
     derived_from: Derivation | None = None
+    unexplained_lr: float | None = Field(
+        default=None, gt=0, le=1,
+        description=(
+            "Likelihood ratio applied, when the finding is present, to every condition that does "
+            "not list it as evidence: the condition cannot account for it. Unset means such "
+            "conditions are unaffected (ratio 1)."
+        ),
+    )
     hpo: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
 
@@ -131,6 +139,8 @@ class Finding(_Strict):
             raise ValueError(f"finding '{self.id}' needs a question (or derived_from)")
         if self.derived_from is not None and self.red_flag:
             raise ValueError(f"finding '{self.id}' is derived from demographics, not a red flag")
+        if self.unexplained_lr is not None and not self.sources:
+            raise ValueError(f"finding '{self.id}' sets unexplained_lr but names no source")
         return self
 
 

@@ -1,7 +1,10 @@
 """Rank the possible causes with a transparent likelihood-ratio (naive Bayes) model.
 
 For each condition, log-odds start at its prior and each answered finding adds the log of its
-likelihood ratio (LR+ when present, LR- when absent; unanswered findings add nothing). The
+likelihood ratio (LR+ when present, LR- when absent; unanswered findings add nothing). A few
+specific findings (saddle numbness, a fever, weakness of both legs) also carry an
+``unexplained_lr``: when present, it applies to every condition that does not list the finding,
+because a single cause that cannot account for it is a worse explanation of the whole picture. The
 conditions are then treated as competing explanations of the one presentation and normalised
 with a softmax over the scores, so probabilities are in [0, 1] and sum to 1.
 
@@ -31,6 +34,7 @@ class _Row:
     log_absent: float
     item_present: EvidenceItem
     item_absent: EvidenceItem
+    listed: bool = True
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,21 @@ class Differential:
                     log_absent=math.log(ev.ratio_absent),
                     item_present=EvidenceItem(present=True, likelihood_ratio=round(ev.ratio_present, 3), **common),
                     item_absent=EvidenceItem(present=False, likelihood_ratio=round(ev.ratio_absent, 3), **common),
+                ))
+            listed = {ev.finding for ev in c.evidence}
+            for f in kb.findings.values():
+                if f.unexplained_lr is None or f.id in listed:
+                    continue
+                item = EvidenceItem(
+                    finding=f.id, label=f.label, present=True, estimate=True,
+                    likelihood_ratio=f.unexplained_lr, sources=list(f.sources),
+                    note="This condition does not account for this finding.",
+                )
+                rows.append(_Row(
+                    finding=f.id, log_present=math.log(f.unexplained_lr), log_absent=0.0,
+                    item_present=item,
+                    item_absent=item.model_copy(update={"present": False, "likelihood_ratio": 1.0}),
+                    listed=False,
                 ))
             compiled.append(_CompiledCondition(c, math.log(c.prior), tuple(rows)))
         self._conditions = tuple(compiled)
@@ -92,7 +111,8 @@ class Differential:
         for row in cc.rows:
             state = states.get(row.finding)
             if state is None:
-                unanswered.append(row.finding)
+                if row.listed:
+                    unanswered.append(row.finding)
                 continue
             item = row.item_present if state else row.item_absent
             if item.likelihood_ratio > 1:

@@ -1,0 +1,5 @@
+"""`python -m backtriage` runs the command line."""
+
+from backtriage.interfaces.cli import main
+
+main()
