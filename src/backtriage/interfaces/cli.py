@@ -37,7 +37,7 @@ kb_app = typer.Typer(help="Work with the knowledge base.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 
 _out = Console(soft_wrap=False)
-_err = Console(stderr=True)
+_err = Console(stderr=True, soft_wrap=True)
 
 
 class OutputFormat(StrEnum):
