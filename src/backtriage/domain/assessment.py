@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from backtriage.domain.urgency import UrgencyLevel
 
 __all__ = [
+    "TextMention",
+    "TextReading",
     "AdviceItem",
     "Assessment",
     "ConditionResult",
@@ -30,13 +32,50 @@ class _Out(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class TextMention(_Out):
+    """Words in the input text that mention a finding, and what ConText made of them."""
+
+    finding: str
+    text: str
+    start: int = Field(description="Character offset of the first character.")
+    end: int = Field(description="Character offset just past the last character.")
+    negated: bool
+    uncertain: bool
+    historical: bool
+    hypothetical: bool
+    experiencer: str = Field(description="'patient', 'family' or 'other'.")
+    section: str | None = None
+    region: str | None = None
+    counted_as: str = Field(description="'present', 'absent' or 'ignored'.")
+    reason: str = Field(description="Why the mention counted as it did.")
+
+
 class FindingState(_Out):
     """One finding as the assessment saw it."""
 
     id: str
     label: str
     present: bool | None
-    origin: str = Field(description="'answer' when given, 'derived' when computed from age or sex.")
+    origin: str = Field(
+        description="'answer' when given, 'text' when read from free text, 'derived' when "
+        "computed from age or sex."
+    )
+    mentions: list[TextMention] = Field(default_factory=list)
+
+
+class TextReading(_Out):
+    """What was read from free text, including what could not be used."""
+
+    characters: int
+    mentions: list[TextMention]
+    age: int | None = None
+    age_text: str | None = None
+    sex: str | None = None
+    sex_text: str | None = None
+    duration_days: float | None = None
+    duration_text: str | None = None
+    onset: str | None = None
+    notes: list[str] = Field(default_factory=list)
 
 
 class EvidenceItem(_Out):
@@ -122,4 +161,5 @@ class Assessment(_Out):
     sources: dict[str, str] = Field(description="Citation of every source id used above.")
     kb_version: str
     kb_hash: str
+    text: TextReading | None = Field(default=None, description="Present when text was given.")
     disclaimer: str = DISCLAIMER

@@ -11,6 +11,7 @@ import sys
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
+from collections.abc import Callable
 from typing import Annotated, Any, NoReturn, TextIO
 
 import typer
@@ -20,7 +21,12 @@ from backtriage import __version__
 from backtriage.domain.assessment import Assessment
 from backtriage.domain.case import Case
 from backtriage.errors import BacktriageError, ExitCode, InvalidInputError, KnowledgeBaseError
-from backtriage.interfaces.render import render_assessment, render_conditions, render_findings
+from backtriage.interfaces.render import (
+    render_assessment,
+    render_conditions,
+    render_findings,
+    render_reading,
+)
 from backtriage.knowledge.loader import KnowledgeBase, check_knowledge_base, load_knowledge_base
 from backtriage.reasoning.engine import Engine
 
@@ -85,6 +91,16 @@ def _read_json(path: Path | str) -> Any:
         ) from None
 
 
+def _read_text(text: str) -> str:
+    if text != "-":
+        return text
+    raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError("standard input is not UTF-8 text") from None
+
+
 def assessment_json(a: Assessment, top: int) -> str:
     """One assessment as compact JSON, keeping the ``top`` most likely causes (0 = all)."""
     if top > 0:
@@ -94,6 +110,11 @@ def assessment_json(a: Assessment, top: int) -> str:
 
 @app.command()
 def assess(
+    text: Annotated[
+        str | None,
+        typer.Argument(help="What the person says, in their own words or as a clinical note; "
+                       "'-' reads standard input."),
+    ] = None,
     answers: Annotated[
         Path | None,
         typer.Option("--answers", "-a", help="JSON file of answers (finding id -> true/false/null, "
@@ -104,18 +125,26 @@ def assess(
     ] = None,
     jsonl: Annotated[
         Path | None,
-        typer.Option("--jsonl", help="Assess many cases: one {\"id\", \"answers\"} object per line; "
-                     "writes one JSON result per line."),
+        typer.Option("--jsonl", help="Assess many cases: one {\"id\", \"text\" and/or \"answers\"} "
+                     "object per line; writes one JSON result per line."),
     ] = None,
     output_format: FormatOption = OutputFormat.text,
     top: Annotated[int, typer.Option("--top", min=0, help="How many causes to show (0 = all).")] = 5,
     kb_path: KbOption = None,
 ) -> None:
-    """Assess a case: urgency, red flags, likely causes and what to do."""
-    chosen = [x for x in (answers, example, jsonl) if x is not None]
-    if len(chosen) != 1:
-        _fail("give exactly one of --answers FILE, --example NAME or --jsonl FILE",
-              ExitCode.INVALID_INPUT)
+    """Assess a case: urgency, red flags, likely causes and what to do.
+
+    Give free text, an answers file, or both (an explicit answer wins over the text); or a
+    built-in example; or a JSON-lines batch.
+    """
+    if jsonl is not None and (text is not None or answers is not None or example is not None):
+        _fail("--jsonl cannot be combined with TEXT, --answers or --example", ExitCode.INVALID_INPUT)
+    if example is not None and (text is not None or answers is not None):
+        _fail("--example cannot be combined with TEXT or --answers", ExitCode.INVALID_INPUT)
+    if text is None and answers is None and example is None and jsonl is None:
+        _fail("give TEXT, --answers FILE, --example NAME or --jsonl FILE", ExitCode.INVALID_INPUT)
+    if text == "-" and answers is not None and str(answers) == "-":
+        _fail("only one of TEXT and --answers can read standard input", ExitCode.INVALID_INPUT)
     engine = _engine(kb_path)
     if jsonl is not None:
         raise typer.Exit(int(_assess_jsonl(engine, jsonl, top, sys.stdout)))
@@ -127,9 +156,14 @@ def assess(
                     f"no example '{example}'; choose from {', '.join(examples)}")
             data = _read_json(examples[example])
         else:
-            assert answers is not None
-            data = _read_json(answers)
-        result = engine.assess(Case.from_mapping(data))
+            data = _read_json(answers) if answers is not None else {}
+        case = Case.from_mapping(data)
+        if text is not None:
+            from backtriage.text import assess_text
+
+            result = assess_text(_read_text(text), case, engine=engine)
+        else:
+            result = engine.assess(case)
     except BacktriageError as exc:
         _fail(str(exc), exc.exit_code)
     if output_format is OutputFormat.json:
@@ -138,8 +172,12 @@ def assess(
         render_assessment(_out, result, top=top or len(result.conditions))
 
 
-def _assess_jsonl(engine: Engine, path: Path, top: int, out: TextIO) -> ExitCode:
-    """Assess every line; a bad line becomes an error line, never a silent drop."""
+def _for_each_line(path: Path, out: TextIO, handle: Callable[[dict[str, Any]], str]) -> ExitCode:
+    """Run ``handle`` on every JSON line; a bad line becomes an error line, never a silent drop.
+
+    ``handle`` gets the record and returns the result as a JSON object string; the record's
+    ``id`` is put first in the output line.
+    """
     try:
         stream = sys.stdin if str(path) == "-" else path.open(encoding="utf-8")
     except OSError:
@@ -150,7 +188,7 @@ def _assess_jsonl(engine: Engine, path: Path, top: int, out: TextIO) -> ExitCode
             if not line.strip():
                 continue
             total += 1
-            case_id: Any = None
+            record_id: Any = None
             try:
                 try:
                     record = json.loads(line)
@@ -158,23 +196,38 @@ def _assess_jsonl(engine: Engine, path: Path, top: int, out: TextIO) -> ExitCode
                     raise InvalidInputError(f"not valid JSON ({exc.msg})") from None
                 if not isinstance(record, dict):
                     raise InvalidInputError("each line must be a JSON object")
-                case_id = record.get("id")
-                if case_id is None:
+                record_id = record.get("id")
+                if record_id is None:
                     raise InvalidInputError("missing 'id'")
-                if not isinstance(record.get("answers"), dict):
-                    raise InvalidInputError("missing 'answers' object")
-                payload = {k: v for k, v in record.items() if k != "id"}
-                result = engine.assess(Case.from_mapping(payload))
+                body = handle(record)
             except BacktriageError as exc:
                 failed += 1
-                out.write(json.dumps({"id": case_id, "line": number, "error": str(exc)}) + "\n")
+                out.write(json.dumps({"id": record_id, "line": number, "error": str(exc)}) + "\n")
                 continue
-            body = assessment_json(result, top)
-            out.write('{"id":' + json.dumps(case_id) + "," + body[1:] + "\n")
+            out.write('{"id":' + json.dumps(record_id) + "," + body[1:] + "\n")
     if failed:
-        _err.print(f"{failed} of {total} cases failed; see the lines with an \"error\" field.")
+        _err.print(f"{failed} of {total} lines failed; see the lines with an \"error\" field.")
         return ExitCode.SOME_CASES_FAILED
     return ExitCode.OK
+
+
+def _assess_jsonl(engine: Engine, path: Path, top: int, out: TextIO) -> ExitCode:
+    def handle(record: dict[str, Any]) -> str:
+        record_text = record.get("text")
+        if record_text is not None and not isinstance(record_text, str):
+            raise InvalidInputError("'text' must be a string")
+        if record_text is None and not isinstance(record.get("answers"), dict):
+            raise InvalidInputError("missing 'text' or 'answers'")
+        payload = {k: v for k, v in record.items() if k not in ("id", "text")}
+        payload.setdefault("answers", {})
+        case = Case.from_mapping(payload)
+        if record_text is None:
+            return assessment_json(engine.assess(case), top)
+        from backtriage.text import assess_text
+
+        return assessment_json(assess_text(record_text, case, engine=engine), top)
+
+    return _for_each_line(path, out, handle)
 
 
 @app.command()
@@ -208,6 +261,67 @@ def examples() -> None:
     """List the built-in example cases (use with `assess --example NAME`)."""
     for name in _examples():
         _out.print(name)
+
+
+@app.command()
+def parse(
+    text: Annotated[str, typer.Argument(help="Text to read; '-' reads standard input.")],
+    output_format: FormatOption = OutputFormat.text,
+) -> None:
+    """Show which words were read as which findings, and how ConText judged them."""
+    from backtriage.text import understand
+
+    try:
+        content = _read_text(text)
+        found = understand(content)
+    except BacktriageError as exc:
+        _fail(str(exc), exc.exit_code)
+    assert found.reading is not None
+    if output_format is OutputFormat.json:
+        body = {"answers": found.answers, **found.reading.model_dump(mode="json")}
+        sys.stdout.write(json.dumps(body) + "\n")
+    else:
+        render_reading(_out, content, found.reading)
+
+
+@app.command()
+def context(
+    sentence: Annotated[str | None, typer.Argument(help="The sentence to judge.")] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", "-t", help="The phrase whose context you want.")
+    ] = None,
+    jsonl: Annotated[
+        Path | None,
+        typer.Option("--jsonl", help="Many lines of {\"id\", \"sentence\", \"target\"}; one JSON "
+                     "result per line."),
+    ] = None,
+) -> None:
+    """ConText attributes (negated, uncertain, historical, hypothetical, experiencer) of a phrase."""
+    from backtriage.text import context_of
+
+    if jsonl is not None:
+        if sentence is not None or target is not None:
+            _fail("--jsonl cannot be combined with SENTENCE or --target", ExitCode.INVALID_INPUT)
+        raise typer.Exit(int(_context_jsonl(jsonl, sys.stdout)))
+    if sentence is None or target is None:
+        _fail("give SENTENCE and --target PHRASE, or --jsonl FILE", ExitCode.INVALID_INPUT)
+    try:
+        attrs = context_of(sentence, target)
+    except BacktriageError as exc:
+        _fail(str(exc), exc.exit_code)
+    sys.stdout.write(attrs.model_dump_json() + "\n")
+
+
+def _context_jsonl(path: Path, out: TextIO) -> ExitCode:
+    from backtriage.text import context_of
+
+    def handle(record: dict[str, Any]) -> str:
+        sentence, target = record.get("sentence"), record.get("target")
+        if not isinstance(sentence, str) or not isinstance(target, str):
+            raise InvalidInputError("'sentence' and 'target' must both be strings")
+        return context_of(sentence, target).model_dump_json()
+
+    return _for_each_line(path, out, handle)
 
 
 @app.command()

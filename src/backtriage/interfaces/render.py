@@ -8,11 +8,13 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from backtriage.domain.assessment import Assessment, EvidenceItem
+from backtriage.domain.assessment import Assessment, EvidenceItem, TextReading
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.knowledge.loader import KnowledgeBase
 
-__all__ = ["render_assessment", "render_conditions", "render_findings"]
+__all__ = ["render_assessment", "render_conditions", "render_findings", "render_reading"]
+
+_COUNTED_STYLE = {"present": "bold red", "absent": "green", "ignored": "italic yellow"}
 
 _STYLE = {
     UrgencyLevel.EMERGENCY: "bold white on red",
@@ -57,6 +59,9 @@ def render_assessment(console: Console, a: Assessment, top: int = 5) -> None:
         )
     console.print(table)
 
+    if a.text is not None:
+        render_reading(console, None, a.text)
+
     lines = [Text(f"- {item.text}") for item in a.advice]
     console.print(Panel(Group(*lines), title="What to do", expand=False))
     console.print(Text(f"{a.disclaimer}  Knowledge base {a.kb_version} ({a.kb_hash[:12]}).",
@@ -90,3 +95,35 @@ def render_conditions(console: Console, kb: KnowledgeBase) -> None:
     for c in kb.conditions.values():
         table.add_row(c.id, c.name, ", ".join(c.icd10), f"{c.prior:.3f}", c.base_urgency.value)
     console.print(table)
+
+
+def render_reading(console: Console, text: str | None, reading: TextReading) -> None:
+    """The words behind each finding: highlighted text (when given) and a table of mentions."""
+    if text is not None and reading.mentions:
+        highlighted = Text(text)
+        for m in reading.mentions:
+            highlighted.stylize(_COUNTED_STYLE[m.counted_as], m.start, m.end)
+        console.print(Panel(highlighted, title="Read from the text "
+                            "(red = present, green = absent, yellow = ignored)", expand=False))
+    if reading.mentions:
+        table = Table(title="What the words were read as", expand=False)
+        for col in ("words", "finding", "counted as", "why", "chars"):
+            table.add_column(col)
+        for m in reading.mentions:
+            table.add_row(escape(f"\"{m.text}\""), m.finding,
+                          Text(m.counted_as, style=_COUNTED_STYLE[m.counted_as]),
+                          m.reason, f"{m.start}-{m.end}")
+        console.print(table)
+    facts = []
+    if reading.age is not None:
+        facts.append(f"age {reading.age} (from \"{reading.age_text}\")")
+    if reading.sex is not None:
+        facts.append(f"sex {reading.sex} (from \"{reading.sex_text}\")")
+    if reading.duration_days is not None:
+        facts.append(f"duration about {reading.duration_days:g} days (from \"{reading.duration_text}\")")
+    if reading.onset:
+        facts.append(f"onset {reading.onset}")
+    if facts:
+        console.print(escape("Also read: " + "; ".join(facts)))
+    for note in reading.notes:
+        console.print(Text(note, style="yellow"))

@@ -1,0 +1,75 @@
+"""ConText attributes of a phrase in a sentence: the same ConText the pipeline uses.
+
+`context_of` lets a user (or the NegEx evaluation) ask "in this sentence, is this phrase negated,
+uncertain, historical, hypothetical, or about someone else?" without needing a lexicon entry for
+the phrase.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+from spacy.tokens import Span
+
+from backtriage.errors import InvalidInputError
+from backtriage.text.pipeline import SPAN_GROUP, TextPipeline, default_pipeline
+
+__all__ = ["ContextAttributes", "Experiencer", "attributes_of", "context_of"]
+
+
+class Experiencer(StrEnum):
+    PATIENT = "patient"
+    FAMILY = "family"
+    OTHER = "other"
+
+
+class ContextAttributes(BaseModel):
+    """What ConText concluded about one mention."""
+
+    model_config = ConfigDict(frozen=True)
+
+    negated: bool
+    uncertain: bool
+    historical: bool
+    hypothetical: bool
+    experiencer: Experiencer
+    section: str | None = None
+
+
+def attributes_of(span: Span) -> ContextAttributes:
+    family = bool(span._.is_family)
+    other = bool(span._.is_other_experiencer)
+    section = getattr(span._, "section_category", None)
+    return ContextAttributes(
+        negated=bool(span._.is_negated),
+        uncertain=bool(span._.is_uncertain),
+        historical=bool(span._.is_historical),
+        hypothetical=bool(span._.is_hypothetical),
+        experiencer=Experiencer.FAMILY if family else Experiencer.OTHER if other
+        else Experiencer.PATIENT,
+        section=section,
+    )
+
+
+def context_of(
+    sentence: str, target: str, pipeline: TextPipeline | None = None
+) -> ContextAttributes:
+    """ConText attributes of ``target`` (found case- and spacing-insensitively) in ``sentence``."""
+    if not target.strip():
+        raise InvalidInputError("target phrase is empty")
+    words = target.split()
+    match = re.search(r"\W+".join(re.escape(w) for w in words), sentence, flags=re.IGNORECASE)
+    if match is None:
+        raise InvalidInputError(f"target phrase '{target}' does not occur in the sentence")
+    pipe = pipeline or default_pipeline()
+    nlp = pipe.nlp
+    doc = nlp.make_doc(sentence)
+    doc = nlp.get_pipe("backtriage_sentences")(doc)
+    span = doc.char_span(match.start(), match.end(), label="TARGET", alignment_mode="expand")
+    assert span is not None
+    doc.spans[SPAN_GROUP] = [span]
+    doc = nlp.get_pipe("medspacy_sectionizer")(doc)
+    doc = pipe.context(doc)
+    return attributes_of(doc.spans[SPAN_GROUP][0])

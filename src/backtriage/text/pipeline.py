@@ -1,0 +1,146 @@
+"""The spaCy/medspaCy pipeline that reads back-symptom text.
+
+    tokenizer      medspaCy's clinical tokenizer (keeps "x2/52", "45M", "L5/S1" sensible)
+    sentences      a small rule-based splitter: ". ! ?", semicolons and line breaks
+    targets        medspaCy TargetMatcher with our lexicon (regular expressions -> finding ids)
+    sections       medspaCy Sectionizer (its rules plus ours: "PMH:", "FHx:", "Plan:", ...)
+    context        medspaCy ConText (its rules plus ours), extended with an 'other person'
+                   experiencer
+
+Why not `medspacy.load()`: its PyRuSH sentence splitter dominates the cost and logs sentence
+text at DEBUG level; clinical notes split well enough on punctuation and line breaks. Nothing here
+downloads anything: spaCy starts from a blank English pipeline.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+
+import spacy
+from medspacy.context import ConText, ConTextRule
+from medspacy.custom_tokenizer import create_medspacy_tokenizer
+from medspacy.section_detection import Sectionizer, SectionRule
+from medspacy.target_matcher import TargetMatcher, TargetRule
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from backtriage.text.resources import CONTEXT_CATEGORIES, TextResources, load_text_resources
+
+__all__ = ["SPAN_GROUP", "TextPipeline", "default_pipeline"]
+
+SPAN_GROUP = "backtriage_mentions"
+_BREAKS = {".", "!", "?", ";"}
+
+_silenced = False
+
+
+def _silence_third_party_logging() -> None:
+    """No patient text in any log: PyRuSH (pulled in by medspaCy) logs sentences at DEBUG."""
+    global _silenced
+    if _silenced:
+        return
+    try:
+        from loguru import logger
+
+        logger.disable("PyRuSH")
+        logger.disable("medspacy")
+    except ImportError:  # pragma: no cover - loguru comes with medspaCy today
+        pass
+    for name in ("medspacy", "PyRuSH", "spacy"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    _silenced = True
+
+
+@Language.component("backtriage_sentences")
+def _split_sentences(doc: Doc) -> Doc:
+    """Sentence starts after . ! ? ; and after line breaks (clinical notes rarely punctuate)."""
+    previous_breaks = True
+    for token in doc:
+        token.is_sent_start = previous_breaks
+        text = token.text
+        if text in _BREAKS or "\n" in text:
+            previous_breaks = True
+        elif token.is_space:
+            pass
+        else:
+            previous_breaks = False
+    return doc
+
+
+def _context_span_attributes() -> dict[str, dict[str, bool]]:
+    for attr in ("is_other_experiencer",):
+        if not Span.has_extension(attr):
+            Span.set_extension(attr, default=False)
+    mapping = {}
+    for category, attr in CONTEXT_CATEGORIES.items():
+        if attr is not None:
+            mapping[category] = {attr: True}
+    return mapping
+
+
+@dataclass
+class TextPipeline:
+    """A built pipeline and the components the rest of the package calls directly."""
+
+    nlp: Language
+    resources: TextResources
+
+    @classmethod
+    def build(cls, resources: TextResources | None = None) -> TextPipeline:
+        _silence_third_party_logging()
+        res = resources or load_text_resources()
+        nlp = spacy.blank("en")
+        nlp.tokenizer = create_medspacy_tokenizer(nlp)
+        nlp.add_pipe("backtriage_sentences")
+
+        matcher: TargetMatcher = nlp.add_pipe(
+            "medspacy_target_matcher",
+            config={"result_type": "group", "span_group_name": SPAN_GROUP, "prune": False},
+        )
+        matcher.add([
+            TargetRule(literal=fid, category=fid, pattern=pattern)
+            for fid, patterns in res.targets.items()
+            for pattern in patterns
+        ])
+
+        sectionizer: Sectionizer = nlp.add_pipe(
+            "medspacy_sectionizer",
+            config={"input_span_type": "group", "span_group_name": SPAN_GROUP},
+        )
+        sectionizer.add([
+            SectionRule(literal=r.literal, category=r.category, pattern=r.pattern)
+            for r in res.section_rules
+        ])
+
+        attrs = _context_span_attributes()
+        context: ConText = nlp.add_pipe(
+            "medspacy_context",
+            config={
+                "input_span_type": "group",
+                "span_group_name": SPAN_GROUP,
+                "span_attrs": attrs,
+            },
+        )
+        context.add([
+            ConTextRule(
+                literal=r.literal, category=r.category, direction=r.direction, pattern=r.pattern,
+                max_scope=r.max_scope, terminated_by=set(r.terminated_by or ()),
+            )
+            for r in res.context_rules
+        ])
+        return cls(nlp=nlp, resources=res)
+
+    def __call__(self, text: str) -> Doc:
+        return self.nlp(text)
+
+    @property
+    def context(self) -> ConText:
+        return self.nlp.get_pipe("medspacy_context")  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1)
+def default_pipeline() -> TextPipeline:
+    """The shipped pipeline, built once per process (about half a second)."""
+    return TextPipeline.build()

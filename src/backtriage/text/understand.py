@@ -1,0 +1,139 @@
+"""From free text to findings: what counts as present, what as absent, and what is ignored.
+
+Rules (from the safety policy, not from convenience):
+  * only affirmed, current mentions about the patient count as present;
+  * negated mentions count as absent, so "no bladder problems" answers the red-flag question;
+  * uncertain ("?CES", "I think"), hypothetical ("return if ...") and other people's ("my dad
+    had ...") mentions never count as present and never as absent;
+  * past mentions count only for findings that are themselves about history (cancer, diabetes,
+    osteoporosis ...): "history of breast cancer" is the finding; "sciatica 10 years ago" is not
+    today's sciatica;
+  * when mentions of one finding disagree, present wins: a red flag is never talked away by a
+    negation elsewhere in the text.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from backtriage.domain.assessment import TextMention, TextReading
+from backtriage.errors import InvalidInputError
+from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
+from backtriage.knowledge.schema import FindingGroup
+from backtriage.text.context import attributes_of
+from backtriage.text.extract import extract_demographics, extract_time_course
+from backtriage.text.pipeline import SPAN_GROUP, TextPipeline, default_pipeline
+
+__all__ = ["MAX_TEXT_CHARS", "TextFindings", "clean_text", "understand"]
+
+#: The longest text accepted, in characters (a long discharge summary is ~30,000).
+MAX_TEXT_CHARS = 100_000
+
+#: Symptoms that started within this many days are "new" for the GIRFT 14-day rule.
+NEW_WITHIN_DAYS = 14
+
+
+@dataclass
+class TextFindings:
+    """The answers read from a text, and the reading behind them."""
+
+    answers: dict[str, bool] = field(default_factory=dict)
+    reading: TextReading | None = None
+
+    def mentions_of(self, finding: str) -> list[TextMention]:
+        return [m for m in (self.reading.mentions if self.reading else []) if m.finding == finding]
+
+
+def clean_text(text: str) -> str:
+    """Check the size and drop characters that are not text (NULs, other control characters)."""
+    if not isinstance(text, str):
+        raise InvalidInputError("text must be a string")
+    if len(text) > MAX_TEXT_CHARS:
+        raise InvalidInputError(
+            f"text is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}. "
+            "Split it into separate notes."
+        )
+    return "".join(
+        ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in text
+    )
+
+
+def understand(
+    text: str, pipeline: TextPipeline | None = None, kb: KnowledgeBase | None = None
+) -> TextFindings:
+    text = clean_text(text)
+    kb = kb or load_knowledge_base()
+    reading_notes: list[str] = []
+    if not text.strip():
+        reading = TextReading(characters=len(text), mentions=[],
+                              notes=["The text is empty, so nothing could be read from it."])
+        return TextFindings(answers={}, reading=reading)
+
+    pipe = pipeline or default_pipeline()
+    doc = pipe(text)
+    mentions: list[TextMention] = []
+    seen: set[tuple[str, int, int]] = set()
+    for span in doc.spans.get(SPAN_GROUP, []):
+        key = (span.label_, span.start_char, span.end_char)
+        if key in seen or span.label_ not in kb.findings:
+            continue
+        seen.add(key)
+        attrs = attributes_of(span)
+        counted, reason = _count(kb, span.label_, attrs)
+        mentions.append(TextMention(
+            finding=span.label_, text=span.text, start=span.start_char, end=span.end_char,
+            negated=attrs.negated, uncertain=attrs.uncertain, historical=attrs.historical,
+            hypothetical=attrs.hypothetical, experiencer=attrs.experiencer.value,
+            section=attrs.section, region=pipe.resources.regions.get(span.label_),
+            counted_as=counted, reason=reason,
+        ))
+    mentions.sort(key=lambda m: (m.start, m.finding))
+
+    answers: dict[str, bool] = {}
+    for m in mentions:
+        if m.counted_as == "present":
+            answers[m.finding] = True
+        elif m.counted_as == "absent" and answers.get(m.finding) is not True:
+            answers[m.finding] = False
+
+    age, sex = extract_demographics(text)
+    course = extract_time_course(text)
+    if course.duration_days is not None and course.duration_days <= NEW_WITHIN_DAYS:
+        # New symptoms: the GIRFT downgrade for long-standing stable features cannot apply.
+        if answers.get("longstanding_stable") is not True:
+            answers["longstanding_stable"] = False
+    if not mentions:
+        reading_notes.append(
+            "No findings were recognised in the text. It may not describe back symptoms, may "
+            "be in a language other than English, or may use words we do not yet know; the "
+            "red-flag questions still need answering."
+        )
+    reading = TextReading(
+        characters=len(text),
+        mentions=mentions,
+        age=age.value if age else None,  # type: ignore[arg-type]
+        age_text=age.text if age else None,
+        sex=sex.value if sex else None,  # type: ignore[arg-type]
+        sex_text=sex.text if sex else None,
+        duration_days=course.duration_days,
+        duration_text=course.duration.text if course.duration else None,
+        onset=course.onset,
+        notes=reading_notes,
+    )
+    return TextFindings(answers=answers, reading=reading)
+
+
+def _count(kb: KnowledgeBase, finding: str, attrs) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    if attrs.experiencer.value != "patient":
+        return "ignored", f"about someone else ({attrs.experiencer.value})"
+    if attrs.hypothetical:
+        return "ignored", "hypothetical (for example safety-netting advice or a question)"
+    if attrs.uncertain:
+        return "ignored", "uncertain (possible, suspected or to be ruled out)"
+    about_history = kb.findings[finding].group is FindingGroup.HISTORY
+    if attrs.historical and not about_history:
+        return "ignored", "in the past, not current"
+    if attrs.negated:
+        return "absent", "negated"
+    return "present", "affirmed"
