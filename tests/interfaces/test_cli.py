@@ -103,7 +103,7 @@ def test_missing_file_and_conflicting_options(tmp_path: Path) -> None:
     assert "no such file" in result.stderr
     result = invoke("assess", "--example", "posture", "--answers", str(tmp_path / "x.json"))
     assert result.exit_code == ExitCode.INVALID_INPUT
-    assert "exactly one of" in result.stderr
+    assert "cannot be combined" in result.stderr
     result = invoke("assess", "--example", "nonexistent")
     assert result.exit_code == ExitCode.INVALID_INPUT
     assert "choose from" in result.stderr
@@ -128,7 +128,7 @@ def test_jsonl_assesses_each_line_and_reports_bad_lines(tmp_path: Path) -> None:
     assert out[2]["line"] == 4 and "not valid JSON" in out[2]["error"]
     assert "unknown finding id 'not_a_finding'" in out[3]["error"]
     assert out[4]["error"] == "missing 'id'"
-    assert "3 of 5 cases failed" in result.stderr
+    assert "3 of 5 lines failed" in result.stderr
 
 
 def test_jsonl_all_good_exits_zero(tmp_path: Path) -> None:
