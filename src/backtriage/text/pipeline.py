@@ -55,17 +55,23 @@ def _silence_third_party_logging() -> None:
 
 @Language.component("backtriage_sentences")
 def _split_sentences(doc: Doc) -> Doc:
-    """Sentence starts after . ! ? ; and after line breaks (clinical notes rarely punctuate)."""
-    previous_breaks = True
-    for token in doc:
-        token.is_sent_start = previous_breaks
+    """Sentence starts after . ! ? ; and line breaks, after an upper-case heading's colon
+    ("IMPRESSION:"), and at numbered list items ("2)"): clinical notes rarely punctuate."""
+    n = len(doc)
+    starts = {0}
+    for i, token in enumerate(doc):
         text = token.text
-        if text in _BREAKS or "\n" in text:
-            previous_breaks = True
-        elif token.is_space:
-            pass
-        else:
-            previous_breaks = False
+        if (text in _BREAKS or "\n" in text) and i + 1 < n:
+            starts.add(i + 1)
+        elif text.isdigit() and len(text) <= 2 and i + 1 < n and doc[i + 1].text == ")":
+            starts.add(i)
+        elif text == ":" and i > 1 and doc[i - 1].is_upper and len(doc[i - 1].text) > 1:
+            j = i - 1  # walk back over the heading: "POSTOPERATIVE DIAGNOSIS(ES):"
+            while j > 0 and (doc[j - 1].is_upper or doc[j - 1].text in "()/&-"):
+                j -= 1
+            starts.add(j)
+    for i, token in enumerate(doc):
+        token.is_sent_start = i in starts or (i > 0 and doc[i - 1].is_space and i - 1 in starts)
     return doc
 
 
@@ -121,8 +127,17 @@ class TextPipeline:
                 "input_span_type": "group",
                 "span_group_name": SPAN_GROUP,
                 "span_attrs": attrs,
+                "rules": None,
+                # medspaCy's own overlap test misses a modifier wholly inside a target
+                # ("supple, no lymphadenopathy"); pruning on overlap handles that case.
+                "prune_on_target_overlap": True,
             },
         )
+        # medspaCy's default rules, less the few we redefine, then ours.
+        context.add([
+            rule for rule in ConTextRule.from_json(context.DEFAULT_RULES_FILEPATH)
+            if rule.literal.lower() not in res.replaced_default_context
+        ])
         context.add([
             ConTextRule(
                 literal=r.literal, category=r.category, direction=r.direction, pattern=r.pattern,

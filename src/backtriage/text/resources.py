@@ -94,6 +94,7 @@ class TextResources:
     targets: dict[str, list[str]]  # finding id -> compiled-ready regular expressions
     regions: dict[str, str]  # finding id -> body region
     context_rules: tuple[ContextRuleSpec, ...]
+    replaced_default_context: frozenset[str]  # medspaCy default literals we redefine
     section_rules: tuple[SectionRuleSpec, ...]
 
 
@@ -174,6 +175,10 @@ def _load(folder: Path, kb: KnowledgeBase) -> TextResources:
 
     context_rules = _many(ContextRuleSpec, (context_raw or {}).get("context_rules"),
                           "context_rules.json", problems)
+    replaced = (context_raw or {}).get("replace_defaults", [])
+    if not isinstance(replaced, list) or not all(isinstance(x, str) for x in replaced):
+        problems.append("context_rules.json: replace_defaults must be a list of literals")
+        replaced = []
     section_rules = _many(SectionRuleSpec, (section_raw or {}).get("section_rules"),
                           "section_rules.json", problems)
     if problems:
@@ -184,6 +189,7 @@ def _load(folder: Path, kb: KnowledgeBase) -> TextResources:
         targets=targets,
         regions=regions,
         context_rules=tuple(context_rules),
+        replaced_default_context=frozenset(x.lower() for x in replaced),
         section_rules=tuple(section_rules),
     )
 
