@@ -22,9 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from backtriage.errors import KnowledgeBaseError
 from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
 
-__all__ = ["ContextRuleSpec", "TargetSpec", "TextResources", "load_text_resources"]
+__all__ = ["ABSENT_SUFFIX", "ContextRuleSpec", "TargetSpec", "TextResources", "load_text_resources"]
 
 _FRAGMENT = re.compile(r"\{([A-Z_]+)\}")
+
+#: Target labels ending in this mark phrases that deny the finding ("afebrile" for fever).
+ABSENT_SUFFIX = "__absent"
 
 #: ConText categories and the span attribute each sets.
 CONTEXT_CATEGORIES: dict[str, str | None] = {
@@ -48,6 +51,10 @@ class _Strict(BaseModel):
 class TargetSpec(_Strict):
     region: str | None = None
     patterns: list[str] = Field(min_length=1)
+    absent_patterns: list[str] = Field(
+        default_factory=list,
+        description="Phrases that by themselves say the finding is absent ('continent', 'afebrile').",
+    )
 
 
 class Lexicon(_Strict):
@@ -91,7 +98,7 @@ class SectionRuleSpec(_Strict):
 class TextResources:
     version: str
     content_hash: str
-    targets: dict[str, list[str]]  # finding id -> compiled-ready regular expressions
+    targets: dict[str, list[str]]  # label -> regular expressions; see ABSENT_SUFFIX
     regions: dict[str, str]  # finding id -> body region
     context_rules: tuple[ContextRuleSpec, ...]
     replaced_default_context: frozenset[str]  # medspaCy default literals we redefine
@@ -157,19 +164,21 @@ def _load(folder: Path, kb: KnowledgeBase) -> TextResources:
             continue
         if kb.findings[fid].derived_from is not None:
             problems.append(f"lexicon.yaml: '{fid}' is derived from age or sex, not read from text")
-        expanded = []
-        for pattern in spec.patterns:
-            try:
-                text = _FRAGMENT.sub(lambda m: lexicon.vocabulary[m.group(1)], pattern)
-                re.compile(text, re.IGNORECASE)
-            except KeyError as exc:
-                problems.append(f"lexicon.yaml: '{fid}': unknown fragment {{{exc.args[0]}}}")
-                continue
-            except re.error as exc:
-                problems.append(f"lexicon.yaml: '{fid}': pattern does not compile ({exc})")
-                continue
-            expanded.append(rf"(?<![\w/])(?:{text})(?![\w])")
-        targets[fid] = expanded
+        for label, patterns in ((fid, spec.patterns), (fid + ABSENT_SUFFIX, spec.absent_patterns)):
+            expanded = []
+            for pattern in patterns:
+                try:
+                    text = _FRAGMENT.sub(lambda m: lexicon.vocabulary[m.group(1)], pattern)
+                    re.compile(text, re.IGNORECASE)
+                except KeyError as exc:
+                    problems.append(f"lexicon.yaml: '{fid}': unknown fragment {{{exc.args[0]}}}")
+                    continue
+                except re.error as exc:
+                    problems.append(f"lexicon.yaml: '{fid}': pattern does not compile ({exc})")
+                    continue
+                expanded.append(rf"(?<![\w/])(?:{text})(?![\w])")
+            if expanded:
+                targets[label] = expanded
         if spec.region:
             regions[fid] = spec.region
 

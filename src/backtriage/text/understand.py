@@ -21,9 +21,10 @@ from backtriage.domain.assessment import TextMention, TextReading
 from backtriage.errors import InvalidInputError
 from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
 from backtriage.knowledge.schema import FindingGroup
-from backtriage.text.context import attributes_of
+from backtriage.text.context import ContextAttributes, attributes_of
 from backtriage.text.extract import extract_demographics, extract_time_course
 from backtriage.text.pipeline import SPAN_GROUP, TextPipeline, default_pipeline
+from backtriage.text.resources import ABSENT_SUFFIX
 
 __all__ = ["MAX_TEXT_CHARS", "TextFindings", "clean_text", "understand"]
 
@@ -74,18 +75,25 @@ def understand(
     doc = pipe(text)
     mentions: list[TextMention] = []
     seen: set[tuple[str, int, int]] = set()
+    course = extract_time_course(text)
     for span in doc.spans.get(SPAN_GROUP, []):
-        key = (span.label_, span.start_char, span.end_char)
-        if key in seen or span.label_ not in kb.findings:
+        label = span.label_
+        denies = label.endswith(ABSENT_SUFFIX)
+        finding = label.removesuffix(ABSENT_SUFFIX)
+        key = (label, span.start_char, span.end_char)
+        if key in seen or finding not in kb.findings:
             continue
         seen.add(key)
         attrs = attributes_of(span)
-        counted, reason = _count(kb, span.label_, attrs)
+        counted, reason = _count(kb, finding, attrs, denies=denies)
+        if (finding == "longstanding_stable" and counted == "present"
+                and (course.duration_days is None or course.duration_days <= NEW_WITHIN_DAYS)):
+            counted, reason = "ignored", "stability stated, but not for longer than 14 days"
         mentions.append(TextMention(
-            finding=span.label_, text=span.text, start=span.start_char, end=span.end_char,
+            finding=finding, text=span.text, start=span.start_char, end=span.end_char,
             negated=attrs.negated, uncertain=attrs.uncertain, historical=attrs.historical,
             hypothetical=attrs.hypothetical, experiencer=attrs.experiencer.value,
-            section=attrs.section, region=pipe.resources.regions.get(span.label_),
+            section=attrs.section, region=pipe.resources.regions.get(finding),
             counted_as=counted, reason=reason,
         ))
     mentions.sort(key=lambda m: (m.start, m.finding))
@@ -98,7 +106,6 @@ def understand(
             answers[m.finding] = False
 
     age, sex = extract_demographics(text)
-    course = extract_time_course(text)
     if course.duration_days is not None and course.duration_days <= NEW_WITHIN_DAYS:
         # New symptoms: the GIRFT downgrade for long-standing stable features cannot apply.
         if answers.get("longstanding_stable") is not True:
@@ -124,7 +131,9 @@ def understand(
     return TextFindings(answers=answers, reading=reading)
 
 
-def _count(kb: KnowledgeBase, finding: str, attrs) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def _count(
+    kb: KnowledgeBase, finding: str, attrs: ContextAttributes, denies: bool = False
+) -> tuple[str, str]:
     if attrs.experiencer.value != "patient":
         return "ignored", f"about someone else ({attrs.experiencer.value})"
     if attrs.hypothetical:
@@ -134,6 +143,10 @@ def _count(kb: KnowledgeBase, finding: str, attrs) -> tuple[str, str]:  # type: 
     about_history = kb.findings[finding].group is FindingGroup.HISTORY
     if attrs.historical and not about_history:
         return "ignored", "in the past, not current"
+    if denies:
+        if attrs.negated:
+            return "ignored", "a negated denial; not read as the finding being present"
+        return "absent", "phrase that says the finding is absent"
     if attrs.negated:
         return "absent", "negated"
     return "present", "affirmed"
