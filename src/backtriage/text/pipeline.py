@@ -55,13 +55,19 @@ def _silence_third_party_logging() -> None:
 
 @Language.component("backtriage_sentences")
 def _split_sentences(doc: Doc) -> Doc:
-    """Sentence starts after . ! ? ; and line breaks, after an upper-case heading's colon
-    ("IMPRESSION:"), and at numbered list items ("2)"): clinical notes rarely punctuate."""
+    """Sentence starts after . ! ? ;, at blank lines and at lines that open a list item or a
+    heading, before an upper-case heading ("IMPRESSION:") and at numbered items ("2)")."""
     n = len(doc)
     starts = {0}
     for i, token in enumerate(doc):
         text = token.text
-        if (text in _BREAKS or "\n" in text) and i + 1 < n:
+        if text in _BREAKS and i + 1 < n:
+            starts.add(i + 1)
+        elif "\n" in text and i + 1 < n and (
+            text.count("\n") > 1 or _starts_line_item(doc, i + 1)
+        ):
+            # A blank line, or a new line that opens a list item or a heading. A single line
+            # break inside a sentence is just wrapping ("... no\nbladder symptoms").
             starts.add(i + 1)
         elif text.isdigit() and len(text) <= 2 and i + 1 < n and doc[i + 1].text == ")":
             starts.add(i)
@@ -73,6 +79,18 @@ def _split_sentences(doc: Doc) -> Doc:
     for i, token in enumerate(doc):
         token.is_sent_start = i in starts or (i > 0 and doc[i - 1].is_space and i - 1 in starts)
     return doc
+
+
+def _starts_line_item(doc: Doc, i: int) -> bool:
+    token = doc[i]
+    if token.text in ("-", "*", "•", "·") or (token.text.isdigit() and i + 1 < len(doc)
+                                             and doc[i + 1].text in (")", ".")):
+        return True
+    # "Plan:", "PMH -", "O/E:" within the first four tokens of the line
+    for j in range(i, min(i + 4, len(doc))):
+        if doc[j].text in (":",) or "\n" in doc[j].text:
+            return doc[j].text == ":"
+    return False
 
 
 def _context_span_attributes() -> dict[str, dict[str, bool]]:

@@ -85,7 +85,10 @@ def understand(
             continue
         seen.add(key)
         attrs = attributes_of(span)
-        counted, reason = _count(kb, finding, attrs, denies=denies)
+        directly_negated = denies and span.start > 0 and any(
+            t.lower_ in _NEGATORS for t in span.doc[max(0, span.start - 2):span.start])
+        counted, reason = _count(kb, finding, attrs, denies=denies,
+                                 directly_negated=directly_negated)
         if (finding == "longstanding_stable" and counted == "present"
                 and (course.duration_days is None or course.duration_days <= NEW_WITHIN_DAYS)):
             counted, reason = "ignored", "stability stated, but not for longer than 14 days"
@@ -96,6 +99,7 @@ def understand(
             section=attrs.section, region=pipe.resources.regions.get(finding),
             counted_as=counted, reason=reason,
         ))
+    mentions = _drop_superseded(mentions)
     mentions.sort(key=lambda m: (m.start, m.finding))
 
     answers: dict[str, bool] = {}
@@ -131,8 +135,27 @@ def understand(
     return TextFindings(answers=answers, reading=reading)
 
 
+_NEGATORS = {"no", "not", "n't", "never", "nil", "without", "isn't", "aren't", "wasn't"}
+
+
+def _drop_superseded(mentions: list[TextMention]) -> list[TextMention]:
+    """A denial phrase ("bladder and bowels normal") supersedes a bare mention of the same
+    finding that overlaps it ("bladder and bowels"), whose negation cue the denial absorbed."""
+    denials = [m for m in mentions if m.reason.startswith("phrase that says")]
+    kept = []
+    for m in mentions:
+        inside = any(
+            d is not m and d.finding == m.finding and d.start < m.end and m.start < d.end
+            for d in denials
+        )
+        if not inside:
+            kept.append(m)
+    return kept
+
+
 def _count(
-    kb: KnowledgeBase, finding: str, attrs: ContextAttributes, denies: bool = False
+    kb: KnowledgeBase, finding: str, attrs: ContextAttributes, denies: bool = False,
+    directly_negated: bool = False,
 ) -> tuple[str, str]:
     if attrs.experiencer.value != "patient":
         return "ignored", f"about someone else ({attrs.experiencer.value})"
@@ -144,7 +167,7 @@ def _count(
     if attrs.historical and not about_history:
         return "ignored", "in the past, not current"
     if denies:
-        if attrs.negated:
+        if directly_negated:
             return "ignored", "a negated denial; not read as the finding being present"
         return "absent", "phrase that says the finding is absent"
     if attrs.negated:
