@@ -144,7 +144,7 @@ def _drop_superseded(mentions: list[TextMention]) -> list[TextMention]:
     denials = [m for m in mentions if m.reason.startswith("phrase that says")]
     kept = []
     for m in mentions:
-        inside = any(
+        inside = m not in denials and any(
             d is not m and d.finding == m.finding and d.start < m.end and m.start < d.end
             for d in denials
         )
