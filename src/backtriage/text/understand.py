@@ -14,6 +14,7 @@ Rules (from the safety policy, not from convenience):
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -46,8 +47,15 @@ class TextFindings:
         return [m for m in (self.reading.mentions if self.reading else []) if m.finding == finding]
 
 
+_WRAPPED_LINE = re.compile(
+    r"(?<!\n)\r?\n(?![\r\n])(?![ \t]*(?:[-*\u2022\u00b7]|\d{1,2}[.)]\s|[A-Za-z][A-Za-z/ &()-]{0,30}:))"
+)
+
+
 def clean_text(text: str) -> str:
-    """Check the size and drop characters that are not text (NULs, other control characters)."""
+    """Check the size, drop characters that are not text (NULs, other control characters) and
+    turn line breaks that merely wrap a sentence into spaces, so "no\nbladder symptoms" is read
+    as one phrase. Every character keeps its offset, so spans point into the original text."""
     if not isinstance(text, str):
         raise InvalidInputError("text must be a string")
     if len(text) > MAX_TEXT_CHARS:
@@ -55,9 +63,10 @@ def clean_text(text: str) -> str:
             f"text is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}. "
             "Split it into separate notes."
         )
-    return "".join(
+    printable = "".join(
         ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in text
     )
+    return _WRAPPED_LINE.sub(lambda m: " " * len(m.group(0)), printable)
 
 
 def understand(
