@@ -134,7 +134,8 @@ class TextPipeline:
             config={"input_span_type": "group", "span_group_name": SPAN_GROUP},
         )
         sectionizer.add([
-            SectionRule(literal=r.literal, category=r.category, pattern=r.pattern)
+            SectionRule(literal=r.literal, category=r.category, pattern=r.pattern,
+                        max_scope=r.max_scope)
             for r in res.section_rules
         ])
 

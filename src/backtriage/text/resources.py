@@ -92,6 +92,7 @@ class SectionRuleSpec(_Strict):
     category: str = Field(pattern=r"^[a-z_]+$")
     literal: str = Field(min_length=1)
     pattern: list[dict[str, Any]] | str | None = None
+    max_scope: int | None = Field(default=None, ge=1, description="Longest section, in tokens.")
 
 
 @dataclass(frozen=True)
