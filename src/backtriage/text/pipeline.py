@@ -15,6 +15,8 @@ downloads anything: spaCy starts from a blank English pipeline.
 from __future__ import annotations
 
 import logging
+import re
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -31,6 +33,10 @@ from backtriage.text.resources import CONTEXT_CATEGORIES, TextResources, load_te
 __all__ = ["SPAN_GROUP", "TextPipeline", "default_pipeline"]
 
 SPAN_GROUP = "backtriage_mentions"
+
+# medspaCy keeps a token Matcher and a PhraseMatcher per component; when all rules of a
+# component are of one kind the other stays empty and spaCy warns (W036) on every call.
+warnings.filterwarnings("ignore", message=r"\[W036\]", category=UserWarning)
 _BREAKS = {".", "!", "?", ";"}
 
 _silenced = False
@@ -62,7 +68,8 @@ def _split_sentences(doc: Doc) -> Doc:
     for i, token in enumerate(doc):
         text = token.text
         if text in _BREAKS and i + 1 < n:
-            starts.add(i + 1)
+            if not (text == "?" and not token.whitespace_ and doc[i + 1].is_alpha):
+                starts.add(i + 1)  # but "?CES" is a query, not the end of a question
         elif "\n" in text and i + 1 < n and (
             text.count("\n") > 1 or _starts_line_item(doc, i + 1)
         ):
@@ -117,6 +124,10 @@ class TextPipeline:
         res = resources or load_text_resources()
         nlp = spacy.blank("en")
         nlp.tokenizer = create_medspacy_tokenizer(nlp)
+        # "?CES", "?HZ": a leading question mark is the clinicians' "query"; split it off so
+        # ConText can see it.
+        prefixes = nlp.tokenizer.prefix_search.__self__.pattern  # type: ignore[union-attr]
+        nlp.tokenizer.prefix_search = re.compile(r"\?(?=\w)|" + prefixes).search
         nlp.add_pipe("backtriage_sentences")
 
         matcher: TargetMatcher = nlp.add_pipe(
