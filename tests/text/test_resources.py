@@ -1,0 +1,53 @@
+"""The text resources load, match the knowledge base, and fail loudly when broken."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from backtriage.errors import KnowledgeBaseError
+from backtriage.knowledge.loader import load_knowledge_base
+from backtriage.text.resources import ABSENT_SUFFIX, data_dir, load_text_resources
+
+
+def test_shipped_resources_load_and_cover_the_red_flags() -> None:
+    res = load_text_resources()
+    kb = load_knowledge_base()
+    findings = {label.removesuffix(ABSENT_SUFFIX) for label in res.targets}
+    assert findings <= set(kb.findings)
+    assert kb.red_flag_findings <= findings
+    assert res.version.count(".") == 2 and len(res.content_hash) == 64
+    assert len(res.context_rules) > 100
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    target = tmp_path / "text"
+    shutil.copytree(data_dir(), target)
+    return target
+
+
+def test_unknown_finding_in_lexicon(copy: Path) -> None:
+    lexicon = copy / "lexicon.yaml"
+    lexicon.write_text(lexicon.read_text() + "  not_a_finding:\n    patterns: ['x']\n")
+    with pytest.raises(KnowledgeBaseError, match="not_a_finding"):
+        load_text_resources(copy)
+
+
+def test_pattern_that_does_not_compile(copy: Path) -> None:
+    lexicon = copy / "lexicon.yaml"
+    lexicon.write_text(lexicon.read_text() + "  itch:\n    patterns: ['(unclosed']\n")
+    with pytest.raises(KnowledgeBaseError, match="does not compile"):
+        load_text_resources(copy)
+
+
+def test_unknown_context_category(copy: Path) -> None:
+    rules = copy / "context_rules.json"
+    data = json.loads(rules.read_text())
+    data["context_rules"].append({"category": "MAYBE", "literal": "perhaps", "direction": "FORWARD"})
+    rules.write_text(json.dumps(data))
+    with pytest.raises(KnowledgeBaseError, match="unknown ConText category 'MAYBE'"):
+        load_text_resources(copy)
