@@ -2,7 +2,7 @@
 
     tokenizer      medspaCy's clinical tokenizer (keeps "x2/52", "45M", "L5/S1" sensible)
     sentences      a small rule-based splitter: ". ! ?", semicolons and line breaks
-    targets        medspaCy TargetMatcher with our lexicon (regular expressions -> finding ids)
+    targets        our lexicon (regular expressions -> finding ids), see targets.py
     sections       medspaCy Sectionizer (its rules plus ours: "PMH:", "FHx:", "Plan:", ...)
     context        medspaCy ConText (its rules plus ours), extended with an 'other person'
                    experiencer
@@ -24,11 +24,11 @@ import spacy
 from medspacy.context import ConText, ConTextRule
 from medspacy.custom_tokenizer import create_medspacy_tokenizer
 from medspacy.section_detection import Sectionizer, SectionRule
-from medspacy.target_matcher import TargetMatcher, TargetRule
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from backtriage.text.resources import CONTEXT_CATEGORIES, TextResources, load_text_resources
+from backtriage.text.targets import TargetRules
 
 __all__ = ["SPAN_GROUP", "TextPipeline", "default_pipeline"]
 
@@ -100,6 +100,25 @@ def _starts_line_item(doc: Doc, i: int) -> bool:
     return False
 
 
+class _Targets:
+    """Pipeline step: lexicon mentions into ``doc.spans[span_group]`` (see targets.py)."""
+
+    def __init__(self, span_group: str) -> None:
+        self.span_group = span_group
+        self.rules = TargetRules({})
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc.spans[self.span_group] = self.rules.find(doc)
+        return doc
+
+
+@Language.factory("backtriage_targets", default_config={"span_group": "backtriage_mentions"})
+def _make_targets(nlp, name, span_group):  # type: ignore[no-untyped-def]
+    # No annotations: spaCy validates factory arguments from them, and postponed annotations
+    # (from __future__) would reach it as unresolved strings.
+    return _Targets(span_group)
+
+
 def _context_span_attributes() -> dict[str, dict[str, bool]]:
     for attr in ("is_other_experiencer",):
         if not Span.has_extension(attr):
@@ -130,15 +149,8 @@ class TextPipeline:
         nlp.tokenizer.prefix_search = re.compile(r"\?(?=\w)|" + prefixes).search
         nlp.add_pipe("backtriage_sentences")
 
-        matcher: TargetMatcher = nlp.add_pipe(
-            "medspacy_target_matcher",
-            config={"result_type": "group", "span_group_name": SPAN_GROUP, "prune": False},
-        )
-        matcher.add([
-            TargetRule(literal=fid, category=fid, pattern=pattern)
-            for fid, patterns in res.targets.items()
-            for pattern in patterns
-        ])
+        nlp.add_pipe("backtriage_targets", config={"span_group": SPAN_GROUP})
+        nlp.get_pipe("backtriage_targets").rules = TargetRules(res.targets)
 
         sectionizer: Sectionizer = nlp.add_pipe(
             "medspacy_sectionizer",

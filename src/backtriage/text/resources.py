@@ -26,6 +26,8 @@ __all__ = ["ABSENT_SUFFIX", "ContextRuleSpec", "TargetSpec", "TextResources", "l
 
 _FRAGMENT = re.compile(r"\{([A-Z_]+)\}")
 
+_UPPER_LITERAL = re.compile(r"(?<!\\)[A-Z]")
+
 #: Target labels ending in this mark phrases that deny the finding ("afebrile" for fever).
 ABSENT_SUFFIX = "__absent"
 
@@ -170,7 +172,12 @@ def _load(folder: Path, kb: KnowledgeBase) -> TextResources:
             for pattern in patterns:
                 try:
                     text = _FRAGMENT.sub(lambda m: lexicon.vocabulary[m.group(1)], pattern)
-                    re.compile(text, re.IGNORECASE)
+                    re.compile(text)
+                    if _UPPER_LITERAL.search(text):
+                        problems.append(
+                            f"lexicon.yaml: '{fid}': write patterns in lower case; they are "
+                            "matched against lower-cased text")
+                        continue
                 except KeyError as exc:
                     problems.append(f"lexicon.yaml: '{fid}': unknown fragment {{{exc.args[0]}}}")
                     continue

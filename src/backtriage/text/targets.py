@@ -1,0 +1,126 @@
+"""Find lexicon mentions: regular expressions over the lower-cased text, with a prefilter.
+
+Patterns are written in lower case (the loader checks) and matched against the lower-cased text.
+
+medspaCy's TargetMatcher runs each regular-expression rule over the text as well, but it rebuilds
+the text for every rule and matches case-insensitively; with a few hundred rules that was most of
+the time spent on a note. Here the text is lower-cased once, and each rule first checks, with a
+plain substring test, for a word the rule cannot match without. The words are worked out from
+the compiled pattern itself, so they can never disagree with it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span
+
+try:  # Python 3.11+: the parser behind `re`
+    import re._parser as sre_parse  # type: ignore[import-not-found]
+    from re._constants import (  # type: ignore[import-not-found]
+        BRANCH,
+        LITERAL,
+        MAX_REPEAT,
+        MIN_REPEAT,
+        SUBPATTERN,
+    )
+except ImportError:  # pragma: no cover - older Pythons
+    import sre_parse  # type: ignore[no-redef]
+    from sre_constants import BRANCH, LITERAL, MAX_REPEAT, MIN_REPEAT, SUBPATTERN
+
+__all__ = ["TargetRules", "required_words"]
+
+_MIN_WORD = 3
+
+
+def required_words(pattern: str) -> frozenset[str] | None:
+    """Strings of which at least one occurs in every match of ``pattern``, or None if unknown."""
+    try:
+        parsed = sre_parse.parse(pattern)
+    except re.error:
+        return None
+    return _sequence(list(parsed))
+
+
+def _sequence(items: list[tuple[object, object]]) -> frozenset[str] | None:
+    """Best requirement of a sequence: a run of literals, or the most selective mandatory item."""
+    best: frozenset[str] | None = None
+    run = ""
+
+    def consider(candidate: frozenset[str] | None) -> None:
+        nonlocal best
+        if candidate and (best is None or min(map(len, candidate)) > min(map(len, best))):
+            best = candidate
+
+    for op, arg in items:
+        if op is LITERAL:
+            run += chr(arg)  # type: ignore[arg-type]
+            continue
+        if len(run) >= _MIN_WORD:
+            consider(frozenset([run]))
+        run = ""
+        if op is SUBPATTERN:
+            consider(_sequence(list(arg[-1])))  # type: ignore[index]
+        elif op is BRANCH:
+            consider(_branch(arg[1]))  # type: ignore[index]
+        elif op in (MAX_REPEAT, MIN_REPEAT) and arg[0] >= 1:  # type: ignore[index]
+            consider(_sequence(list(arg[2])))  # type: ignore[index]
+    if len(run) >= _MIN_WORD:
+        consider(frozenset([run]))
+    return best
+
+
+def _branch(alternatives: list[object]) -> frozenset[str] | None:
+    words: set[str] = set()
+    for alternative in alternatives:
+        need = _sequence(list(alternative))  # type: ignore[call-overload]
+        if not need:
+            return None
+        words |= need
+    return frozenset(words)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    label: str
+    regex: re.Pattern[str]
+    words: frozenset[str] | None
+
+
+class TargetRules:
+    """Compiled lexicon: label -> patterns, each with its prefilter words."""
+
+    def __init__(self, targets: dict[str, list[str]]) -> None:
+        rules = []
+        for label, patterns in targets.items():
+            for pattern in patterns:
+                rules.append(_Rule(label, re.compile(pattern), required_words(pattern)))
+        self.rules = tuple(rules)
+
+    def find(self, doc: Doc) -> list[Span]:
+        text = _lower(doc.text)
+        spans: list[Span] = []
+        seen: set[tuple[str, int, int]] = set()
+        for rule in self.rules:
+            if rule.words is not None and not any(w in text for w in rule.words):
+                continue
+            for m in rule.regex.finditer(text):
+                if m.start() == m.end():
+                    continue
+                span = doc.char_span(m.start(), m.end(), label=rule.label, alignment_mode="expand")
+                if span is None or not len(span):
+                    continue
+                key = (rule.label, span.start, span.end)
+                if key not in seen:
+                    seen.add(key)
+                    spans.append(span)
+        return spans
+
+
+def _lower(text: str) -> str:
+    """Lower-case without changing any offset (a few characters lower-case to two)."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
