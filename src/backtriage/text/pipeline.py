@@ -130,6 +130,41 @@ def _context_span_attributes() -> dict[str, dict[str, bool]]:
     return mapping
 
 
+_MAX_VARIANTS = 300
+
+
+def _as_phrases(rule: ConTextRule) -> list[ConTextRule]:
+    """Rewrite a token-pattern rule that only lists lower-case words as phrase rules."""
+    pattern = rule.pattern
+    if not isinstance(pattern, list):
+        return [rule]
+    variants = [""]
+    for token in pattern:
+        if set(token) - {"LOWER", "OP"} or token.get("OP") not in (None, "?"):
+            return [rule]
+        value = token["LOWER"]
+        if isinstance(value, str):
+            words = [value]
+        elif isinstance(value, dict) and set(value) == {"IN"}:
+            words = list(value["IN"])
+        else:
+            return [rule]
+        if token.get("OP") == "?":
+            words.append("")
+        variants = [f"{v} {w}".strip() for v in variants for w in words]
+        if len(variants) > _MAX_VARIANTS:
+            return [rule]
+    return [
+        ConTextRule(
+            literal=v, category=rule.category, direction=rule.direction,
+            max_scope=rule.max_scope, max_targets=rule.max_targets,
+            terminated_by=set(rule.terminated_by), allowed_types=rule.allowed_types,
+            excluded_types=rule.excluded_types,
+        )
+        for v in dict.fromkeys(variants) if v
+    ]
+
+
 @dataclass
 class TextPipeline:
     """A built pipeline and the components the rest of the package calls directly."""
@@ -175,18 +210,20 @@ class TextPipeline:
                 "prune_on_target_overlap": True,
             },
         )
-        # medspaCy's default rules, less the few we redefine, then ours.
-        context.add([
+        # medspaCy's default rules, less the few we redefine, then ours; token patterns that
+        # only list lower-case words become phrase rules (same matches, far less work per token).
+        defaults = [
             rule for rule in ConTextRule.from_json(context.DEFAULT_RULES_FILEPATH)
             if rule.literal.lower() not in res.replaced_default_context
-        ])
-        context.add([
+        ]
+        ours = [
             ConTextRule(
                 literal=r.literal, category=r.category, direction=r.direction, pattern=r.pattern,
                 max_scope=r.max_scope, terminated_by=set(r.terminated_by or ()),
             )
             for r in res.context_rules
-        ])
+        ]
+        context.add([phrase for rule in defaults + ours for phrase in _as_phrases(rule)])
         return cls(nlp=nlp, resources=res)
 
     def __call__(self, text: str) -> Doc:
