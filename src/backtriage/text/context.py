@@ -42,7 +42,7 @@ def attributes_of(span: Span) -> ContextAttributes:
     family = bool(span._.is_family)
     other = bool(span._.is_other_experiencer)
     section = getattr(span._, "section_category", None)
-    return ContextAttributes(
+    return ContextAttributes.model_construct(
         negated=bool(span._.is_negated),
         uncertain=bool(span._.is_uncertain),
         historical=bool(span._.is_historical),

@@ -64,11 +64,12 @@ def _split_sentences(doc: Doc) -> Doc:
     """Sentence starts after . ! ? ;, at blank lines and at lines that open a list item or a
     heading, before an upper-case heading ("IMPRESSION:") and at numbered items ("2)")."""
     n = len(doc)
+    texts = [t.text for t in doc]
+    upper = [t.is_upper for t in doc]
     starts = {0}
-    for i, token in enumerate(doc):
-        text = token.text
+    for i, text in enumerate(texts):
         if text in _BREAKS and i + 1 < n:
-            if not (text == "?" and not token.whitespace_ and doc[i + 1].is_alpha):
+            if not (text == "?" and not doc[i].whitespace_ and doc[i + 1].is_alpha):
                 starts.add(i + 1)  # but "?CES" is a query, not the end of a question
         elif "\n" in text and i + 1 < n and (
             text.count("\n") > 1 or _starts_line_item(doc, i + 1)
@@ -76,15 +77,15 @@ def _split_sentences(doc: Doc) -> Doc:
             # A blank line, or a new line that opens a list item or a heading. A single line
             # break inside a sentence is just wrapping ("... no\nbladder symptoms").
             starts.add(i + 1)
-        elif text.isdigit() and len(text) <= 2 and i + 1 < n and doc[i + 1].text == ")":
+        elif text.isdigit() and len(text) <= 2 and i + 1 < n and texts[i + 1] == ")":
             starts.add(i)
-        elif text == ":" and i > 1 and doc[i - 1].is_upper and len(doc[i - 1].text) > 1:
+        elif text == ":" and i > 1 and upper[i - 1] and len(texts[i - 1]) > 1:
             j = i - 1  # walk back over the heading: "POSTOPERATIVE DIAGNOSIS(ES):"
-            while j > 0 and (doc[j - 1].is_upper or doc[j - 1].text in "()/&-"):
+            while j > 0 and (upper[j - 1] or texts[j - 1] in "()/&-"):
                 j -= 1
             starts.add(j)
     for i, token in enumerate(doc):
-        token.is_sent_start = i in starts or (i > 0 and doc[i - 1].is_space and i - 1 in starts)
+        token.is_sent_start = i in starts
     return doc
 
 

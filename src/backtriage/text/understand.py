@@ -15,7 +15,6 @@ Rules (from the safety policy, not from convenience):
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from backtriage.domain.assessment import TextMention, TextReading
@@ -47,6 +46,11 @@ class TextFindings:
         return [m for m in (self.reading.mentions if self.reading else []) if m.finding == finding]
 
 
+#: Control, format, surrogate and private-use characters (but not tab or line breaks).
+_NOT_TEXT = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+    "\ufeff\ufff0-\ufffb\ud800-\udfff\ue000-\uf8ff]"
+)
 _WRAPPED_LINE = re.compile(
     r"(?<!\n)\r?\n(?![\r\n])(?![ \t]*(?:[-*\u2022\u00b7]|\d{1,2}[.)]\s|[A-Za-z][A-Za-z/ &()-]{0,30}:))"
 )
@@ -63,9 +67,7 @@ def clean_text(text: str) -> str:
             f"text is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}. "
             "Split it into separate notes."
         )
-    printable = "".join(
-        ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in text
-    )
+    printable = _NOT_TEXT.sub(" ", text)
     return _WRAPPED_LINE.sub(lambda m: " " * len(m.group(0)), printable)
 
 
@@ -101,7 +103,7 @@ def understand(
         if (finding == "longstanding_stable" and counted == "present"
                 and (course.duration_days is None or course.duration_days <= NEW_WITHIN_DAYS)):
             counted, reason = "ignored", "stability stated, but not for longer than 14 days"
-        mentions.append(TextMention(
+        mentions.append(TextMention.model_construct(
             finding=finding, text=span.text, start=span.start_char, end=span.end_char,
             negated=attrs.negated, uncertain=attrs.uncertain, historical=attrs.historical,
             hypothetical=attrs.hypothetical, experiencer=attrs.experiencer.value,
@@ -151,9 +153,10 @@ def _drop_superseded(mentions: list[TextMention]) -> list[TextMention]:
     """A denial phrase ("bladder and bowels normal") supersedes a bare mention of the same
     finding that overlaps it ("bladder and bowels"), whose negation cue the denial absorbed."""
     denials = [m for m in mentions if m.reason.startswith("phrase that says")]
+    denial_ids = {id(d) for d in denials}
     kept = []
     for m in mentions:
-        inside = m not in denials and any(
+        inside = id(m) not in denial_ids and any(
             d is not m and d.finding == m.finding and d.start < m.end and m.start < d.end
             for d in denials
         )
