@@ -103,3 +103,21 @@ def test_text_errors_are_one_line() -> None:
     binary = runner.invoke(app, ["assess", "-", "--format", "json"], input=b"\xff\xfe\x00junk")
     assert binary.exit_code == ExitCode.INVALID_INPUT
     assert "not UTF-8" in binary.stderr
+
+
+def test_jsonl_with_worker_processes_keeps_order_and_errors(tmp_path: Path) -> None:
+    lines = []
+    for i in range(40):
+        if i == 17:
+            lines.append("{not json")
+        else:
+            lines.append(json.dumps({"id": i, "text": CES if i % 2 else POSTURE}))
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["assess", "--jsonl", str(path), "--workers", "2"])
+    assert result.exit_code == ExitCode.SOME_CASES_FAILED
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 40
+    assert [o.get("id") for o in out[:17]] == list(range(17))
+    assert out[17] == {"id": None, "line": 18, "error": out[17]["error"]}
+    assert [o["urgency"] for o in out[18:20]] == ["self_care", "emergency"]

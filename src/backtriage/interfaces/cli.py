@@ -6,6 +6,7 @@ Exit codes (see `backtriage.errors.ExitCode`): 0 ok, 2 bad input, 3 invalid know
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from enum import StrEnum
@@ -21,6 +22,7 @@ from backtriage import __version__
 from backtriage.domain.assessment import Assessment
 from backtriage.domain.case import Case
 from backtriage.errors import BacktriageError, ExitCode, InvalidInputError, KnowledgeBaseError
+from backtriage.interfaces.jsonl import Handler, run_lines
 from backtriage.interfaces.render import (
     render_assessment,
     render_conditions,
@@ -56,6 +58,11 @@ KbOption = Annotated[
     typer.Option("--kb", help="Use the knowledge base in this folder instead of the shipped one."),
 ]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+WorkersOption = Annotated[
+    int,
+    typer.Option("--workers", "-w", min=1, max=64,
+                 help="Processes for --jsonl batches (each loads its own pipeline)."),
+]
 
 
 def _fail(message: str, code: ExitCode) -> NoReturn:
@@ -130,6 +137,7 @@ def assess(
     ] = None,
     output_format: FormatOption = OutputFormat.text,
     top: Annotated[int, typer.Option("--top", min=0, help="How many causes to show (0 = all).")] = 5,
+    workers: WorkersOption = 1,
     kb_path: KbOption = None,
 ) -> None:
     """Assess a case: urgency, red flags, likely causes and what to do.
@@ -147,7 +155,8 @@ def assess(
         _fail("only one of TEXT and --answers can read standard input", ExitCode.INVALID_INPUT)
     engine = _engine(kb_path)
     if jsonl is not None:
-        raise typer.Exit(int(_assess_jsonl(engine, jsonl, top, sys.stdout)))
+        make = functools.partial(_make_assess_handler, kb_path, top)
+        raise typer.Exit(int(_batch(jsonl, make, workers)))
     try:
         if example is not None:
             examples = _examples()
@@ -172,46 +181,10 @@ def assess(
         render_assessment(_out, result, top=top or len(result.conditions))
 
 
-def _for_each_line(path: Path, out: TextIO, handle: Callable[[dict[str, Any]], str]) -> ExitCode:
-    """Run ``handle`` on every JSON line; a bad line becomes an error line, never a silent drop.
+def _make_assess_handler(kb_path: Path | None, top: int) -> Handler:
+    """Handler for one ``assess --jsonl`` record (module level, so worker processes can build it)."""
+    engine = Engine(load_knowledge_base(kb_path))
 
-    ``handle`` gets the record and returns the result as a JSON object string; the record's
-    ``id`` is put first in the output line.
-    """
-    try:
-        stream = sys.stdin if str(path) == "-" else path.open(encoding="utf-8")
-    except OSError:
-        _fail(f"{path}: no such file or cannot be read", ExitCode.INVALID_INPUT)
-    failed = total = 0
-    with stream:
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            total += 1
-            record_id: Any = None
-            try:
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InvalidInputError(f"not valid JSON ({exc.msg})") from None
-                if not isinstance(record, dict):
-                    raise InvalidInputError("each line must be a JSON object")
-                record_id = record.get("id")
-                if record_id is None:
-                    raise InvalidInputError("missing 'id'")
-                body = handle(record)
-            except BacktriageError as exc:
-                failed += 1
-                out.write(json.dumps({"id": record_id, "line": number, "error": str(exc)}) + "\n")
-                continue
-            out.write('{"id":' + json.dumps(record_id) + "," + body[1:] + "\n")
-    if failed:
-        _err.print(f"{failed} of {total} lines failed; see the lines with an \"error\" field.")
-        return ExitCode.SOME_CASES_FAILED
-    return ExitCode.OK
-
-
-def _assess_jsonl(engine: Engine, path: Path, top: int, out: TextIO) -> ExitCode:
     def handle(record: dict[str, Any]) -> str:
         record_text = record.get("text")
         if record_text is not None and not isinstance(record_text, str):
@@ -227,7 +200,34 @@ def _assess_jsonl(engine: Engine, path: Path, top: int, out: TextIO) -> ExitCode
 
         return assessment_json(assess_text(record_text, case, engine=engine), top)
 
-    return _for_each_line(path, out, handle)
+    return handle
+
+
+def _make_context_handler() -> Handler:
+    from backtriage.text import context_of
+
+    def handle(record: dict[str, Any]) -> str:
+        sentence, target = record.get("sentence"), record.get("target")
+        if not isinstance(sentence, str) or not isinstance(target, str):
+            raise InvalidInputError("'sentence' and 'target' must both be strings")
+        return context_of(sentence, target).model_dump_json()
+
+    return handle
+
+
+def _batch(path: Path, make_handler: Callable[[], Handler], workers: int) -> ExitCode:
+    if str(path) != "-" and not path.is_file():
+        _fail(f"{path}: no such file or cannot be read", ExitCode.INVALID_INPUT)
+    try:
+        failed, total = run_lines(path, sys.stdout, make_handler, workers=workers)
+    except OSError as exc:
+        _fail(f"{path}: cannot be read ({exc.__class__.__name__})", ExitCode.INVALID_INPUT)
+    except UnicodeDecodeError:
+        _fail(f"{path}: is not UTF-8 text", ExitCode.INVALID_INPUT)
+    if failed:
+        _err.print(f"{failed} of {total} lines failed; see the lines with an \"error\" field.")
+        return ExitCode.SOME_CASES_FAILED
+    return ExitCode.OK
 
 
 @app.command()
@@ -295,6 +295,7 @@ def context(
         typer.Option("--jsonl", help="Many lines of {\"id\", \"sentence\", \"target\"}; one JSON "
                      "result per line."),
     ] = None,
+    workers: WorkersOption = 1,
 ) -> None:
     """ConText attributes (negated, uncertain, historical, hypothetical, experiencer) of a phrase."""
     from backtriage.text import context_of
@@ -302,7 +303,7 @@ def context(
     if jsonl is not None:
         if sentence is not None or target is not None:
             _fail("--jsonl cannot be combined with SENTENCE or --target", ExitCode.INVALID_INPUT)
-        raise typer.Exit(int(_context_jsonl(jsonl, sys.stdout)))
+        raise typer.Exit(int(_batch(jsonl, _make_context_handler, workers)))
     if sentence is None or target is None:
         _fail("give SENTENCE and --target PHRASE, or --jsonl FILE", ExitCode.INVALID_INPUT)
     try:
@@ -310,18 +311,6 @@ def context(
     except BacktriageError as exc:
         _fail(str(exc), exc.exit_code)
     sys.stdout.write(attrs.model_dump_json() + "\n")
-
-
-def _context_jsonl(path: Path, out: TextIO) -> ExitCode:
-    from backtriage.text import context_of
-
-    def handle(record: dict[str, Any]) -> str:
-        sentence, target = record.get("sentence"), record.get("target")
-        if not isinstance(sentence, str) or not isinstance(target, str):
-            raise InvalidInputError("'sentence' and 'target' must both be strings")
-        return context_of(sentence, target).model_dump_json()
-
-    return _for_each_line(path, out, handle)
 
 
 @app.command()
