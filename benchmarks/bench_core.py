@@ -120,11 +120,11 @@ def main() -> None:
     ]
     header = ("benchmark", "cases", "per second", "p50 ms", "p99 ms", "wall s", "target")
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
-    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |"
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"
     print(line)
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for r in rows:
-        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) + " |")
     print(f"\nPython {sys.version.split()[0]}, {os.cpu_count()} CPUs")
 
 

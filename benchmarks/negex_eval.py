@@ -130,7 +130,8 @@ def main() -> int:
     results = {"backtriage ConText": score(rows, ours()),
                "medspaCy default": score(rows, medspacy_default())}
     print(f"{len(rows)} sentences ({skipped} skipped: concept not found in its sentence)\n")
-    header = "| system | negation P | negation R | negation F1 | historical P | historical R | historical F1 | seconds |"
+    header = ("| system | negation P | negation R | negation F1 | historical P | historical R "
+              "| historical F1 | seconds |")
     print(header)
     print("|" + "---|" * 8)
     for name, s in results.items():

@@ -77,7 +77,8 @@ def test_top_limits_conditions() -> None:
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [
-        ({"saddle_anesthesia": True}, "unknown finding id 'saddle_anesthesia' (did you mean 'saddle_anaesthesia'?)"),
+        ({"saddle_anesthesia": True},
+         "unknown finding id 'saddle_anesthesia' (did you mean 'saddle_anaesthesia'?)"),
         ("{not json", "not valid JSON (line 1 column 2"),
         ({"age": 430}, "age: Input should be less than or equal to 120"),
         ({"age": -3}, "age"),

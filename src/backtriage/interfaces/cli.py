@@ -9,11 +9,11 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from collections.abc import Callable
-from typing import Annotated, Any, NoReturn, TextIO
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console

@@ -60,8 +60,10 @@ class Differential:
                     finding=ev.finding,
                     log_present=math.log(ev.ratio_present),
                     log_absent=math.log(ev.ratio_absent),
-                    item_present=EvidenceItem(present=True, likelihood_ratio=round(ev.ratio_present, 3), **common),
-                    item_absent=EvidenceItem(present=False, likelihood_ratio=round(ev.ratio_absent, 3), **common),
+                    item_present=EvidenceItem(
+                        present=True, likelihood_ratio=round(ev.ratio_present, 3), **common),
+                    item_absent=EvidenceItem(
+                        present=False, likelihood_ratio=round(ev.ratio_absent, 3), **common),
                 ))
             listed = {ev.finding for ev in c.evidence}
             for f in kb.findings.values():

@@ -35,7 +35,9 @@ _AGE_PATTERNS = [
     # "(F, 45)", "F45", "F 45"
     re.compile(r"\b(?:m|f|male|female)\s*[,/]?\s*(\d{1,3})\b(?!\s*(?:kg|lb|cm|mm|%|/))", re.I),
     # "I'm 71", "I am 71", "aged 71", "age: 71", "age 71"
-    re.compile(r"\b(?:i'?m|i\s+am|aged|age:?)\s+(\d{1,3})\b(?!\s*(?:kg|kilos?|lbs?|stone|cm|%|weeks?|days?|months?|minutes?|mins?|hours?|times?|miles?|ml|mg))", re.I),
+    re.compile(r"\b(?:i'?m|i\s+am|aged|age:?)\s+(\d{1,3})\b"
+               r"(?!\s*(?:kg|kilos?|lbs?|stone|cm|%|weeks?|days?|months?|minutes?|mins?|hours?|times?"
+               r"|miles?|ml|mg))", re.I),
 ]
 _SEX_PATTERNS = [
     (re.compile(r"(?<![\w/.])\d{1,3}\s*(?:yo|y/o|y\.o\.)?\s*(m|f)\b(?![/'])", re.I), None),
