@@ -131,3 +131,19 @@ def test_size_limit_is_a_clear_error() -> None:
         understand("x" * (MAX_TEXT_CHARS + 1))
     with pytest.raises(InvalidInputError):
         understand("a" * 1_048_576)
+
+
+def test_laterality_and_regions_are_reported() -> None:
+    reading = understand("52F, L foot drop. Both legs numb. Pain down my right leg.").reading
+    assert reading is not None
+    sides = {(m.finding, m.laterality) for m in reading.mentions}
+    assert ("foot_drop", "left") in sides
+    assert ("bilateral_leg_symptoms", "both") in sides
+    assert ("radiates_to_leg", "right") in sides
+    assert {m.region for m in reading.mentions if m.finding == "foot_drop"} == {"foot"}
+
+
+def test_root_level_from_text() -> None:
+    result = assess_text("Sciatica into the sole of my left foot and little toe, absent ankle jerk.")
+    disc = next(c for c in result.conditions if c.id == "lumbar_disc_herniation")
+    assert disc.level == "S1"

@@ -46,6 +46,7 @@ class TextMention(_Out):
     experiencer: str = Field(description="'patient', 'family' or 'other'.")
     section: str | None = None
     region: str | None = None
+    laterality: str | None = Field(default=None, description="'left', 'right' or 'both'.")
     counted_as: str = Field(description="'present', 'absent' or 'ignored'.")
     reason: str = Field(description="Why the mention counted as it did.")
 

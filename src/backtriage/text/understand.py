@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from spacy.tokens import Span
+
 from backtriage.domain.assessment import TextMention, TextReading
 from backtriage.errors import InvalidInputError
 from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
@@ -108,6 +110,7 @@ def understand(
             negated=attrs.negated, uncertain=attrs.uncertain, historical=attrs.historical,
             hypothetical=attrs.hypothetical, experiencer=attrs.experiencer.value,
             section=attrs.section, region=pipe.resources.regions.get(finding),
+            laterality=_laterality(span),
             counted_as=counted, reason=reason,
         ))
     mentions = _drop_superseded(mentions)
@@ -144,6 +147,20 @@ def understand(
         notes=reading_notes,
     )
     return TextFindings(answers=answers, reading=reading)
+
+
+_SIDES = {"left": "left", "l": "left", "lt": "left", "right": "right", "r": "right", "rt": "right",
+          "both": "both", "bilateral": "both", "bilaterally": "both", "bilat": "both", "b/l": "both"}
+
+
+def _laterality(span: Span) -> str | None:
+    """Side named in the mention or just before it ("L foot drop", "both legs numb")."""
+    sent_start = span.sent.start
+    window = span.doc[max(sent_start, span.start - 3):span.end]
+    sides = {_SIDES[t.lower_] for t in window if t.lower_ in _SIDES}
+    if "both" in sides or sides == {"left", "right"}:
+        return "both"
+    return sides.pop() if sides else None
 
 
 _NEGATORS = {"no", "not", "n't", "never", "nil", "without", "isn't", "aren't", "wasn't"}
