@@ -54,14 +54,15 @@ class Engine:
         advice = [self._advice[a] for a in dict.fromkeys(advice_ids) if a in self._advice]
 
         findings = [
-            FindingState(
+            FindingState.model_construct(
                 id=fid, label=kb.findings[fid].label, present=value,
-                origin="derived" if fid in derived else "answer",
+                origin="derived" if fid in derived else "answer", mentions=[],
             )
             for fid, value in sorted(states.items())
         ]
         findings.extend(
-            FindingState(id=fid, label=kb.findings[fid].label, present=None, origin="answer")
+            FindingState.model_construct(
+                id=fid, label=kb.findings[fid].label, present=None, origin="answer", mentions=[])
             for fid, value in sorted(case.answers.items()) if value is None
         )
         cited: dict[str, None] = {}
@@ -70,7 +71,10 @@ class Engine:
         for c in conditions:
             for ev in (*c.evidence_for, *c.evidence_against):
                 cited.update(dict.fromkeys(ev.sources))
-        return Assessment(
+        # Every part was built here from validated inputs, so skip re-validation (hot path).
+        # Fields with a default factory are passed explicitly: pydantic inspects factories on
+        # model_construct, which costs more than the validation it saves.
+        return Assessment.model_construct(
             urgency=outcome.urgency,
             urgency_label=outcome.urgency.label,
             urgency_reasons=outcome.reasons,

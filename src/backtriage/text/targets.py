@@ -97,13 +97,15 @@ class TargetRules:
             for pattern in patterns:
                 rules.append(_Rule(label, re.compile(pattern), required_words(pattern)))
         self.rules = tuple(rules)
+        self._words = tuple(sorted({w for r in rules if r.words for w in r.words}))
 
     def find(self, doc: Doc) -> list[Span]:
         text = _lower(doc.text)
+        present = {w for w in self._words if w in text}
         spans: list[Span] = []
         seen: set[tuple[str, int, int]] = set()
         for rule in self.rules:
-            if rule.words is not None and not any(w in text for w in rule.words):
+            if rule.words is not None and rule.words.isdisjoint(present):
                 continue
             for m in rule.regex.finditer(text):
                 if m.start() == m.end():
@@ -115,7 +117,20 @@ class TargetRules:
                 if key not in seen:
                     seen.add(key)
                     spans.append(span)
-        return spans
+        return _longest_per_label(spans)
+
+
+def _longest_per_label(spans: list[Span]) -> list[Span]:
+    """Drop a mention that lies inside a longer mention of the same finding: it adds nothing,
+    and every extra target costs ConText time."""
+    spans.sort(key=lambda s: (s.label, s.start, -s.end))
+    kept: list[Span] = []
+    for span in spans:
+        last = kept[-1] if kept else None
+        if last is not None and last.label == span.label and span.end <= last.end:
+            continue
+        kept.append(span)
+    return kept
 
 
 def _lower(text: str) -> str:
