@@ -24,6 +24,7 @@ from backtriage.domain.urgency import UrgencyLevel
 from backtriage.errors import KnowledgeBaseError
 from backtriage.knowledge.schema import (
     Advice,
+    ChoiceQuestion,
     Condition,
     Finding,
     Manifest,
@@ -44,6 +45,7 @@ KB_FILES: dict[str, tuple[str, ...]] = {
     "red_flags.yaml": ("rules", "screens"),
     "advice.yaml": ("advice",),
     "policy.yaml": ("policy",),
+    "questions.yaml": ("questions",),
 }
 
 M = TypeVar("M", bound=BaseModel)
@@ -62,6 +64,7 @@ class KnowledgeBase:
     advice: dict[str, Advice]
     policy: Policy
     content_hash: str
+    questions: dict[str, ChoiceQuestion] = field(default_factory=dict)
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -137,6 +140,9 @@ def _load(folder: Path) -> KnowledgeBase:
     screens = _many(Screen, raw["red_flags.yaml"]["screens"], "red_flags.yaml", "screens", problems)
     advice = _many(Advice, raw["advice.yaml"]["advice"], "advice.yaml", "advice", problems)
     policy = _one(Policy, raw["policy.yaml"]["policy"], "policy.yaml: policy", problems)
+    questions = _many(
+        ChoiceQuestion, raw["questions.yaml"]["questions"], "questions.yaml", "questions", problems
+    )
     if problems or manifest is None or policy is None:
         raise KnowledgeBaseError(problems)
 
@@ -147,6 +153,7 @@ def _load(folder: Path) -> KnowledgeBase:
         ("red_flags.yaml: rule", rules),
         ("red_flags.yaml: screen", screens),
         ("advice.yaml: advice", advice),
+        ("questions.yaml: question", questions),
     ):
         problems.extend(_duplicates(label, items))
     if problems:
@@ -162,6 +169,7 @@ def _load(folder: Path) -> KnowledgeBase:
         advice={a.id: a for a in advice},
         policy=policy,
         content_hash=digest.hexdigest(),
+        questions={q.id: q for q in questions},
     )
     errors, warnings = check_knowledge_base(kb)
     if errors:
@@ -317,6 +325,24 @@ def check_knowledge_base(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
 
     for a in advice.values():
         need_sources(f"advice.yaml: advice '{a.id}'", a.sources)
+    for q in kb.questions.values():
+        where = f"questions.yaml: question '{q.id}'"
+        need_sources(where, q.sources)
+        seen_options: set[str] = set()
+        for o in q.options:
+            if o.id in seen_options:
+                errors.append(f"{where}: option '{o.id}' is listed twice")
+            seen_options.add(o.id)
+            if o.finding is None:
+                continue
+            need_finding(f"{where} option '{o.id}'", o.finding)
+            used.add(o.finding)
+            f = findings.get(o.finding)
+            if f is not None and f.derived_from is not None:
+                errors.append(f"{where} option '{o.id}': '{o.finding}' is derived, not asked")
+            if f is not None and f.red_flag and not o.value:
+                errors.append(
+                    f"{where} option '{o.id}': a choice may not answer red flag '{o.finding}' no")
     pol = kb.policy
     need_sources("policy.yaml: policy", pol.sources)
     for level in UrgencyLevel:

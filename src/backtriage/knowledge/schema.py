@@ -17,6 +17,8 @@ from backtriage.domain.urgency import UrgencyLevel
 
 __all__ = [
     "Advice",
+    "ChoiceOption",
+    "ChoiceQuestion",
     "AdviceKind",
     "Condition",
     "Derivation",
@@ -301,6 +303,28 @@ class Policy(_Strict):
             if not 0 < p <= 1:
                 raise ValueError(f"threshold for {level} must be a probability in (0, 1]")
         return values
+
+
+class ChoiceOption(_Strict):
+    id: str = Field(pattern=_ID)
+    text: str = Field(min_length=2)
+    finding: str | None = Field(default=None, description="Finding this option answers, if any.")
+    value: bool = True
+
+
+class ChoiceQuestion(_Strict):
+    """A question with options, each answering one finding (see questions.yaml)."""
+
+    id: str = Field(pattern=_ID)
+    kind: Literal["single_choice", "multi_choice"]
+    none_of_these: bool = Field(
+        default=False,
+        description="Offer 'None of these', which answers every option's finding 'no'.",
+    )
+    text: str = Field(min_length=5)
+    help: str | None = None
+    options: list[ChoiceOption] = Field(min_length=2)
+    sources: list[str] = Field(min_length=1)
 
 
 class Manifest(_Strict):

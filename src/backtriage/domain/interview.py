@@ -1,0 +1,58 @@
+"""Questions the interview asks, and one step of an interview."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from backtriage.domain.assessment import Assessment
+
+__all__ = ["InterviewStep", "Question", "QuestionOption"]
+
+
+class QuestionOption(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    text: str
+    finding: str | None = Field(description="The finding this option answers, if any.")
+    value: bool = Field(default=True, description="The answer choosing this option gives.")
+
+
+class Question(BaseModel):
+    """One question, in lay words, with why it is asked.
+
+    A ``yes_no`` question names its ``finding``; a choice question lists ``options``, each naming
+    its finding. Answers always go back as ``{"answers": {"<finding id>": true | false | null}}``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: Literal["yes_no", "single_choice", "multi_choice"]
+    text: str
+    help: str | None = None
+    finding: str | None = None
+    options: list[QuestionOption] = Field(default_factory=list)
+    none_of_these: bool = Field(
+        default=False,
+        description="Offer 'None of these': choosing it answers every option's finding 'no'.",
+    )
+    red_flag: bool = False
+    why: str = Field(description="Why this question is asked now.")
+    bears_on: list[str] = Field(
+        default_factory=list, description="Condition or rule ids the answer bears on."
+    )
+
+
+class InterviewStep(BaseModel):
+    """Either the next question, or the final assessment once the interview is done."""
+
+    model_config = ConfigDict(frozen=True)
+
+    done: bool
+    question: Question | None = None
+    assessment: Assessment
+    questions_asked: int
+    stop_reason: str | None = None

@@ -1,0 +1,134 @@
+"""The interview: red flags first, emergencies end it, and simulated patients get the right
+urgency from the structured vignettes."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from backtriage.domain.case import Case
+from backtriage.domain.interview import InterviewStep, Question
+from backtriage.domain.urgency import UrgencyLevel
+from backtriage.reasoning.engine import default_engine
+from backtriage.reasoning.interview import Interviewer
+
+ENGINE = default_engine()
+KB = ENGINE.kb
+INTERVIEWER = Interviewer(ENGINE)
+SCREENED = {q for s in KB.screens for q in s.questions}
+VIGNETTES = [v for p in sorted((Path(__file__).parent.parent / "vignettes").glob("*.yaml"))
+             for v in yaml.safe_load(p.read_text())]
+
+
+def simulated_answer(q: Question, truth: dict[str, Any], incomplete: bool) -> dict[str, Any]:
+    """What a patient whose findings are ``truth`` would answer; anything the vignette does not
+    mention is 'no', except red-flag screen questions in a vignette marked 'screen incomplete'."""
+    def value(fid: str) -> bool | None:
+        if fid in truth:
+            return truth[fid]
+        return None if incomplete and fid in SCREENED else False
+
+    if q.kind == "yes_no":
+        assert q.finding is not None
+        return {q.finding: value(q.finding)}
+    chosen = {o.finding: o.value for o in q.options if o.finding and value(o.finding) is o.value
+              and (o.finding in truth or not o.value)}
+    chosen = {f: v for f, v in chosen.items() if v is True or f in truth}
+    if q.none_of_these and not chosen:
+        findings = [o.finding for o in q.options if o.finding]
+        if all(value(f) is False for f in findings):
+            return dict.fromkeys(findings, False)
+    return chosen
+
+
+def interview(vignette: dict[str, Any]) -> tuple[InterviewStep, list[str]]:
+    truth = vignette["answers"]
+    incomplete = "screen incomplete" in vignette["description"].lower()
+    answers: dict[str, Any] = {}
+    asked: list[str] = []
+    while True:
+        case = Case(answers=answers, age=vignette.get("age"), sex=vignette.get("sex"))
+        step = INTERVIEWER.step(case, asked)
+        if step.done:
+            return step, asked
+        assert step.question is not None and step.question.id not in asked
+        asked.append(step.question.id)
+        answers.update(simulated_answer(step.question, truth, incomplete))
+
+
+def test_the_first_question_is_the_red_flag_checklist() -> None:
+    step = INTERVIEWER.step(Case())
+    assert step.question is not None
+    assert step.question.red_flag and step.question.none_of_these
+    findings = {o.finding for o in step.question.options}
+    assert {"saddle_anaesthesia", "bladder_dysfunction", "bowel_dysfunction"} <= findings
+
+
+def test_an_emergency_ends_the_interview_at_once() -> None:
+    step = INTERVIEWER.step(Case(answers={"saddle_anaesthesia": True, "bladder_dysfunction": True}))
+    assert step.done and step.assessment.urgency is UrgencyLevel.EMERGENCY
+
+
+def test_the_fourteen_day_question_is_asked_before_a_single_ces_feature_ends_it() -> None:
+    step = INTERVIEWER.step(Case(answers={"saddle_anaesthesia": True}), ["red_flags"])
+    assert not step.done and step.question is not None
+    assert step.question.finding == "longstanding_stable"
+    stable = INTERVIEWER.step(
+        Case(answers={"saddle_anaesthesia": True, "longstanding_stable": True}),
+        ["red_flags", "longstanding_stable"])
+    assert stable.assessment.urgency is UrgencyLevel.URGENT
+    new = INTERVIEWER.step(Case(answers={"saddle_anaesthesia": True, "longstanding_stable": False}),
+                           ["red_flags", "longstanding_stable"])
+    assert new.done and new.assessment.urgency is UrgencyLevel.EMERGENCY
+
+
+def test_simulated_patients_from_every_vignette() -> None:
+    counts, right = [], 0
+    for v in VIGNETTES:
+        step, asked = interview(v)
+        expected = UrgencyLevel(v["expected"]["urgency"])
+        got = step.assessment.urgency
+        assert got >= expected, (v["id"], got, asked)  # never under-triaged
+        right += got is expected
+        counts.append(len(asked))
+        if got is not UrgencyLevel.EMERGENCY:
+            # every applicable red-flag screen question was asked or already answered
+            assert all(p.finding in asked for p in step.assessment.pending_red_flags), v["id"]
+    assert right / len(VIGNETTES) >= 0.95
+    assert statistics.median(counts) <= 8
+
+
+answer_values = st.sampled_from([True, False, None])
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_no_answer_sequence_reaches_self_care_with_a_red_flag_unasked(data) -> None:  # type: ignore[no-untyped-def]
+    answers: dict[str, Any] = {}
+    asked: list[str] = []
+    for _ in range(25):
+        step = INTERVIEWER.step(Case(answers=answers), asked)
+        if step.done:
+            break
+        q = step.question
+        assert q is not None
+        asked.append(q.id)
+        if q.kind == "yes_no":
+            answers[q.finding] = data.draw(answer_values)  # type: ignore[index]
+        else:
+            for o in q.options:
+                if o.finding and data.draw(st.booleans()):
+                    answers[o.finding] = o.value
+            if q.none_of_these and data.draw(st.booleans()):
+                answers.update({o.finding: False for o in q.options if o.finding
+                                and o.finding not in answers})
+    final = ENGINE.assess(Case(answers=answers))
+    if final.urgency is UrgencyLevel.SELF_CARE:
+        for screen in KB.screens:
+            if not screen.applies_if_any or any(answers.get(f) for f in screen.applies_if_any):
+                assert all(answers.get(q) is False for q in screen.questions)
