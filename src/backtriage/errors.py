@@ -5,6 +5,8 @@
     BacktriageError                 base class; carries an exit code for the CLI
     ├── InvalidInputError           the caller's input is wrong (exit 2)
     │   └── UnknownFindingError     an answer names a finding the knowledge base lacks
+    ├── NotFoundError               no interview (or key) with that id (exit 2; HTTP 404)
+    ├── ConflictError               e.g. answering a finished interview (exit 2; HTTP 409)
     └── KnowledgeBaseError          the knowledge base files are invalid (exit 3)
 
 Anything else escaping the library is a bug; the CLI reports it without a traceback and
@@ -18,6 +20,8 @@ from enum import IntEnum
 
 __all__ = [
     "BacktriageError",
+    "ConflictError",
+    "NotFoundError",
     "ExitCode",
     "InvalidInputError",
     "KnowledgeBaseError",
@@ -54,6 +58,14 @@ class UnknownFindingError(InvalidInputError):
             for f in self.finding_ids
         )
         super().__init__(f"unknown finding id {named}; run 'backtriage findings' for the list")
+
+
+class NotFoundError(BacktriageError):
+    exit_code = ExitCode.INVALID_INPUT
+
+
+class ConflictError(BacktriageError):
+    exit_code = ExitCode.INVALID_INPUT
 
 
 class KnowledgeBaseError(BacktriageError):

@@ -31,6 +31,9 @@ from backtriage.interfaces.render import (
 )
 from backtriage.knowledge.loader import KnowledgeBase, check_knowledge_base, load_knowledge_base
 from backtriage.reasoning.engine import Engine
+from backtriage.service import TriageService
+from backtriage.settings import Settings
+from backtriage.storage import AuditStore
 
 __all__ = ["app", "main"]
 
@@ -43,6 +46,10 @@ app = typer.Typer(
 )
 kb_app = typer.Typer(help="Work with the knowledge base.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
+key_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(key_app, name="apikey")
+audit_app = typer.Typer(help="Export or purge the audit store.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 _out = Console(soft_wrap=False)
 _err = Console(stderr=True, soft_wrap=True)
@@ -53,6 +60,11 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+DbOption = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Audit store URL (default: $BACKTRIAGE_DATABASE_URL or a "
+                 "SQLite file in your data folder)."),
+]
 KbOption = Annotated[
     Path | None,
     typer.Option("--kb", help="Use the knowledge base in this folder instead of the shipped one."),
@@ -318,6 +330,136 @@ def version() -> None:
     """Show the program and knowledge-base versions."""
     kb = _engine(None).kb
     _out.print(f"backtriage {__version__}, knowledge base {kb.version} ({kb.content_hash[:12]})")
+
+
+def _settings(database_url: str | None, **overrides: Any) -> Settings:
+    extra = {"database_url": database_url} if database_url else {}
+    return Settings.from_env(**extra, **overrides)
+
+
+def _store(database_url: str | None) -> AuditStore:
+    store = AuditStore(_settings(database_url).database_url)
+    try:
+        store.upgrade()
+    except Exception as exc:  # noqa: BLE001 - a bad URL or an unreachable server
+        _fail(f"cannot open the audit store: {exc.__class__.__name__}: {exc}",
+              ExitCode.INVALID_INPUT)
+    return store
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    no_auth: Annotated[bool, typer.Option("--no-auth", help="Open local mode: no API key "
+                                          "needed. Only for a machine you trust.")] = False,
+    database_url: DbOption = None,
+) -> None:
+    """Run the HTTP API (docs at /docs, OpenAPI at /openapi.json)."""
+    import uvicorn
+
+    from backtriage.interfaces.api import create_app
+
+    settings = _settings(database_url, require_api_key=not no_auth)
+    store = _store(database_url)
+    app_ = create_app(settings, TriageService(store))
+    _err.print(f"backtriage API on http://{host}:{port} "
+               f"({'open local mode, no API key' if no_auth else 'API key required'})")
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
+@key_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Argument(help="Who or what the key is for.")],
+    database_url: DbOption = None,
+) -> None:
+    """Create an API key; the key itself is shown once and stored only as a hash."""
+    key_id, secret = _store(database_url).create_api_key(name)
+    _out.print(f"id: {key_id}\nkey: {secret}\n(store the key now; it cannot be shown again)")
+
+
+@key_app.command("revoke")
+def apikey_revoke(key_id: Annotated[str, typer.Argument(help="The key's id.")],
+                  database_url: DbOption = None) -> None:
+    """Revoke an API key at once."""
+    try:
+        _store(database_url).revoke_api_key(key_id)
+    except BacktriageError as exc:
+        _fail(str(exc), exc.exit_code)
+    _out.print(f"revoked {key_id}")
+
+
+@key_app.command("list")
+def apikey_list(database_url: DbOption = None) -> None:
+    """List API keys (never the keys themselves)."""
+    for k in _store(database_url).list_api_keys():
+        _out.print(f"{k['id']}  {k['created_at']}  {'revoked' if k['revoked'] else 'active '}  "
+                   f"{k['name']}", highlight=False, markup=False)
+
+
+@audit_app.command("export")
+def audit_export(
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write ('-' = stdout).")]
+    = Path("-"),
+    database_url: DbOption = None,
+) -> None:
+    """Write every interview and assessment as JSON lines."""
+    store = _store(database_url)
+    if str(output) == "-":
+        count = store.export(sys.stdout)
+    else:
+        with output.open("w", encoding="utf-8") as fh:
+            count = store.export(fh)
+    _err.print(f"exported {count} records")
+
+
+@audit_app.command("purge")
+def audit_purge(
+    older_than: Annotated[int | None, typer.Option("--older-than", min=1, help="Days to keep "
+                          "(default: $BACKTRIAGE_RETENTION_DAYS or 365).")] = None,
+    database_url: DbOption = None,
+) -> None:
+    """Delete records older than the retention period."""
+    days = older_than or _settings(database_url).retention_days
+    deleted = _store(database_url).purge(days)
+    _out.print(f"deleted {deleted} records older than {days} days")
+
+
+@app.command()
+def interview(
+    text: Annotated[str | None, typer.Argument(help="Your description, in your own words "
+                    "(asked for if not given).")] = None,
+    resume: Annotated[str | None, typer.Option("--resume", help="Continue an interview by id.")]
+    = None,
+    age: Annotated[int | None, typer.Option(min=0, max=120, help="Your age in years.")] = None,
+    sex: Annotated[str | None, typer.Option(help="female or male.")] = None,
+    database_url: DbOption = None,
+) -> None:
+    """Answer questions one at a time and get advice; red-flag questions come first."""
+    from rich.prompt import Prompt
+
+    from backtriage.interfaces.render import render_question
+
+    service = TriageService(_store(database_url))
+    try:
+        if resume:
+            view = service.get_interview(resume)
+        else:
+            if text is None:
+                text = Prompt.ask("Describe what you feel, in your own words (Enter to skip)",
+                                  default="", show_default=False, console=_out)
+            case = Case.from_mapping({"answers": {}, "age": age, "sex": sex})
+            view = service.start_interview(case, text=text or None)
+        _out.print(f"[dim]Interview {view.id} (resume with: backtriage interview --resume "
+                   f"{view.id})[/dim]")
+        while not view.done:
+            assert view.question is not None
+            answers = render_question(_out, view.question)
+            view = service.answer(view.id, answers)
+    except BacktriageError as exc:
+        _fail(str(exc), exc.exit_code)
+    assert view.assessment is not None
+    render_assessment(_out, view.assessment)
 
 
 @kb_app.command("check")

@@ -9,10 +9,13 @@ from rich.table import Table
 from rich.text import Text
 
 from backtriage.domain.assessment import Assessment, EvidenceItem, TextReading
+from backtriage.domain.interview import Question
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.knowledge.loader import KnowledgeBase
 
-__all__ = ["render_assessment", "render_conditions", "render_findings", "render_reading"]
+__all__ = [
+    "render_assessment", "render_conditions", "render_findings", "render_question", "render_reading",
+]
 
 _COUNTED_STYLE = {"present": "bold red", "absent": "green", "ignored": "italic yellow"}
 
@@ -127,3 +130,40 @@ def render_reading(console: Console, text: str | None, reading: TextReading) -> 
         console.print(escape("Also read: " + "; ".join(facts)))
     for note in reading.notes:
         console.print(Text(note, style="yellow"))
+
+
+def render_question(console: Console, question: Question) -> dict[str, bool | None]:
+    """Ask one interview question at the terminal; returns the answers in the usual shape."""
+    from rich.prompt import Prompt
+
+    style = "bold red" if question.red_flag else "bold"
+    console.print()
+    console.print(Text(question.text, style=style))
+    if question.help:
+        console.print(Text(question.help, style="dim"))
+    console.print(Text(f"(Why: {question.why})", style="dim italic"))
+    if question.kind == "yes_no":
+        reply = Prompt.ask(escape("y = yes, n = no, ? = don't know"), choices=["y", "n", "?"],
+                           show_choices=False, console=console)
+        assert question.finding is not None
+        return {question.finding: {"y": True, "n": False}.get(reply)}
+    for number, option in enumerate(question.options, start=1):
+        console.print(f"  {number}. {escape(option.text)}")
+    single = question.kind == "single_choice"
+    hint = "one number" if single else "numbers separated by commas"
+    while True:
+        reply = Prompt.ask(f"Choose {hint} (Enter if none apply or you are not sure)",
+                           default="", show_default=False, console=console)
+        picks = [p.strip() for p in reply.replace(" ", ",").split(",") if p.strip()]
+        if all(p.isdigit() and 1 <= int(p) <= len(question.options) for p in picks) and (
+                not single or len(picks) <= 1):
+            break
+        console.print("[yellow]Please type the option numbers shown.[/yellow]")
+    chosen = [question.options[int(p) - 1] for p in picks]
+    answers: dict[str, bool | None] = {}
+    if any(o.id == "none" and o.finding is None for o in chosen) and question.none_of_these:
+        return {o.finding: False for o in question.options if o.finding}
+    for option in chosen:
+        if option.finding:
+            answers[option.finding] = option.value
+    return answers

@@ -1,0 +1,93 @@
+"""The HTTP API (FastAPI). `create_app` wires settings, store, service and routes."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from backtriage import __version__
+from backtriage.errors import BacktriageError, ConflictError, NotFoundError
+from backtriage.interfaces.api.deps import ApiError, RateLimiter
+from backtriage.interfaces.api.routes import assess, health, interviews, knowledge
+from backtriage.service import TriageService
+from backtriage.settings import Settings
+from backtriage.storage import AuditStore
+
+__all__ = ["create_app"]
+
+
+def _error(status: int, code: str, message: str, field: str | None = None,
+           headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, headers=headers,
+                        content={"error": {"code": code, "message": message, "field": field}})
+
+
+def create_app(settings: Settings | None = None, service: TriageService | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    if service is None:
+        store = AuditStore(settings.database_url)
+        store.upgrade()
+        service = TriageService(store)
+    app = FastAPI(
+        title="backtriage",
+        version=__version__,
+        summary="Triage for numbness and tingling in the back: urgency, likely causes and why.",
+        description="Not a substitute for a clinician. In an emergency call your local "
+                    "emergency number. Send `Authorization: Bearer <API key>` unless the server "
+                    "runs with --no-auth.",
+    )
+    app.state.settings = settings
+    app.state.service = service
+    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET", "POST"], allow_headers=["Authorization",
+                                                                         "Content-Type"])
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
+            return _error(413, "too_large",
+                          f"request body is larger than {settings.max_body_bytes} bytes")
+        if length is None and request.method in ("POST", "PUT", "PATCH"):
+            body = await request.body()
+            if len(body) > settings.max_body_bytes:
+                return _error(413, "too_large",
+                              f"request body is larger than {settings.max_body_bytes} bytes")
+        return await call_next(request)
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return _error(exc.status, exc.code, exc.message, exc.field, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
+        field = ".".join(loc) or None
+        return _error(422, "invalid_input", f"{field or 'request'}: {first.get('msg')}", field)
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
+        return _error(404, "not_found", str(exc))
+
+    @app.exception_handler(ConflictError)
+    async def conflict(_: Request, exc: ConflictError) -> JSONResponse:
+        return _error(409, "conflict", str(exc))
+
+    @app.exception_handler(BacktriageError)
+    async def bad_input(_: Request, exc: BacktriageError) -> JSONResponse:
+        return _error(422, "invalid_input", str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _error(exc.status_code, code, str(exc.detail))
+
+    for module in (health, assess, interviews, knowledge):
+        app.include_router(module.router)
+    return app

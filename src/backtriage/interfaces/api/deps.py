@@ -1,0 +1,79 @@
+"""Dependencies: the service, API-key authentication and per-key rate limiting."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from backtriage.service import TriageService
+from backtriage.settings import Settings
+
+__all__ = ["ApiError", "Caller", "RateLimiter", "ServiceDep", "caller"]
+
+
+class ApiError(Exception):
+    """An error with an HTTP status and a stable code, rendered as the common error body."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+        self.headers = headers or {}
+
+
+class RateLimiter:
+    """Token bucket per caller: `per_minute` requests a minute, bursts up to the same."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = float(per_minute)
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, key: str) -> float | None:
+        """None if allowed, else seconds to wait."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - last) * self.rate)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, now)
+                return None
+            self._buckets[key] = (tokens, now)
+            return (1 - tokens) / self.rate
+
+
+def get_service(request: Request) -> TriageService:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+ServiceDep = Annotated[TriageService, Depends(get_service)]
+
+
+def caller(request: Request) -> str | None:
+    """The API key id of the caller (None in open local mode); enforces the rate limit."""
+    settings: Settings = request.app.state.settings
+    key_id: str | None = None
+    if settings.require_api_key:
+        header = request.headers.get("authorization", "")
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise ApiError(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'",
+                           headers={"WWW-Authenticate": "Bearer"})
+        key_id = request.app.state.service.store.verify_api_key(secret.strip())
+        if key_id is None:
+            raise ApiError(401, "unauthorized", "the API key is unknown or revoked",
+                           headers={"WWW-Authenticate": "Bearer"})
+    who = key_id or (request.client.host if request.client else "local")
+    wait = request.app.state.limiter.check(who)
+    if wait is not None:
+        raise ApiError(429, "rate_limited", "too many requests; slow down",
+                       headers={"Retry-After": str(max(1, math.ceil(wait)))})
+    return key_id
+
+
+Caller = Annotated[str | None, Depends(caller)]

@@ -1,0 +1,153 @@
+"""Assessments and interviews with an audit trail: what the API and the CLI both call.
+
+Reasoning stays pure (`backtriage.reasoning`); this module adds the state an interview needs
+between questions, and writes every interview, answer and assessment to the audit store.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, ConfigDict
+
+from backtriage.domain.assessment import Assessment
+from backtriage.domain.case import Answer, Case
+from backtriage.domain.interview import InterviewStep, Question
+from backtriage.errors import ConflictError
+from backtriage.reasoning.engine import Engine, default_engine
+from backtriage.reasoning.interview import Interviewer
+from backtriage.storage.models import InterviewEvent, InterviewRecord
+from backtriage.storage.store import AuditStore, now
+
+__all__ = ["InterviewView", "TriageService"]
+
+
+class InterviewView(BaseModel):
+    """An interview as the API and CLI show it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    status: str
+    done: bool
+    question: Question | None = None
+    assessment: Assessment | None = None
+    questions_asked: int
+    answers: dict[str, Answer]
+    stop_reason: str | None = None
+
+
+class TriageService:
+    def __init__(self, store: AuditStore, engine: Engine | None = None) -> None:
+        self.store = store
+        self.engine = engine or default_engine()
+        self.interviewer = Interviewer(self.engine)
+
+    # ---- one-shot assessment ---------------------------------------------------------------
+    def assess(self, case: Case, text: str | None = None,
+               api_key_id: str | None = None) -> Assessment:
+        if text is not None:
+            from backtriage.text import assess_text
+
+            result = assess_text(text, case, engine=self.engine)
+        else:
+            result = self.engine.assess(case)
+        inputs = {"text": text, **case.model_dump(mode="json")}
+        self.store.add_assessment(inputs, result.model_dump(mode="json"), result.urgency.value,
+                                  self.engine.kb.version, api_key_id)
+        return result
+
+    # ---- interviews --------------------------------------------------------------------------
+    def start_interview(self, case: Case, text: str | None = None,
+                        api_key_id: str | None = None) -> InterviewView:
+        answers: dict[str, Answer] = {}
+        age, sex = case.age, case.sex
+        if text is not None:
+            from backtriage.text import merge_text_and_answers, understand
+
+            found = understand(text, kb=self.engine.kb)
+            answers = merge_text_and_answers(found.answers, case.answers)
+            if found.reading is not None:
+                age = age if age is not None else found.reading.age
+                sex = sex if sex is not None else found.reading.sex  # type: ignore[assignment]
+        else:
+            answers = dict(case.answers)
+        full = Case(answers=answers, age=age, sex=sex)
+        step = self.interviewer.step(full, [])
+        interview_id = str(uuid.uuid4())
+        with self.store.transaction() as s:
+            record = InterviewRecord(
+                id=interview_id, created_at=now(), updated_at=now(), status="active",
+                kb_version=self.engine.kb.version, text=text, age=full.age,
+                sex=full.sex.value if full.sex else None,
+                answers=dict(answers), asked=[], current_question=None, result=None,
+                api_key_id=api_key_id,
+            )
+            self._apply(record, step, text)
+            s.add(record)
+            s.add(InterviewEvent(interview_id=interview_id, created_at=now(), question_id=None,
+                                 answers=dict(answers)))
+        return self._view(record, step)
+
+    def answer(self, interview_id: str, answers: dict[str, Answer]) -> InterviewView:
+        """Record answers to the current question and move on; 409 once the interview is done."""
+        with self.store.transaction() as s:
+            record = self.store.interview_for_update(s, interview_id)
+            if record.status == "done":
+                raise ConflictError(f"interview '{interview_id}' is finished; start a new one")
+            question = record.current_question or {}
+            merged = dict(record.answers)
+            merged.update(answers)
+            case = Case.from_mapping({"answers": merged, "age": record.age, "sex": record.sex})
+            self.engine.assess(case)  # refuses unknown findings before anything is stored
+            asked = list(record.asked)
+            if question.get("id") and question["id"] not in asked:
+                asked.append(question["id"])
+            step = self.interviewer.step(case, asked)
+            record.answers = merged
+            record.asked = asked
+            record.updated_at = now()
+            self._apply(record, step, record.text)
+            s.add(InterviewEvent(interview_id=interview_id, created_at=now(),
+                                 question_id=question.get("id"), answers=dict(answers)))
+        return self._view(record, step)
+
+    def get_interview(self, interview_id: str) -> InterviewView:
+        with self.store.transaction() as s:
+            record = self.store.interview_for_update(s, interview_id)
+            case = Case.from_mapping({"answers": record.answers, "age": record.age,
+                                      "sex": record.sex})
+            step = self.interviewer.step(case, record.asked)
+            if record.status == "done" and record.result is not None:
+                step = step.model_copy(update={
+                    "done": True, "question": None,
+                    "assessment": Assessment.model_validate(record.result)})
+        return self._view(record, step)
+
+    # ---- helpers -------------------------------------------------------------------------
+    def _apply(self, record: InterviewRecord, step: InterviewStep, text: str | None) -> None:
+        if step.done:
+            final = step.assessment
+            if text is not None:
+                from backtriage.text import assess_text
+
+                final = assess_text(text, Case.from_mapping(
+                    {"answers": record.answers, "age": record.age, "sex": record.sex}),
+                    engine=self.engine)
+            record.status = "done"
+            record.current_question = None
+            record.result = final.model_dump(mode="json")
+        else:
+            assert step.question is not None
+            record.current_question = step.question.model_dump(mode="json")
+
+    def _view(self, record: InterviewRecord, step: InterviewStep) -> InterviewView:
+        done = record.status == "done"
+        assessment = Assessment.model_validate(record.result) if done and record.result else None
+        return InterviewView(
+            id=record.id, status=record.status, done=done,
+            question=None if done else step.question, assessment=assessment,
+            questions_asked=len(record.asked), answers=dict(record.answers),
+            stop_reason=step.stop_reason if done else None,
+        )
+

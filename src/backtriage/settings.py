@@ -1,0 +1,54 @@
+"""One settings object for everything configurable, read from the environment.
+
+| variable | default | meaning |
+|---|---|---|
+| BACKTRIAGE_DATABASE_URL | sqlite:///<user data dir>/backtriage.db | audit store (PostgreSQL by URL) |
+| BACKTRIAGE_RETENTION_DAYS | 365 | records older than this are deleted by `audit purge` |
+| BACKTRIAGE_CORS_ORIGINS | (none) | comma-separated origins allowed to call the API |
+| BACKTRIAGE_RATE_LIMIT | 600 | requests per minute per API key (or client, with --no-auth) |
+| BACKTRIAGE_MAX_BODY_BYTES | 262144 | larger request bodies get 413 |
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["Settings", "default_database_url"]
+
+
+def default_database_url() -> str:
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    folder = base / "backtriage"
+    return f"sqlite:///{folder / 'backtriage.db'}"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    database_url: str = Field(default_factory=default_database_url)
+    retention_days: int = Field(default=365, ge=1)
+    cors_origins: tuple[str, ...] = ()
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    require_api_key: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ
+        values: dict[str, object] = {}
+        if env.get("BACKTRIAGE_DATABASE_URL"):
+            values["database_url"] = env["BACKTRIAGE_DATABASE_URL"]
+        if env.get("BACKTRIAGE_RETENTION_DAYS"):
+            values["retention_days"] = int(env["BACKTRIAGE_RETENTION_DAYS"])
+        if env.get("BACKTRIAGE_CORS_ORIGINS"):
+            values["cors_origins"] = tuple(
+                o.strip() for o in env["BACKTRIAGE_CORS_ORIGINS"].split(",") if o.strip())
+        if env.get("BACKTRIAGE_RATE_LIMIT"):
+            values["rate_limit_per_minute"] = int(env["BACKTRIAGE_RATE_LIMIT"])
+        if env.get("BACKTRIAGE_MAX_BODY_BYTES"):
+            values["max_body_bytes"] = int(env["BACKTRIAGE_MAX_BODY_BYTES"])
+        values.update(overrides)
+        return cls.model_validate(values)

@@ -1,0 +1,161 @@
+"""Database access for the audit store (SQLite by default, PostgreSQL by URL).
+
+Every write happens inside one transaction (`AuditStore.transaction`), so a record is never half
+written; an interview row is locked while it is being answered so two answers to one interview
+cannot interleave (SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises writers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any, TextIO
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, delete, event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from backtriage.errors import NotFoundError
+from backtriage.storage.models import ApiKey, AssessmentRecord, InterviewEvent, InterviewRecord
+
+__all__ = ["AuditStore", "hash_secret", "now"]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def hash_secret(secret: str) -> str:
+    """API keys are long random strings, so a plain SHA-256 is enough to store them safely."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _migrations_dir() -> str:
+    return str(resources.files("backtriage.storage") / "migrations")
+
+
+class AuditStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        connect_args: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            connect_args = {"check_same_thread": False, "timeout": 30}
+        self.engine: Engine = create_engine(url, connect_args=connect_args, future=True)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    # ---- schema --------------------------------------------------------------------------
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration (safe to call every start)."""
+        config = Config()
+        config.set_main_option("script_location", _migrations_dir())
+        config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def interview_for_update(self, session: Session, interview_id: str) -> InterviewRecord:
+        stmt = select(InterviewRecord).where(InterviewRecord.id == interview_id)
+        if self.engine.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        record = session.scalars(stmt).first()
+        if record is None:
+            raise NotFoundError(f"no interview with id '{interview_id}'")
+        return record
+
+    # ---- API keys ------------------------------------------------------------------------
+    def create_api_key(self, name: str) -> tuple[str, str]:
+        key_id, secret = str(uuid.uuid4()), "bt_" + secrets.token_urlsafe(32)
+        with self.transaction() as s:
+            s.add(ApiKey(id=key_id, name=name, secret_hash=hash_secret(secret),
+                         created_at=now(), revoked_at=None))
+        return key_id, secret
+
+    def revoke_api_key(self, key_id: str) -> None:
+        with self.transaction() as s:
+            key = s.get(ApiKey, key_id)
+            if key is None:
+                raise NotFoundError(f"no API key with id '{key_id}'")
+            key.revoked_at = key.revoked_at or now()
+
+    def verify_api_key(self, secret: str) -> str | None:
+        with self.transaction() as s:
+            key = s.scalars(select(ApiKey).where(ApiKey.secret_hash == hash_secret(secret))).first()
+            return key.id if key is not None and key.revoked_at is None else None
+
+    def list_api_keys(self) -> list[dict[str, Any]]:
+        with self.transaction() as s:
+            return [{"id": k.id, "name": k.name, "created_at": k.created_at.isoformat(),
+                     "revoked": k.revoked_at is not None}
+                    for k in s.scalars(select(ApiKey).order_by(ApiKey.created_at))]
+
+    # ---- audit -----------------------------------------------------------------------------
+    def add_assessment(self, inputs: dict[str, Any], result: dict[str, Any], urgency: str,
+                       kb_version: str, api_key_id: str | None) -> str:
+        record_id = str(uuid.uuid4())
+        with self.transaction() as s:
+            s.add(AssessmentRecord(id=record_id, created_at=now(), kb_version=kb_version,
+                                   inputs=inputs, result=result, urgency=urgency,
+                                   api_key_id=api_key_id))
+        return record_id
+
+    def export(self, out: TextIO) -> int:
+        """Write every interview (with its answers) and assessment as JSON lines."""
+        count = 0
+        with self.transaction() as s:
+            for rec in s.scalars(select(InterviewRecord).order_by(InterviewRecord.created_at)):
+                out.write(json.dumps({
+                    "type": "interview", "id": rec.id, "created_at": rec.created_at.isoformat(),
+                    "updated_at": rec.updated_at.isoformat(), "status": rec.status,
+                    "kb_version": rec.kb_version, "text": rec.text, "age": rec.age,
+                    "sex": rec.sex, "answers": rec.answers, "asked": rec.asked,
+                    "events": [{"at": e.created_at.isoformat(), "question": e.question_id,
+                                "answers": e.answers} for e in rec.events],
+                    "result": rec.result,
+                }) + "\n")
+                count += 1
+            for a in s.scalars(select(AssessmentRecord).order_by(AssessmentRecord.created_at)):
+                out.write(json.dumps({
+                    "type": "assessment", "id": a.id, "created_at": a.created_at.isoformat(),
+                    "kb_version": a.kb_version, "urgency": a.urgency, "inputs": a.inputs,
+                    "result": a.result,
+                }) + "\n")
+                count += 1
+        return count
+
+    def purge(self, older_than_days: int) -> int:
+        """Delete records older than the retention period; returns how many were deleted."""
+        cutoff = now() - timedelta(days=older_than_days)
+        with self.transaction() as s:
+            old = list(s.scalars(select(InterviewRecord.id).where(
+                InterviewRecord.updated_at < cutoff)))
+            if old:
+                s.execute(delete(InterviewEvent).where(InterviewEvent.interview_id.in_(old)))
+                s.execute(delete(InterviewRecord).where(InterviewRecord.id.in_(old)))
+            gone = s.execute(delete(AssessmentRecord).where(AssessmentRecord.created_at < cutoff))
+            return len(old) + (gone.rowcount or 0)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -1,0 +1,160 @@
+"""The HTTP API, black-box: status codes and JSON bodies."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backtriage.interfaces.api import create_app
+from backtriage.service import TriageService
+from backtriage.settings import Settings
+from backtriage.storage import AuditStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> AuditStore:
+    s = AuditStore(f"sqlite:///{tmp_path / 'api.db'}")
+    s.upgrade()
+    return s
+
+
+def client_for(store: AuditStore, **settings: object) -> TestClient:
+    config = Settings(database_url=store.url, **settings)  # type: ignore[arg-type]
+    return TestClient(create_app(config, TriageService(store)))
+
+
+@pytest.fixture
+def open_client(store: AuditStore) -> Iterator[TestClient]:
+    with client_for(store, require_api_key=False) as c:
+        yield c
+
+
+def test_health_and_knowledge(open_client: TestClient) -> None:
+    assert open_client.get("/healthz").json()["status"] == "ok"
+    findings = open_client.get("/v1/knowledge/findings").json()["findings"]
+    assert any(f["id"] == "saddle_anaesthesia" for f in findings)
+    conditions = open_client.get("/v1/knowledge/conditions").json()["conditions"]
+    assert any(c["id"] == "cauda_equina_syndrome" for c in conditions)
+
+
+def test_assess_with_answers_and_with_text(open_client: TestClient) -> None:
+    r = open_client.post("/v1/assess", json={"answers": {"saddle_anaesthesia": True,
+                                                         "bladder_dysfunction": True}})
+    assert r.status_code == 200 and r.json()["urgency"] == "emergency"
+    assert r.json()["conditions"][0]["id"] == "cauda_equina_syndrome"
+    r = open_client.post("/v1/assess", json={"text": "Tingling in my low back after sitting, gone "
+                         "in minutes when I walk. No numbness down below, bladder and bowels "
+                         "normal.", "top": 3})
+    body = r.json()
+    assert body["urgency"] == "self_care" and len(body["conditions"]) == 3
+    assert body["text"]["mentions"]
+
+
+def test_parse(open_client: TestClient) -> None:
+    body = open_client.post("/v1/parse", json={"text": "Pt denies saddle anaesthesia. 45M"}).json()
+    assert body["answers"] == {"saddle_anaesthesia": False} and body["age"] == 45
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [({"age": 500}, "age"), ({"answers": {"fever": "yes"}}, "answers.fever"),
+     ({"sex": "x"}, "sex"), ({"unexpected": 1}, "unexpected")],
+)
+def test_validation_errors_name_the_field(open_client: TestClient, payload: dict, field: str) -> None:  # type: ignore[type-arg]
+    r = open_client.post("/v1/assess", json=payload)
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == field
+
+
+def test_unknown_finding_and_bad_json(open_client: TestClient) -> None:
+    r = open_client.post("/v1/assess", json={"answers": {"saddle_anesthesia": True}})
+    assert r.status_code == 422 and "did you mean" in r.json()["error"]["message"]
+    r = open_client.post("/v1/assess", content=b"{bad", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
+
+
+def test_full_interview_over_http_is_stored(open_client: TestClient, store: AuditStore) -> None:
+    r = open_client.post("/v1/interviews", json={"text": "my lower back tingles after sitting",
+                                                 "age": 35})
+    assert r.status_code == 201
+    view = r.json()
+    assert view["question"]["id"] == "red_flags" and not view["done"]
+    steps = 0
+    while not view["done"]:
+        q = view["question"]
+        if q["kind"] == "yes_no":
+            answers = {q["finding"]: False}
+        elif q["none_of_these"]:
+            answers = {o["finding"]: False for o in q["options"] if o["finding"]}
+        else:
+            answers = {}
+        r = open_client.post(f"/v1/interviews/{view['id']}/answers", json={"answers": answers})
+        assert r.status_code == 200, r.json()
+        view = r.json()
+        steps += 1
+        assert steps < 25
+    assert view["assessment"]["urgency"] == "self_care"
+    again = open_client.get(f"/v1/interviews/{view['id']}").json()
+    assert again["done"] and again["assessment"]["urgency"] == "self_care"
+    r = open_client.post(f"/v1/interviews/{view['id']}/answers", json={"answers": {}})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
+    out = io.StringIO()
+    store.export(out)
+    exported = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert exported[0]["id"] == view["id"] and len(exported[0]["events"]) == steps + 1
+
+
+def test_not_found_and_oversized(open_client: TestClient) -> None:
+    r = open_client.get("/v1/interviews/does-not-exist")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    big = json.dumps({"text": "x" * 300_000})
+    r = open_client.post("/v1/assess", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+
+
+def test_api_key_required_unless_open_mode(store: AuditStore) -> None:
+    key_id, secret = store.create_api_key("test")
+    with client_for(store) as c:
+        r = c.post("/v1/assess", json={"answers": {"fever": True}})
+        assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+        r = c.post("/v1/assess", json={"answers": {"fever": True}},
+                   headers={"Authorization": "Bearer wrong"})
+        assert r.status_code == 401
+        ok = c.post("/v1/assess", json={"answers": {"fever": True}},
+                    headers={"Authorization": f"Bearer {secret}"})
+        assert ok.status_code == 200
+        store.revoke_api_key(key_id)
+        r = c.post("/v1/assess", json={"answers": {"fever": True}},
+                   headers={"Authorization": f"Bearer {secret}"})
+        assert r.status_code == 401
+
+
+def test_rate_limit_per_key(store: AuditStore) -> None:
+    _, secret = store.create_api_key("busy")
+    with client_for(store, rate_limit_per_minute=3) as c:
+        headers = {"Authorization": f"Bearer {secret}"}
+        codes = [c.get("/v1/knowledge/findings", headers=headers).status_code for _ in range(5)]
+    assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+
+
+def test_cors_is_configurable(store: AuditStore) -> None:
+    with client_for(store, require_api_key=False, cors_origins=("https://clinic.example",)) as c:
+        r = c.options("/v1/assess", headers={"Origin": "https://clinic.example",
+                                              "Access-Control-Request-Method": "POST"})
+        assert r.headers.get("access-control-allow-origin") == "https://clinic.example"
+    with client_for(store, require_api_key=False) as c:
+        r = c.get("/healthz", headers={"Origin": "https://elsewhere.example"})
+        assert "access-control-allow-origin" not in r.headers
+
+
+def test_openapi_document_has_paths_and_examples(open_client: TestClient) -> None:
+    doc = open_client.get("/openapi.json").json()
+    for path in ("/v1/assess", "/v1/parse", "/v1/interviews", "/v1/interviews/{interview_id}",
+                 "/v1/interviews/{interview_id}/answers", "/v1/knowledge/findings", "/healthz"):
+        assert path in doc["paths"]
+    assert "examples" in json.dumps(doc["components"]["schemas"]["AssessIn"])

@@ -1,0 +1,58 @@
+"""Terminal interview, API keys and audit commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from backtriage.errors import ExitCode
+from backtriage.interfaces.cli import app
+
+runner = CliRunner(env={"COLUMNS": "200"})
+
+
+def db(tmp_path: Path) -> list[str]:
+    return ["--database-url", f"sqlite:///{tmp_path / 'cli.db'}"]
+
+
+def test_terminal_interview_reaches_an_emergency_and_can_be_exported(tmp_path: Path) -> None:
+    # description, then the red-flag checklist: options 1 and 2 (saddle, bladder)
+    result = runner.invoke(app, ["interview", "--age", "45", *db(tmp_path)],
+                           input="my back hurts and tingles\n1,2\n")
+    assert result.exit_code == 0, result.output
+    assert "EMERGENCY" in result.stdout
+    exported = runner.invoke(app, ["audit", "export", *db(tmp_path)])
+    records = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert records[0]["result"]["urgency"] == "emergency"
+    assert records[0]["text"] == "my back hurts and tingles"
+
+
+def test_interview_can_be_resumed(tmp_path: Path) -> None:
+    started = runner.invoke(app, ["interview", *db(tmp_path)], input="\n")  # EOF mid-interview
+    assert started.exit_code != 0
+    interview_id = started.stdout.split("Interview ")[1].split(" ")[0]
+    resumed = runner.invoke(app, ["interview", "--resume", interview_id, *db(tmp_path)],
+                            input="1,2\n")
+    assert resumed.exit_code == 0, resumed.output
+    assert "EMERGENCY" in resumed.stdout
+    missing = runner.invoke(app, ["interview", "--resume", "nope", *db(tmp_path)])
+    assert missing.exit_code == ExitCode.INVALID_INPUT and "no interview" in missing.stderr
+
+
+def test_api_key_lifecycle(tmp_path: Path) -> None:
+    created = runner.invoke(app, ["apikey", "create", "front desk", *db(tmp_path)])
+    assert created.exit_code == 0
+    key_id = created.stdout.split("id: ")[1].split()[0]
+    secret = created.stdout.split("key: ")[1].split()[0]
+    listed = runner.invoke(app, ["apikey", "list", *db(tmp_path)]).stdout
+    assert key_id in listed and "front desk" in listed and secret not in listed
+    assert runner.invoke(app, ["apikey", "revoke", key_id, *db(tmp_path)]).exit_code == 0
+    assert "revoked" in runner.invoke(app, ["apikey", "list", *db(tmp_path)]).stdout
+    assert runner.invoke(app, ["apikey", "revoke", "nope", *db(tmp_path)]).exit_code == 2
+
+
+def test_audit_purge(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["audit", "purge", "--older-than", "30", *db(tmp_path)])
+    assert result.exit_code == 0 and "deleted 0 records" in result.stdout
