@@ -6,7 +6,7 @@
 | BACKTRIAGE_RETENTION_DAYS | 365 | records older than this are deleted by `audit purge` |
 | BACKTRIAGE_CORS_ORIGINS | (none) | comma-separated origins allowed to call the API |
 | BACKTRIAGE_RATE_LIMIT | 600 | requests per minute per API key (or client, with --no-auth) |
-| BACKTRIAGE_MAX_BODY_BYTES | 262144 | larger request bodies get 413 |
+| BACKTRIAGE_MAX_BODY_BYTES | 2097152 | larger bodies get 413 (fits a 100,000-character text) |
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class Settings(BaseModel):
     retention_days: int = Field(default=365, ge=1)
     cors_origins: tuple[str, ...] = ()
     rate_limit_per_minute: int = Field(default=600, ge=1)
-    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     require_api_key: bool = True
 
     @classmethod

@@ -73,7 +73,7 @@ def test_validation_errors_name_the_field(open_client: TestClient, payload: dict
 
 def test_unknown_finding_and_bad_json(open_client: TestClient) -> None:
     r = open_client.post("/v1/assess", json={"answers": {"saddle_anesthesia": True}})
-    assert r.status_code == 422 and "did you mean" in r.json()["error"]["message"]
+    assert r.status_code == 422 and r.json()["error"]["field"].startswith("answers.saddle_anesthesia")
     r = open_client.post("/v1/assess", content=b"{bad", headers={"content-type": "application/json"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
 
@@ -112,7 +112,7 @@ def test_full_interview_over_http_is_stored(open_client: TestClient, store: Audi
 def test_not_found_and_oversized(open_client: TestClient) -> None:
     r = open_client.get("/v1/interviews/does-not-exist")
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
-    big = json.dumps({"text": "x" * 300_000})
+    big = json.dumps({"text": "x" * 3_000_000})
     r = open_client.post("/v1/assess", content=big, headers={"content-type": "application/json"})
     assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
 

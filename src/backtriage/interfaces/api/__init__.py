@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, service: TriageService | None =
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error(exc.status_code, code, str(exc.detail))
+        return _error(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     for module in (health, assess, interviews, knowledge):
         app.include_router(module.router)

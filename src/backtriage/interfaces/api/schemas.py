@@ -2,27 +2,49 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
 
 from backtriage.domain.case import MAX_AGE, Sex
+from backtriage.knowledge.loader import load_knowledge_base
 
 __all__ = ["AnswersIn", "AssessIn", "ErrorBody", "ErrorOut", "InterviewStart", "ParseIn"]
+
+#: Finding ids a caller may answer, so the OpenAPI document lists them (derived ones excluded).
+FindingId = Literal[tuple(f.id for f in load_knowledge_base().asked_findings)]  # type: ignore[valid-type]
+Answers = dict[FindingId, StrictBool | None]  # type: ignore[valid-type]
+
+
 
 _ANSWERS_EXAMPLE = {"saddle_anaesthesia": False, "bladder_dysfunction": False,
                     "bowel_dysfunction": False, "posture_related": True}
 
 
+def _whole_number(value: Any) -> Any:
+    """JSON integers only: 45 or 45.0, never true/false or "45"."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a whole number")
+    return value
+
+
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("age", "top", mode="before", check_fields=False)
+    @classmethod
+    def _numbers(cls, value: Any) -> Any:
+        return _whole_number(value)
 
 
 class AssessIn(_In):
     """Answers and/or free text; an explicit answer wins over what the text says."""
 
-    text: str | None = Field(default=None, max_length=100_000,
+    text: StrictStr | None = Field(default=None, max_length=100_000,
                              examples=["Tingling in my low back after sitting, gone when I walk."])
-    answers: dict[str, StrictBool | None] = Field(default_factory=dict,
-                                                   examples=[_ANSWERS_EXAMPLE])
+    answers: Answers = Field(default_factory=dict, examples=[_ANSWERS_EXAMPLE])
     age: int | None = Field(default=None, ge=0, le=MAX_AGE, examples=[34])
     sex: Sex | None = Field(default=None, examples=["female"])
     top: int = Field(default=10, ge=0, le=100,
@@ -30,14 +52,14 @@ class AssessIn(_In):
 
 
 class ParseIn(_In):
-    text: str = Field(max_length=100_000,
+    text: StrictStr = Field(max_length=100_000,
                       examples=["Pt denies saddle anaesthesia, urinary retention. 45M, 2/52 hx"])
 
 
 class InterviewStart(_In):
-    text: str | None = Field(default=None, max_length=100_000,
+    text: StrictStr | None = Field(default=None, max_length=100_000,
                              examples=["My back tingles after sitting at my desk."])
-    answers: dict[str, StrictBool | None] = Field(default_factory=dict)
+    answers: Answers = Field(default_factory=dict)
     age: int | None = Field(default=None, ge=0, le=MAX_AGE)
     sex: Sex | None = None
 
@@ -45,7 +67,7 @@ class InterviewStart(_In):
 class AnswersIn(_In):
     """Answers to the current question, in the same shape everywhere."""
 
-    answers: dict[str, StrictBool | None] = Field(examples=[{"saddle_anaesthesia": False}])
+    answers: Answers = Field(examples=[{"saddle_anaesthesia": False}])
 
 
 class ErrorBody(BaseModel):

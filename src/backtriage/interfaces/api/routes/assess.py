@@ -11,7 +11,7 @@ from backtriage.interfaces.api.schemas import AssessIn, ErrorOut, ParseIn
 
 router = APIRouter(prefix="/v1", tags=["assessment"])
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut},
+    400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut},
     429: {"model": ErrorOut},
 }
 

@@ -11,7 +11,7 @@ from backtriage.service import InterviewView
 
 router = APIRouter(prefix="/v1/interviews", tags=["interviews"])
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 409: {"model": ErrorOut},
+    400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 409: {"model": ErrorOut},
     413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 429: {"model": ErrorOut},
 }
 
