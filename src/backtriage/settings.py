@@ -6,6 +6,7 @@
 | BACKTRIAGE_RETENTION_DAYS | 365 | records older than this are deleted by `audit purge` |
 | BACKTRIAGE_CORS_ORIGINS | (none) | comma-separated origins allowed to call the API |
 | BACKTRIAGE_RATE_LIMIT | 600 | requests per minute per API key (or client, with --no-auth) |
+| BACKTRIAGE_REQUIRE_API_KEY | true | false = open local mode (what `serve --no-auth` sets) |
 | BACKTRIAGE_MAX_BODY_BYTES | 2097152 | larger bodies get 413 (fits a 100,000-character text) |
 """
 
@@ -48,6 +49,9 @@ class Settings(BaseModel):
                 o.strip() for o in env["BACKTRIAGE_CORS_ORIGINS"].split(",") if o.strip())
         if env.get("BACKTRIAGE_RATE_LIMIT"):
             values["rate_limit_per_minute"] = int(env["BACKTRIAGE_RATE_LIMIT"])
+        if env.get("BACKTRIAGE_REQUIRE_API_KEY"):
+            values["require_api_key"] = env["BACKTRIAGE_REQUIRE_API_KEY"].lower() not in (
+                "0", "false", "no")
         if env.get("BACKTRIAGE_MAX_BODY_BYTES"):
             values["max_body_bytes"] = int(env["BACKTRIAGE_MAX_BODY_BYTES"])
         values.update(overrides)

@@ -12,53 +12,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backtriage.domain.case import Case
-from backtriage.domain.interview import InterviewStep, Question
+from backtriage.domain.interview import InterviewStep
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.reasoning.engine import default_engine
 from backtriage.reasoning.interview import Interviewer
+from backtriage.reasoning.simulate import interview_vignette
 
 ENGINE = default_engine()
 KB = ENGINE.kb
 INTERVIEWER = Interviewer(ENGINE)
-SCREENED = {q for s in KB.screens for q in s.questions}
 VIGNETTES = [v for p in sorted((Path(__file__).parent.parent / "vignettes").glob("*.yaml"))
              for v in yaml.safe_load(p.read_text())]
 
 
-def simulated_answer(q: Question, truth: dict[str, Any], incomplete: bool) -> dict[str, Any]:
-    """What a patient whose findings are ``truth`` would answer; anything the vignette does not
-    mention is 'no', except red-flag screen questions in a vignette marked 'screen incomplete'."""
-    def value(fid: str) -> bool | None:
-        if fid in truth:
-            return truth[fid]
-        return None if incomplete and fid in SCREENED else False
-
-    if q.kind == "yes_no":
-        assert q.finding is not None
-        return {q.finding: value(q.finding)}
-    chosen = {o.finding: o.value for o in q.options if o.finding and value(o.finding) is o.value
-              and (o.finding in truth or not o.value)}
-    chosen = {f: v for f, v in chosen.items() if v is True or f in truth}
-    if q.none_of_these and not chosen:
-        findings = [o.finding for o in q.options if o.finding]
-        if all(value(f) is False for f in findings):
-            return dict.fromkeys(findings, False)
-    return chosen
-
-
 def interview(vignette: dict[str, Any]) -> tuple[InterviewStep, list[str]]:
-    truth = vignette["answers"]
-    incomplete = "screen incomplete" in vignette["description"].lower()
-    answers: dict[str, Any] = {}
-    asked: list[str] = []
-    while True:
-        case = Case(answers=answers, age=vignette.get("age"), sex=vignette.get("sex"))
-        step = INTERVIEWER.step(case, asked)
-        if step.done:
-            return step, asked
-        assert step.question is not None and step.question.id not in asked
-        asked.append(step.question.id)
-        answers.update(simulated_answer(step.question, truth, incomplete))
+    return interview_vignette(INTERVIEWER, vignette)
 
 
 def test_the_first_question_is_the_red_flag_checklist() -> None:

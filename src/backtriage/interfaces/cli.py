@@ -353,18 +353,28 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     no_auth: Annotated[bool, typer.Option("--no-auth", help="Open local mode: no API key "
                                           "needed. Only for a machine you trust.")] = False,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Server processes.")] = 1,
     database_url: DbOption = None,
 ) -> None:
     """Run the HTTP API (docs at /docs, OpenAPI at /openapi.json)."""
+    import os
+
     import uvicorn
 
     from backtriage.interfaces.api import create_app
 
     settings = _settings(database_url, require_api_key=not no_auth)
     store = _store(database_url)
-    app_ = create_app(settings, TriageService(store))
+    store.purge(settings.retention_days)
     _err.print(f"backtriage API on http://{host}:{port} "
                f"({'open local mode, no API key' if no_auth else 'API key required'})")
+    if workers > 1:
+        os.environ["BACKTRIAGE_DATABASE_URL"] = settings.database_url
+        os.environ["BACKTRIAGE_REQUIRE_API_KEY"] = "false" if no_auth else "true"
+        uvicorn.run("backtriage.interfaces.api:create_app", factory=True, host=host, port=port,
+                    workers=workers, log_level="warning")
+        return
+    app_ = create_app(settings, TriageService(store), warm_up=True)
     uvicorn.run(app_, host=host, port=port, log_level="warning")
 
 

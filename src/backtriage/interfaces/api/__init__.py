@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -25,13 +29,33 @@ def _error(status: int, code: str, message: str, field: str | None = None,
                         content={"error": {"code": code, "message": message, "field": field}})
 
 
-def create_app(settings: Settings | None = None, service: TriageService | None = None) -> FastAPI:
-    settings = settings or Settings.from_env()
+@asynccontextmanager
+async def _warm(app: FastAPI) -> AsyncIterator[None]:
+    """Build the text pipeline before the first request, then freeze the start-up objects so the
+    garbage collector stops walking the large, long-lived language resources (this removes most
+    latency spikes under load)."""
+    if app.state.warm_up:
+        from backtriage.text.pipeline import default_pipeline
+
+        default_pipeline()
+        gc.collect()
+        gc.freeze()
+    yield
+
+
+def create_app(settings: Settings | None = None, service: TriageService | None = None,
+               warm_up: bool = False) -> FastAPI:
+    """The API. With no arguments (as uvicorn's factory for several workers) everything comes
+    from the environment, the store is migrated and the pipeline is warmed up."""
+    if settings is None:
+        settings = Settings.from_env()
+        warm_up = True
     if service is None:
         store = AuditStore(settings.database_url)
         store.upgrade()
         service = TriageService(store)
     app = FastAPI(
+        lifespan=_warm,
         title="backtriage",
         version=__version__,
         summary="Triage for numbness and tingling in the back: urgency, likely causes and why.",
@@ -39,6 +63,7 @@ def create_app(settings: Settings | None = None, service: TriageService | None =
                     "emergency number. Send `Authorization: Bearer <API key>` unless the server "
                     "runs with --no-auth.",
     )
+    app.state.warm_up = warm_up
     app.state.settings = settings
     app.state.service = service
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)

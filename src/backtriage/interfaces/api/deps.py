@@ -47,14 +47,14 @@ class RateLimiter:
             return (1 - tokens) / self.rate
 
 
-def get_service(request: Request) -> TriageService:
+async def get_service(request: Request) -> TriageService:
     return request.app.state.service  # type: ignore[no-any-return]
 
 
 ServiceDep = Annotated[TriageService, Depends(get_service)]
 
 
-def caller(request: Request) -> str | None:
+async def caller(request: Request) -> str | None:
     """The API key id of the caller (None in open local mode); enforces the rate limit."""
     settings: Settings = request.app.state.settings
     key_id: str | None = None

@@ -9,5 +9,5 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", summary="Liveness and versions")
-def healthz(service: ServiceDep) -> dict[str, str]:
+async def healthz(service: ServiceDep) -> dict[str, str]:
     return {"status": "ok", "version": __version__, "kb_version": service.engine.kb.version}

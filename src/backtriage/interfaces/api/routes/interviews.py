@@ -18,19 +18,19 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post("", response_model=InterviewView, status_code=status.HTTP_201_CREATED,
              responses=ERRORS, summary="Start an interview; returns its id and first question")
-def start(body: InterviewStart, service: ServiceDep, key_id: Caller) -> InterviewView:
+async def start(body: InterviewStart, service: ServiceDep, key_id: Caller) -> InterviewView:
     case = Case(answers=body.answers, age=body.age, sex=body.sex)
     return service.start_interview(case, text=body.text, api_key_id=key_id)
 
 
 @router.post("/{interview_id}/answers", response_model=InterviewView, responses=ERRORS,
              summary="Answer the current question; returns the next question or the assessment")
-def answer(interview_id: str, body: AnswersIn, service: ServiceDep,
+async def answer(interview_id: str, body: AnswersIn, service: ServiceDep,
            key_id: Caller) -> InterviewView:
     return service.answer(interview_id, body.answers)
 
 
 @router.get("/{interview_id}", response_model=InterviewView, responses=ERRORS,
             summary="The interview's state: current question or final assessment")
-def get(interview_id: str, service: ServiceDep, key_id: Caller) -> InterviewView:
+async def get(interview_id: str, service: ServiceDep, key_id: Caller) -> InterviewView:
     return service.get_interview(interview_id)

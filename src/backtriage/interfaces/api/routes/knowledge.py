@@ -10,7 +10,7 @@ router = APIRouter(prefix="/v1/knowledge", tags=["knowledge"])
 
 
 @router.get("/findings", summary="The findings backtriage understands")
-def findings(service: ServiceDep, key_id: Caller) -> dict[str, Any]:
+async def findings(service: ServiceDep, key_id: Caller) -> dict[str, Any]:
     kb = service.engine.kb
     return {"kb_version": kb.version,
             "findings": [f.model_dump(mode="json", exclude_defaults=True)
@@ -18,7 +18,7 @@ def findings(service: ServiceDep, key_id: Caller) -> dict[str, Any]:
 
 
 @router.get("/conditions", summary="The causes backtriage considers")
-def conditions(service: ServiceDep, key_id: Caller) -> dict[str, Any]:
+async def conditions(service: ServiceDep, key_id: Caller) -> dict[str, Any]:
     kb = service.engine.kb
     return {"kb_version": kb.version, "conditions": [
         c.model_dump(mode="json", include={"id", "name", "lay_name", "icd10", "prior",

@@ -1,0 +1,55 @@
+"""A simulated patient for evaluating the interview: answers from a vignette's findings.
+
+Used by the tests and the interview benchmark. Anything the vignette does not mention is answered
+"no", except red-flag screen questions when the vignette is marked as having an incomplete
+screen, which stay "don't know".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from backtriage.domain.case import Case
+from backtriage.domain.interview import InterviewStep, Question
+from backtriage.reasoning.interview import Interviewer
+
+__all__ = ["interview_vignette", "simulated_answer"]
+
+
+def simulated_answer(q: Question, truth: Mapping[str, Any], screened: set[str],
+                     incomplete: bool) -> dict[str, Any]:
+    def value(fid: str) -> bool | None:
+        if fid in truth:
+            return truth[fid]  # type: ignore[no-any-return]
+        return None if incomplete and fid in screened else False
+
+    if q.kind == "yes_no":
+        assert q.finding is not None
+        return {q.finding: value(q.finding)}
+    chosen = {o.finding: o.value for o in q.options
+              if o.finding and o.finding in truth and value(o.finding) is o.value}
+    if q.none_of_these and not chosen:
+        findings = [o.finding for o in q.options if o.finding]
+        if all(value(f) is False for f in findings):
+            return dict.fromkeys(findings, False)
+    return chosen
+
+
+def interview_vignette(interviewer: Interviewer, vignette: Mapping[str, Any],
+                       limit: int = 60) -> tuple[InterviewStep, list[str]]:
+    """Run a whole interview for one vignette; returns the last step and the questions asked."""
+    truth = vignette["answers"]
+    incomplete = "screen incomplete" in str(vignette.get("description", "")).lower()
+    screened = {q for s in interviewer.kb.screens for q in s.questions}
+    answers: dict[str, Any] = {}
+    asked: list[str] = []
+    for _ in range(limit):
+        case = Case(answers=answers, age=vignette.get("age"), sex=vignette.get("sex"))
+        step = interviewer.step(case, asked)
+        if step.done:
+            return step, asked
+        assert step.question is not None
+        asked.append(step.question.id)
+        answers.update(simulated_answer(step.question, truth, screened, incomplete))
+    raise RuntimeError("interview did not finish")
