@@ -102,21 +102,33 @@ class TargetRules:
     def find(self, doc: Doc) -> list[Span]:
         text = _lower(doc.text)
         present = {w for w in self._words if w in text}
+        # Mentions never cross a sentence, so each rule only scans the sentences holding one of
+        # its words (sentence breaks are set by the step before this one).
+        sentences = [(s.start_char, s.end_char) for s in doc.sents] if doc.has_annotation(
+            "SENT_START") else [(0, len(text))]
+        words_in = [{w for w in present if w in text[a:b]} for a, b in sentences]
         spans: list[Span] = []
         seen: set[tuple[str, int, int]] = set()
         for rule in self.rules:
-            if rule.words is not None and rule.words.isdisjoint(present):
+            if rule.words is None:
+                regions = sentences
+            elif rule.words.isdisjoint(present):
                 continue
-            for m in rule.regex.finditer(text):
-                if m.start() == m.end():
-                    continue
-                span = doc.char_span(m.start(), m.end(), label=rule.label, alignment_mode="expand")
-                if span is None or not len(span):
-                    continue
-                key = (rule.label, span.start, span.end)
-                if key not in seen:
-                    seen.add(key)
-                    spans.append(span)
+            else:
+                regions = [r for r, w in zip(sentences, words_in, strict=True)
+                           if not rule.words.isdisjoint(w)]
+            for start, end in regions:
+                for m in rule.regex.finditer(text, start, end):
+                    if m.start() == m.end():
+                        continue
+                    span = doc.char_span(m.start(), m.end(), label=rule.label,
+                                         alignment_mode="expand")
+                    if span is None or not len(span):
+                        continue
+                    key = (rule.label, span.start, span.end)
+                    if key not in seen:
+                        seen.add(key)
+                        spans.append(span)
         return _longest_per_label(spans)
 
 
