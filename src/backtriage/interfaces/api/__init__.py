@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backtriage import __version__
 from backtriage.errors import BacktriageError, ConflictError, NotFoundError
@@ -27,6 +28,53 @@ def _error(status: int, code: str, message: str, field: str | None = None,
            headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(status_code=status, headers=headers,
                         content={"error": {"code": code, "message": message, "field": field}})
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with 413 (a plain ASGI middleware: Starlette's
+    decorator-style middleware costs more per request than the assessment itself)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None:
+            if not length.isdigit() or int(length) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        # No length given (chunked): read the body first, up to the limit, then replay it.
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = _error(413, "too_large", f"request body is larger than {self.max_bytes} bytes")
+        await response(scope, receive, send)
 
 
 @asynccontextmanager
@@ -72,18 +120,7 @@ def create_app(settings: Settings | None = None, service: TriageService | None =
                            allow_methods=["GET", "POST"], allow_headers=["Authorization",
                                                                          "Content-Type"])
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
-            return _error(413, "too_large",
-                          f"request body is larger than {settings.max_body_bytes} bytes")
-        if length is None and request.method in ("POST", "PUT", "PATCH"):
-            body = await request.body()
-            if len(body) > settings.max_body_bytes:
-                return _error(413, "too_large",
-                              f"request body is larger than {settings.max_body_bytes} bytes")
-        return await call_next(request)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
