@@ -158,3 +158,13 @@ def test_openapi_document_has_paths_and_examples(open_client: TestClient) -> Non
                  "/v1/interviews/{interview_id}/answers", "/v1/knowledge/findings", "/healthz"):
         assert path in doc["paths"]
     assert "examples" in json.dumps(doc["components"]["schemas"]["AssessIn"])
+
+
+def test_chunked_bodies_are_limited_too(store: AuditStore) -> None:
+    with client_for(store, require_api_key=False, max_body_bytes=2048) as c:
+        small = (part for part in [b'{"answers": ', b'{"fever": true}}'])
+        r = c.post("/v1/assess", content=small, headers={"content-type": "application/json"})
+        assert r.status_code == 200 and r.json()["urgency"] == "urgent"
+        big = (b"x" * 1024 for _ in range(4))
+        r = c.post("/v1/assess", content=big, headers={"content-type": "application/json"})
+        assert r.status_code == 413
