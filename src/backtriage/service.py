@@ -99,10 +99,10 @@ class TriageService:
             merged = dict(record.answers)
             merged.update(answers)
             case = Case.from_mapping({"answers": merged, "age": record.age, "sex": record.sex})
-            self.engine.assess(case)  # refuses unknown findings before anything is stored
             asked = list(record.asked)
             if question.get("id") and question["id"] not in asked:
                 asked.append(question["id"])
+            # Assessing inside step() refuses unknown findings before anything is written.
             step = self.interviewer.step(case, asked)
             record.answers = merged
             record.asked = asked
@@ -115,13 +115,11 @@ class TriageService:
     def get_interview(self, interview_id: str) -> InterviewView:
         with self.store.transaction() as s:
             record = self.store.interview_for_update(s, interview_id)
+            if record.status == "done":
+                return self._view(record, None)
             case = Case.from_mapping({"answers": record.answers, "age": record.age,
                                       "sex": record.sex})
             step = self.interviewer.step(case, record.asked)
-            if record.status == "done" and record.result is not None:
-                step = step.model_copy(update={
-                    "done": True, "question": None,
-                    "assessment": Assessment.model_validate(record.result)})
         return self._view(record, step)
 
     # ---- helpers -------------------------------------------------------------------------
@@ -141,13 +139,13 @@ class TriageService:
             assert step.question is not None
             record.current_question = step.question.model_dump(mode="json")
 
-    def _view(self, record: InterviewRecord, step: InterviewStep) -> InterviewView:
+    def _view(self, record: InterviewRecord, step: InterviewStep | None) -> InterviewView:
         done = record.status == "done"
         assessment = Assessment.model_validate(record.result) if done and record.result else None
         return InterviewView(
             id=record.id, status=record.status, done=done,
-            question=None if done else step.question, assessment=assessment,
+            question=None if done or step is None else step.question, assessment=assessment,
             questions_asked=len(record.asked), answers=dict(record.answers),
-            stop_reason=step.stop_reason if done else None,
+            stop_reason=step.stop_reason if done and step is not None else None,
         )
 

@@ -37,6 +37,7 @@ from backtriage.domain.urgency import UrgencyLevel
 from backtriage.knowledge.loader import KnowledgeBase
 from backtriage.knowledge.schema import ChoiceQuestion, Evidence, Finding
 from backtriage.reasoning.engine import Engine
+from backtriage.reasoning.findings import resolve_findings
 
 __all__ = ["InterviewPolicy", "Interviewer"]
 
@@ -183,8 +184,6 @@ class Interviewer:
 
     # ---- helpers -------------------------------------------------------------------------
     def _states(self, case: Case, answers: dict[str, bool | None]) -> dict[str, bool]:
-        from backtriage.reasoning.findings import resolve_findings
-
         states, _ = resolve_findings(case.model_copy(update={"answers": answers}), self.kb)
         return states
 

@@ -163,13 +163,14 @@ def _laterality(span: Span) -> str | None:
     return sides.pop() if sides else None
 
 
+_DENIAL = "phrase that says the finding is absent"
 _NEGATORS = {"no", "not", "n't", "never", "nil", "without", "isn't", "aren't", "wasn't"}
 
 
 def _drop_superseded(mentions: list[TextMention]) -> list[TextMention]:
     """A denial phrase ("bladder and bowels normal") supersedes a bare mention of the same
     finding that overlaps it ("bladder and bowels"), whose negation cue the denial absorbed."""
-    denials = [m for m in mentions if m.reason.startswith("phrase that says")]
+    denials = [m for m in mentions if m.reason == _DENIAL]
     denial_ids = {id(d) for d in denials}
     kept = []
     for m in mentions:
@@ -198,7 +199,7 @@ def _count(
     if denies:
         if directly_negated:
             return "ignored", "a negated denial; not read as the finding being present"
-        return "absent", "phrase that says the finding is absent"
+        return "absent", _DENIAL
     if attrs.negated:
         return "absent", "negated"
     return "present", "affirmed"
