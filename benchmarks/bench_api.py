@@ -22,11 +22,22 @@ import time
 import urllib.request
 from pathlib import Path
 
-ANSWERS = {"answers": {"saddle_anaesthesia": False, "bladder_dysfunction": False,
-                       "bowel_dysfunction": False, "posture_related": True,
-                       "resolves_with_movement": True}, "age": 34, "top": 5}
-TEXT = {"text": "Tingling in my low back after sitting, gone in minutes when I walk. No numbness "
-                "down below, bladder and bowels normal. I'm 34.", "top": 5}
+ANSWERS = {
+    "answers": {
+        "saddle_anaesthesia": False,
+        "bladder_dysfunction": False,
+        "bowel_dysfunction": False,
+        "posture_related": True,
+        "resolves_with_movement": True,
+    },
+    "age": 34,
+    "top": 5,
+}
+TEXT = {
+    "text": "Tingling in my low back after sitting, gone in minutes when I walk. No numbness "
+    "down below, bladder and bowels normal. I'm 34.",
+    "top": 5,
+}
 
 
 def free_port() -> int:
@@ -54,18 +65,32 @@ def to_ms(value: str) -> float:
 
 def run_wrk(url: str, body: dict, seconds: int, connections: int, folder: Path) -> dict[str, float]:  # type: ignore[type-arg]
     script = folder / "post.lua"
-    script.write_text('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-                      f"wrk.body = {json.dumps(json.dumps(body))}\n")
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
-                          "-s", str(script), url + "/v1/assess"],
-                         capture_output=True, text=True, check=True).stdout
+    script.write_text(
+        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+        f"wrk.body = {json.dumps(json.dumps(body))}\n"
+    )
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            url + "/v1/assess",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, flags=re.M))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                              out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        "p50": to_ms(latency["50"]), "p99": to_ms(latency["99"]),
+        "p50": to_ms(latency["50"]),
+        "p99": to_ms(latency["99"]),
         "errors": (int(errors.group(1)) if errors else 0)
         + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
         "requests": float(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
@@ -86,30 +111,55 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         server = subprocess.Popen(
-            [sys.executable, "-m", "backtriage", "serve", "--host", "127.0.0.1", "--port",
-             str(port), "--no-auth", "--workers", str(args.workers),
-             "--database-url", f"sqlite:///{folder / 'bench.db'}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={**os.environ, "BACKTRIAGE_RATE_LIMIT": "100000000"})
+            [
+                sys.executable,
+                "-m",
+                "backtriage",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-auth",
+                "--workers",
+                str(args.workers),
+                "--database-url",
+                f"sqlite:///{folder / 'bench.db'}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "BACKTRIAGE_RATE_LIMIT": "100000000"},
+        )
         try:
             wait_until_up(url)
             for body in (ANSWERS, TEXT):  # warm up both paths
-                req = urllib.request.Request(url + "/v1/assess", data=json.dumps(body).encode(),
-                                             headers={"Content-Type": "application/json"})
+                req = urllib.request.Request(
+                    url + "/v1/assess",
+                    data=json.dumps(body).encode(),
+                    headers={"Content-Type": "application/json"},
+                )
                 urllib.request.urlopen(req, timeout=30).read()
-            results = {name: run_wrk(url, body, args.seconds, args.connections, folder)
-                       for name, body in (("answers", ANSWERS), ("free text", TEXT))}
+            results = {
+                name: run_wrk(url, body, args.seconds, args.connections, folder)
+                for name, body in (("answers", ANSWERS), ("free text", TEXT))
+            }
         finally:
             server.terminate()
             server.wait(timeout=30)
-    print("| POST /v1/assess with | requests | requests/s | p50 ms | p99 ms | errors |\n"
-          "|---|---|---|---|---|---|")
+    print(
+        "| POST /v1/assess with | requests | requests/s | p50 ms | p99 ms | errors |\n"
+        "|---|---|---|---|---|---|"
+    )
     for name, r in results.items():
-        print(f"| {name} | {r['requests']:.0f} | {r['rps']:.0f} | {r['p50']:.1f} | "
-              f"{r['p99']:.1f} | {r['errors']:.0f} |")
-    print(f"\nwrk -t2 -c{args.connections} -d{args.seconds}s on loopback; "
-          f"{args.workers} server process(es); "
-          f"{os.cpu_count()} CPUs; target >= 300 requests/s with p99 < 50 ms and no errors")
+        print(
+            f"| {name} | {r['requests']:.0f} | {r['rps']:.0f} | {r['p50']:.1f} | "
+            f"{r['p99']:.1f} | {r['errors']:.0f} |"
+        )
+    print(
+        f"\nwrk -t2 -c{args.connections} -d{args.seconds}s on loopback; "
+        f"{args.workers} server process(es); "
+        f"{os.cpu_count()} CPUs; target >= 300 requests/s with p99 < 50 ms and no errors"
+    )
     return 0
 
 

@@ -42,11 +42,13 @@ def corpus(n: int, seed: int = 7) -> list[dict[str, object]]:
             cases.append(rng.choice(vignettes))
             continue
         chosen = rng.sample(asked, rng.randint(3, 20))
-        cases.append({
-            "answers": {f: rng.choice([True, False, False, None]) for f in chosen},
-            "age": rng.randint(16, 95),
-            "sex": rng.choice(["female", "male"]),
-        })
+        cases.append(
+            {
+                "answers": {f: rng.choice([True, False, False, None]) for f in chosen},
+                "age": rng.randint(16, 95),
+                "sex": rng.choice(["female", "male"]),
+            }
+        )
     return cases
 
 
@@ -69,8 +71,12 @@ def bench_in_process(cases: list[dict[str, object]], serialise: bool) -> dict[st
             result.model_dump_json()
         times.append((time.perf_counter_ns() - t0) / 1e6)
     wall = time.perf_counter() - start
-    return {"n": len(parsed), "per_s": len(parsed) / wall,
-            "p50": statistics.median(times), "p99": percentile(times, 0.99)}
+    return {
+        "n": len(parsed),
+        "per_s": len(parsed) / wall,
+        "p50": statistics.median(times),
+        "p99": percentile(times, 0.99),
+    }
 
 
 def bench_jsonl(cases: list[dict[str, object]], repeats: int = 3) -> dict[str, float]:
@@ -84,15 +90,16 @@ def bench_jsonl(cases: list[dict[str, object]], repeats: int = 3) -> dict[str, f
             t0 = time.perf_counter()
             proc = subprocess.run(
                 [sys.executable, "-m", "backtriage", "assess", "--jsonl", str(path)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
                 env={**os.environ, "PYTHONHASHSEED": "0"},
             )
             walls.append(time.perf_counter() - t0)
             if proc.returncode != 0:
                 raise SystemExit(f"jsonl run failed ({proc.returncode}): {proc.stderr.strip()}")
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "backtriage", "version"], stdout=subprocess.DEVNULL,
-                       check=True)
+        subprocess.run([sys.executable, "-m", "backtriage", "version"], stdout=subprocess.DEVNULL, check=True)
         startup = time.perf_counter() - t0
     wall = statistics.median(walls)
     return {"n": len(cases), "wall": wall, "per_s": len(cases) / wall, "startup": startup}
@@ -110,12 +117,33 @@ def main() -> None:
     batch = bench_jsonl(corpus(args.cases, seed=11))
 
     rows = [
-        ("in-process assess()", core["n"], f"{core['per_s']:,.0f}", f"{core['p50']:.3f}",
-         f"{core['p99']:.3f}", "-", "p50 < 1 ms"),
-        ("in-process assess() + JSON", with_json["n"], f"{with_json['per_s']:,.0f}",
-         f"{with_json['p50']:.3f}", f"{with_json['p99']:.3f}", "-", "-"),
-        ("CLI assess --jsonl (wall, incl. start-up)", batch["n"], f"{batch['per_s']:,.0f}", "-", "-",
-         f"{batch['wall']:.2f}", "< 10 s for 10,000"),
+        (
+            "in-process assess()",
+            core["n"],
+            f"{core['per_s']:,.0f}",
+            f"{core['p50']:.3f}",
+            f"{core['p99']:.3f}",
+            "-",
+            "p50 < 1 ms",
+        ),
+        (
+            "in-process assess() + JSON",
+            with_json["n"],
+            f"{with_json['per_s']:,.0f}",
+            f"{with_json['p50']:.3f}",
+            f"{with_json['p99']:.3f}",
+            "-",
+            "-",
+        ),
+        (
+            "CLI assess --jsonl (wall, incl. start-up)",
+            batch["n"],
+            f"{batch['per_s']:,.0f}",
+            "-",
+            "-",
+            f"{batch['wall']:.2f}",
+            "< 10 s for 10,000",
+        ),
         ("CLI start-up alone", 1, "-", "-", "-", f"{batch['startup']:.2f}", "-"),
     ]
     header = ("benchmark", "cases", "per second", "p50 ms", "p99 ms", "wall s", "target")

@@ -27,8 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> None:
     interviewer = Interviewer(default_engine())
-    vignettes = [v for p in sorted((ROOT / "tests" / "vignettes").glob("*.yaml"))
-                 for v in yaml.safe_load(p.read_text())]
+    vignettes = [
+        v
+        for p in sorted((ROOT / "tests" / "vignettes").glob("*.yaml"))
+        for v in yaml.safe_load(p.read_text())
+    ]
     counts, right, under, covered, seconds = [], 0, 0, 0, []
     for v in vignettes:
         start = time.perf_counter()
@@ -38,8 +41,9 @@ def main() -> None:
         right += step.assessment.urgency is expected
         under += step.assessment.urgency < expected
         counts.append(len(asked))
-        covered += (step.assessment.urgency is UrgencyLevel.EMERGENCY
-                    or all(p.finding in asked for p in step.assessment.pending_red_flags))
+        covered += step.assessment.urgency is UrgencyLevel.EMERGENCY or all(
+            p.finding in asked for p in step.assessment.pending_red_flags
+        )
     n = len(vignettes)
     ordered = sorted(counts)
     rows = [

@@ -58,24 +58,44 @@ def baseline_pipeline():  # type: ignore[no-untyped-def]
     logger.disable("PyRuSH")
     res = load_text_resources()
     nlp = medspacy.load()
-    nlp.get_pipe("medspacy_target_matcher").add([
-        TargetRule(literal=label, category=label, pattern=p)
-        for label, patterns in res.targets.items() for p in patterns
-    ])
-    nlp.get_pipe("medspacy_context").add([
-        ConTextRule(literal=r.literal, category=r.category, direction=r.direction,
-                    pattern=r.pattern, max_scope=r.max_scope,
-                    terminated_by=set(r.terminated_by or ()))
-        for r in res.context_rules
-        if r.category in ("NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HISTORICAL",
-                          "HYPOTHETICAL", "FAMILY", "CONJ", "PSEUDO")
-    ])
+    nlp.get_pipe("medspacy_target_matcher").add(
+        [
+            TargetRule(literal=label, category=label, pattern=p)
+            for label, patterns in res.targets.items()
+            for p in patterns
+        ]
+    )
+    nlp.get_pipe("medspacy_context").add(
+        [
+            ConTextRule(
+                literal=r.literal,
+                category=r.category,
+                direction=r.direction,
+                pattern=r.pattern,
+                max_scope=r.max_scope,
+                terminated_by=set(r.terminated_by or ()),
+            )
+            for r in res.context_rules
+            if r.category
+            in (
+                "NEGATED_EXISTENCE",
+                "POSSIBLE_EXISTENCE",
+                "HISTORICAL",
+                "HYPOTHETICAL",
+                "FAMILY",
+                "CONJ",
+                "PSEUDO",
+            )
+        ]
+    )
 
     if not Language.has_factory("bench_ents_to_group"):
+
         @Language.component("bench_ents_to_group")
         def ents_to_group(doc):  # type: ignore[no-untyped-def]
             doc.spans[SPAN_GROUP] = list(doc.ents)
             return doc
+
     nlp.add_pipe("bench_ents_to_group")
     return TextPipeline(nlp=nlp, resources=res)
 
@@ -93,8 +113,12 @@ def time_it(texts: list[str], pipeline=None) -> dict[str, float]:  # type: ignor
         times.append((time.perf_counter_ns() - t0) / 1e6)
     wall = time.perf_counter() - start
     ordered = sorted(times)
-    return {"n": len(texts), "per_s": len(texts) / wall, "p50": statistics.median(times),
-            "p99": ordered[int(0.99 * (len(ordered) - 1))]}
+    return {
+        "n": len(texts),
+        "per_s": len(texts) / wall,
+        "p50": statistics.median(times),
+        "p99": ordered[int(0.99 * (len(ordered) - 1))],
+    }
 
 
 def jsonl_run(texts: list[str], n: int, workers: int = 1) -> float:
@@ -104,9 +128,12 @@ def jsonl_run(texts: list[str], n: int, workers: int = 1) -> float:
             for i in range(n):
                 fh.write(json.dumps({"id": i, "text": texts[i % len(texts)]}) + "\n")
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "backtriage", "assess", "--jsonl", str(path),
-                               "--workers", str(workers)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "backtriage", "assess", "--jsonl", str(path), "--workers", str(workers)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         wall = time.perf_counter() - t0
         if proc.returncode != 0:
             raise SystemExit(f"jsonl run failed: {proc.stderr.strip()}")
@@ -143,12 +170,16 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for name, r in rows:
         print(f"| {name} | {r['n']} | {r['per_s']:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} |")
-    print(f"\nthroughput ratio (backtriage / medspaCy default): vignette texts "
-          f"{ours_mixed['per_s'] / theirs_mixed['per_s']:.1f}x, 100-word texts "
-          f"{ours_100['per_s'] / theirs_100['per_s']:.1f}x (target >= 5x)")
+    print(
+        f"\nthroughput ratio (backtriage / medspaCy default): vignette texts "
+        f"{ours_mixed['per_s'] / theirs_mixed['per_s']:.1f}x, 100-word texts "
+        f"{ours_100['per_s'] / theirs_100['per_s']:.1f}x (target >= 5x)"
+    )
     print(f"p50 for a 100-word text: {ours_100['p50']:.2f} ms (target < 5 ms)")
-    print(f"CLI assess --jsonl over {args.jsonl:,} texts: {wall:.1f} s wall including start-up "
-          f"with 1 process, {wall_parallel:.1f} s with --workers {workers} (target < 30 s)")
+    print(
+        f"CLI assess --jsonl over {args.jsonl:,} texts: {wall:.1f} s wall including start-up "
+        f"with 1 process, {wall_parallel:.1f} s with --workers {workers} (target < 30 s)"
+    )
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
 
 

@@ -35,8 +35,11 @@ class Row:
 
 
 def find_dataset(explicit: str | None) -> Path | None:
-    candidates = [explicit, os.environ.get("BACKTRIAGE_NEGEX_DIR"),
-                  str(ROOT.parent / "shared" / "eval" / "negex")]
+    candidates = [
+        explicit,
+        os.environ.get("BACKTRIAGE_NEGEX_DIR"),
+        str(ROOT.parent / "shared" / "eval" / "negex"),
+    ]
     for c in candidates:
         if c and (Path(c) / FILE).is_file():
             return Path(c) / FILE
@@ -46,8 +49,12 @@ def find_dataset(explicit: str | None) -> Path | None:
 def load(path: Path) -> list[Row]:
     with path.open(encoding="utf-8") as fh:
         return [
-            Row(r["sentence"], r["concept"].strip(), r["negation"] == "Negated",
-                r["temporality"] == "Historical")
+            Row(
+                r["sentence"],
+                r["concept"].strip(),
+                r["negation"] == "Negated",
+                r["temporality"] == "Historical",
+            )
             for r in csv.DictReader(fh, delimiter="\t")
         ]
 
@@ -78,8 +85,11 @@ def medspacy_default() -> Callable[[str, str], tuple[bool, bool]]:
     logger.disable("PyRuSH")  # it logs every sentence at DEBUG level
     nlp = medspacy.load()
     context = nlp.get_pipe("medspacy_context")
-    before = [proc for name, proc in nlp.pipeline if name != "medspacy_context"
-              and name != "medspacy_target_matcher"]
+    before = [
+        proc
+        for name, proc in nlp.pipeline
+        if name != "medspacy_context" and name != "medspacy_target_matcher"
+    ]
 
     def judge(sentence: str, concept: str) -> tuple[bool, bool]:
         doc = nlp.make_doc(sentence)
@@ -122,21 +132,23 @@ def main() -> int:
     args = parser.parse_args()
     path = find_dataset(args.path)
     if path is None:
-        print("NegEx test set not found (looked beside the repository in shared/eval/negex); "
-              "skipping.")
+        print("NegEx test set not found (looked beside the repository in shared/eval/negex); skipping.")
         return 0
     rows = [r for r in load(path) if locate(r.sentence, r.concept) is not None]
     skipped = len(load(path)) - len(rows)
-    results = {"backtriage ConText": score(rows, ours()),
-               "medspaCy default": score(rows, medspacy_default())}
+    results = {"backtriage ConText": score(rows, ours()), "medspaCy default": score(rows, medspacy_default())}
     print(f"{len(rows)} sentences ({skipped} skipped: concept not found in its sentence)\n")
-    header = ("| system | negation P | negation R | negation F1 | historical P | historical R "
-              "| historical F1 | seconds |")
+    header = (
+        "| system | negation P | negation R | negation F1 | historical P | historical R "
+        "| historical F1 | seconds |"
+    )
     print(header)
     print("|" + "---|" * 8)
     for name, s in results.items():
-        print(f"| {name} | {s['neg_p']:.3f} | {s['neg_r']:.3f} | {s['neg_f1']:.3f} | "
-              f"{s['hist_p']:.3f} | {s['hist_r']:.3f} | {s['hist_f1']:.3f} | {s['seconds']:.1f} |")
+        print(
+            f"| {name} | {s['neg_p']:.3f} | {s['neg_r']:.3f} | {s['neg_f1']:.3f} | "
+            f"{s['hist_p']:.3f} | {s['hist_r']:.3f} | {s['hist_f1']:.3f} | {s['seconds']:.1f} |"
+        )
     print("| GenNegEx v1.2 (published) | 0.933 | 0.959 | 0.946 | - | - | - | - |")
     return 0
 

@@ -28,8 +28,13 @@ def main() -> None:
         for v in yaml.safe_load(path.read_text()):
             result = engine.assess(Case(answers=v["answers"], age=v.get("age"), sex=v.get("sex")))
             ids = [c.id for c in result.conditions]
-            rows.append((UrgencyLevel(v["expected"]["urgency"]), result.urgency,
-                         ids.index(v["expected"]["cause"]) + 1))
+            rows.append(
+                (
+                    UrgencyLevel(v["expected"]["urgency"]),
+                    result.urgency,
+                    ids.index(v["expected"]["cause"]) + 1,
+                )
+            )
     n = len(rows)
     per_level: Counter[UrgencyLevel] = Counter(e for e, _, _ in rows)
     correct_level: Counter[UrgencyLevel] = Counter(e for e, g, _ in rows if e == g)
@@ -37,7 +42,8 @@ def main() -> None:
     over = sum(1 for e, g, _ in rows if g > e)
     emergencies = per_level[UrgencyLevel.EMERGENCY]
     emergency_to_self_care = sum(
-        1 for e, g, _ in rows if e is UrgencyLevel.EMERGENCY and g is UrgencyLevel.SELF_CARE)
+        1 for e, g, _ in rows if e is UrgencyLevel.EMERGENCY and g is UrgencyLevel.SELF_CARE
+    )
 
     def pct(a: int, b: int) -> str:
         return f"{a}/{b} ({100 * a / b:.1f}%)" if b else "-"
@@ -45,8 +51,10 @@ def main() -> None:
     table = [
         ("vignettes", str(n)),
         ("urgency accuracy", pct(sum(correct_level.values()), n)),
-        *[(f"  accuracy, expected {lvl.value}", pct(correct_level[lvl], per_level[lvl]))
-          for lvl in sorted(UrgencyLevel, reverse=True)],
+        *[
+            (f"  accuracy, expected {lvl.value}", pct(correct_level[lvl], per_level[lvl]))
+            for lvl in sorted(UrgencyLevel, reverse=True)
+        ],
         ("emergency sensitivity", pct(correct_level[UrgencyLevel.EMERGENCY], emergencies)),
         ("under-triage (any level)", pct(under, n)),
         ("over-triage (any level)", pct(over, n)),

@@ -10,9 +10,21 @@ import backtriage
 
 def test_exported_names_are_exactly_the_intended_ones() -> None:
     assert sorted(backtriage.__all__) == [
-        "Assessment", "BacktriageError", "Case", "ConditionResult", "Engine", "EvidenceItem",
-        "FiredRule", "InvalidInputError", "KnowledgeBase", "KnowledgeBaseError", "Sex",
-        "UnknownFindingError", "UrgencyLevel", "assess", "load_knowledge_base",
+        "Assessment",
+        "BacktriageError",
+        "Case",
+        "ConditionResult",
+        "Engine",
+        "EvidenceItem",
+        "FiredRule",
+        "InvalidInputError",
+        "KnowledgeBase",
+        "KnowledgeBaseError",
+        "Sex",
+        "UnknownFindingError",
+        "UrgencyLevel",
+        "assess",
+        "load_knowledge_base",
     ]
     for name in backtriage.__all__:
         assert hasattr(backtriage, name)

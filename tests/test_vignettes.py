@@ -48,7 +48,6 @@ def test_vignette(vignette: dict[str, Any], engine: Engine) -> None:
     expected = vignette["expected"]
     top3 = [c.id for c in result.conditions[:3]]
     assert result.urgency.value == expected["urgency"], (
-        f"{vignette['description']}\nreasons: {[r.summary for r in result.urgency_reasons]}\n"
-        f"top3: {top3}"
+        f"{vignette['description']}\nreasons: {[r.summary for r in result.urgency_reasons]}\ntop3: {top3}"
     )
     assert expected["cause"] in top3, f"{vignette['description']}\ntop3: {top3}"

@@ -1,9 +1,9 @@
 """backtriage: transparent, safety-first triage for numbness and tingling in the back.
 
-    >>> import backtriage
-    >>> result = backtriage.assess({"saddle_anaesthesia": True, "bladder_dysfunction": True})
-    >>> result.urgency
-    <UrgencyLevel.EMERGENCY: 'emergency'>
+>>> import backtriage
+>>> result = backtriage.assess({"saddle_anaesthesia": True, "bladder_dysfunction": True})
+>>> result.urgency
+<UrgencyLevel.EMERGENCY: 'emergency'>
 """
 
 from backtriage.domain.assessment import Assessment, ConditionResult, EvidenceItem, FiredRule

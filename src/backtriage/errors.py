@@ -54,8 +54,7 @@ class UnknownFindingError(InvalidInputError):
         self.finding_ids = list(finding_ids)
         hints = suggestions or {}
         named = ", ".join(
-            f"'{f}'" + (f" (did you mean '{hints[f]}'?)" if f in hints else "")
-            for f in self.finding_ids
+            f"'{f}'" + (f" (did you mean '{hints[f]}'?)" if f in hints else "") for f in self.finding_ids
         )
         super().__init__(f"unknown finding id {named}; run 'backtriage findings' for the list")
 

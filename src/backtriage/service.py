@@ -44,8 +44,7 @@ class TriageService:
         self.interviewer = Interviewer(self.engine)
 
     # ---- one-shot assessment ---------------------------------------------------------------
-    def assess(self, case: Case, text: str | None = None,
-               api_key_id: str | None = None) -> Assessment:
+    def assess(self, case: Case, text: str | None = None, api_key_id: str | None = None) -> Assessment:
         if text is not None:
             from backtriage.text import assess_text
 
@@ -53,13 +52,15 @@ class TriageService:
         else:
             result = self.engine.assess(case)
         inputs = {"text": text, **case.model_dump(mode="json")}
-        self.store.add_assessment(inputs, result.model_dump(mode="json"), result.urgency.value,
-                                  self.engine.kb.version, api_key_id)
+        self.store.add_assessment(
+            inputs, result.model_dump(mode="json"), result.urgency.value, self.engine.kb.version, api_key_id
+        )
         return result
 
     # ---- interviews --------------------------------------------------------------------------
-    def start_interview(self, case: Case, text: str | None = None,
-                        api_key_id: str | None = None) -> InterviewView:
+    def start_interview(
+        self, case: Case, text: str | None = None, api_key_id: str | None = None
+    ) -> InterviewView:
         answers: dict[str, Answer] = {}
         age, sex = case.age, case.sex
         if text is not None:
@@ -77,16 +78,27 @@ class TriageService:
         interview_id = str(uuid.uuid4())
         with self.store.transaction() as s:
             record = InterviewRecord(
-                id=interview_id, created_at=now(), updated_at=now(), status="active",
-                kb_version=self.engine.kb.version, text=text, age=full.age,
+                id=interview_id,
+                created_at=now(),
+                updated_at=now(),
+                status="active",
+                kb_version=self.engine.kb.version,
+                text=text,
+                age=full.age,
                 sex=full.sex.value if full.sex else None,
-                answers=dict(answers), asked=[], current_question=None, result=None,
+                answers=dict(answers),
+                asked=[],
+                current_question=None,
+                result=None,
                 api_key_id=api_key_id,
             )
             self._apply(record, step, text)
             s.add(record)
-            s.add(InterviewEvent(interview_id=interview_id, created_at=now(), question_id=None,
-                                 answers=dict(answers)))
+            s.add(
+                InterviewEvent(
+                    interview_id=interview_id, created_at=now(), question_id=None, answers=dict(answers)
+                )
+            )
         return self._view(record, step)
 
     def answer(self, interview_id: str, answers: dict[str, Answer]) -> InterviewView:
@@ -108,8 +120,14 @@ class TriageService:
             record.asked = asked
             record.updated_at = now()
             self._apply(record, step, record.text)
-            s.add(InterviewEvent(interview_id=interview_id, created_at=now(),
-                                 question_id=question.get("id"), answers=dict(answers)))
+            s.add(
+                InterviewEvent(
+                    interview_id=interview_id,
+                    created_at=now(),
+                    question_id=question.get("id"),
+                    answers=dict(answers),
+                )
+            )
         return self._view(record, step)
 
     def get_interview(self, interview_id: str) -> InterviewView:
@@ -117,8 +135,7 @@ class TriageService:
             record = self.store.interview_for_update(s, interview_id)
             if record.status == "done":
                 return self._view(record, None)
-            case = Case.from_mapping({"answers": record.answers, "age": record.age,
-                                      "sex": record.sex})
+            case = Case.from_mapping({"answers": record.answers, "age": record.age, "sex": record.sex})
             step = self.interviewer.step(case, record.asked)
         return self._view(record, step)
 
@@ -129,9 +146,11 @@ class TriageService:
             if text is not None:
                 from backtriage.text import assess_text
 
-                final = assess_text(text, Case.from_mapping(
-                    {"answers": record.answers, "age": record.age, "sex": record.sex}),
-                    engine=self.engine)
+                final = assess_text(
+                    text,
+                    Case.from_mapping({"answers": record.answers, "age": record.age, "sex": record.sex}),
+                    engine=self.engine,
+                )
             record.status = "done"
             record.current_question = None
             record.result = final.model_dump(mode="json")
@@ -143,9 +162,12 @@ class TriageService:
         done = record.status == "done"
         assessment = Assessment.model_validate(record.result) if done and record.result else None
         return InterviewView(
-            id=record.id, status=record.status, done=done,
-            question=None if done or step is None else step.question, assessment=assessment,
-            questions_asked=len(record.asked), answers=dict(record.answers),
+            id=record.id,
+            status=record.status,
+            done=done,
+            question=None if done or step is None else step.question,
+            assessment=assessment,
+            questions_asked=len(record.asked),
+            answers=dict(record.answers),
             stop_reason=step.stop_reason if done and step is not None else None,
         )
-

@@ -46,12 +46,12 @@ class Settings(BaseModel):
             values["retention_days"] = int(env["BACKTRIAGE_RETENTION_DAYS"])
         if env.get("BACKTRIAGE_CORS_ORIGINS"):
             values["cors_origins"] = tuple(
-                o.strip() for o in env["BACKTRIAGE_CORS_ORIGINS"].split(",") if o.strip())
+                o.strip() for o in env["BACKTRIAGE_CORS_ORIGINS"].split(",") if o.strip()
+            )
         if env.get("BACKTRIAGE_RATE_LIMIT"):
             values["rate_limit_per_minute"] = int(env["BACKTRIAGE_RATE_LIMIT"])
         if env.get("BACKTRIAGE_REQUIRE_API_KEY"):
-            values["require_api_key"] = env["BACKTRIAGE_REQUIRE_API_KEY"].lower() not in (
-                "0", "false", "no")
+            values["require_api_key"] = env["BACKTRIAGE_REQUIRE_API_KEY"].lower() not in ("0", "false", "no")
         if env.get("BACKTRIAGE_MAX_BODY_BYTES"):
             values["max_body_bytes"] = int(env["BACKTRIAGE_MAX_BODY_BYTES"])
         values.update(overrides)

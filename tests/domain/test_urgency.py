@@ -2,9 +2,7 @@ from backtriage.domain.urgency import UrgencyLevel
 
 
 def test_levels_order_by_clinical_urgency_not_alphabet() -> None:
-    assert (
-        UrgencyLevel.SELF_CARE < UrgencyLevel.ROUTINE < UrgencyLevel.URGENT < UrgencyLevel.EMERGENCY
-    )
+    assert UrgencyLevel.SELF_CARE < UrgencyLevel.ROUTINE < UrgencyLevel.URGENT < UrgencyLevel.EMERGENCY
     assert max(UrgencyLevel.URGENT, UrgencyLevel.ROUTINE) is UrgencyLevel.URGENT
     assert sorted(UrgencyLevel, reverse=True)[0] is UrgencyLevel.EMERGENCY
 

@@ -43,13 +43,20 @@ def test_health_and_knowledge(open_client: TestClient) -> None:
 
 
 def test_assess_with_answers_and_with_text(open_client: TestClient) -> None:
-    r = open_client.post("/v1/assess", json={"answers": {"saddle_anaesthesia": True,
-                                                         "bladder_dysfunction": True}})
+    r = open_client.post(
+        "/v1/assess", json={"answers": {"saddle_anaesthesia": True, "bladder_dysfunction": True}}
+    )
     assert r.status_code == 200 and r.json()["urgency"] == "emergency"
     assert r.json()["conditions"][0]["id"] == "cauda_equina_syndrome"
-    r = open_client.post("/v1/assess", json={"text": "Tingling in my low back after sitting, gone "
-                         "in minutes when I walk. No numbness down below, bladder and bowels "
-                         "normal.", "top": 3})
+    r = open_client.post(
+        "/v1/assess",
+        json={
+            "text": "Tingling in my low back after sitting, gone "
+            "in minutes when I walk. No numbness down below, bladder and bowels "
+            "normal.",
+            "top": 3,
+        },
+    )
     body = r.json()
     assert body["urgency"] == "self_care" and len(body["conditions"]) == 3
     assert body["text"]["mentions"]
@@ -62,8 +69,12 @@ def test_parse(open_client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("payload", "field"),
-    [({"age": 500}, "age"), ({"answers": {"fever": "yes"}}, "answers.fever"),
-     ({"sex": "x"}, "sex"), ({"unexpected": 1}, "unexpected")],
+    [
+        ({"age": 500}, "age"),
+        ({"answers": {"fever": "yes"}}, "answers.fever"),
+        ({"sex": "x"}, "sex"),
+        ({"unexpected": 1}, "unexpected"),
+    ],
 )
 def test_validation_errors_name_the_field(open_client: TestClient, payload: dict, field: str) -> None:  # type: ignore[type-arg]
     r = open_client.post("/v1/assess", json=payload)
@@ -79,8 +90,7 @@ def test_unknown_finding_and_bad_json(open_client: TestClient) -> None:
 
 
 def test_full_interview_over_http_is_stored(open_client: TestClient, store: AuditStore) -> None:
-    r = open_client.post("/v1/interviews", json={"text": "my lower back tingles after sitting",
-                                                 "age": 35})
+    r = open_client.post("/v1/interviews", json={"text": "my lower back tingles after sitting", "age": 35})
     assert r.status_code == 201
     view = r.json()
     assert view["question"]["id"] == "red_flags" and not view["done"]
@@ -122,15 +132,16 @@ def test_api_key_required_unless_open_mode(store: AuditStore) -> None:
     with client_for(store) as c:
         r = c.post("/v1/assess", json={"answers": {"fever": True}})
         assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
-        r = c.post("/v1/assess", json={"answers": {"fever": True}},
-                   headers={"Authorization": "Bearer wrong"})
+        r = c.post("/v1/assess", json={"answers": {"fever": True}}, headers={"Authorization": "Bearer wrong"})
         assert r.status_code == 401
-        ok = c.post("/v1/assess", json={"answers": {"fever": True}},
-                    headers={"Authorization": f"Bearer {secret}"})
+        ok = c.post(
+            "/v1/assess", json={"answers": {"fever": True}}, headers={"Authorization": f"Bearer {secret}"}
+        )
         assert ok.status_code == 200
         store.revoke_api_key(key_id)
-        r = c.post("/v1/assess", json={"answers": {"fever": True}},
-                   headers={"Authorization": f"Bearer {secret}"})
+        r = c.post(
+            "/v1/assess", json={"answers": {"fever": True}}, headers={"Authorization": f"Bearer {secret}"}
+        )
         assert r.status_code == 401
 
 
@@ -144,8 +155,10 @@ def test_rate_limit_per_key(store: AuditStore) -> None:
 
 def test_cors_is_configurable(store: AuditStore) -> None:
     with client_for(store, require_api_key=False, cors_origins=("https://clinic.example",)) as c:
-        r = c.options("/v1/assess", headers={"Origin": "https://clinic.example",
-                                              "Access-Control-Request-Method": "POST"})
+        r = c.options(
+            "/v1/assess",
+            headers={"Origin": "https://clinic.example", "Access-Control-Request-Method": "POST"},
+        )
         assert r.headers.get("access-control-allow-origin") == "https://clinic.example"
     with client_for(store, require_api_key=False) as c:
         r = c.get("/healthz", headers={"Origin": "https://elsewhere.example"})
@@ -154,8 +167,15 @@ def test_cors_is_configurable(store: AuditStore) -> None:
 
 def test_openapi_document_has_paths_and_examples(open_client: TestClient) -> None:
     doc = open_client.get("/openapi.json").json()
-    for path in ("/v1/assess", "/v1/parse", "/v1/interviews", "/v1/interviews/{interview_id}",
-                 "/v1/interviews/{interview_id}/answers", "/v1/knowledge/findings", "/healthz"):
+    for path in (
+        "/v1/assess",
+        "/v1/parse",
+        "/v1/interviews",
+        "/v1/interviews/{interview_id}",
+        "/v1/interviews/{interview_id}/answers",
+        "/v1/knowledge/findings",
+        "/healthz",
+    ):
         assert path in doc["paths"]
     assert "examples" in json.dumps(doc["components"]["schemas"]["AssessIn"])
 

@@ -17,14 +17,17 @@ from backtriage.storage import AuditStore
 _folder = Path(tempfile.mkdtemp(prefix="bt-schema-"))
 _store = AuditStore(f"sqlite:///{_folder / 'schema.db'}")
 _store.upgrade()
-app = create_app(Settings(database_url=_store.url, require_api_key=False,
-                          rate_limit_per_minute=1_000_000), TriageService(_store))
+app = create_app(
+    Settings(database_url=_store.url, require_api_key=False, rate_limit_per_minute=1_000_000),
+    TriageService(_store),
+)
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
 def test_api_never_fails_on_any_input(case) -> None:  # type: ignore[no-untyped-def]
     response = case.call()
     assert response.status_code < 500, (case.path, case.body, response.text[:300])

@@ -28,8 +28,11 @@ def write(tmp_path: Path, name: str, content: object) -> str:
 
 
 def test_cauda_equina_example_is_emergency_with_ces_first_and_rule_named(tmp_path: Path) -> None:
-    answers = write(tmp_path, "a.json", {"saddle_anaesthesia": True, "bladder_dysfunction": True,
-                                         "age": 52, "sex": "female"})
+    answers = write(
+        tmp_path,
+        "a.json",
+        {"saddle_anaesthesia": True, "bladder_dysfunction": True, "age": 52, "sex": "female"},
+    )
     result = invoke("assess", "--answers", answers, "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -61,8 +64,9 @@ def test_every_example_runs(name: str) -> None:
 
 
 def test_answers_from_stdin() -> None:
-    result = invoke("assess", "--answers", "-", "--format", "json",
-                    stdin=json.dumps({"answers": {"foot_drop": True}}))
+    result = invoke(
+        "assess", "--answers", "-", "--format", "json", stdin=json.dumps({"answers": {"foot_drop": True}})
+    )
     assert result.exit_code == 0
     assert json.loads(result.stdout)["urgency"] == "urgent"
 
@@ -77,8 +81,10 @@ def test_top_limits_conditions() -> None:
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [
-        ({"saddle_anesthesia": True},
-         "unknown finding id 'saddle_anesthesia' (did you mean 'saddle_anaesthesia'?)"),
+        (
+            {"saddle_anesthesia": True},
+            "unknown finding id 'saddle_anesthesia' (did you mean 'saddle_anaesthesia'?)",
+        ),
         ("{not json", "not valid JSON (line 1 column 2"),
         ({"age": 430}, "age: Input should be less than or equal to 120"),
         ({"age": -3}, "age"),
@@ -87,9 +93,7 @@ def test_top_limits_conditions() -> None:
         ({"age_70_or_over": True}, "give 'age' instead"),
     ],
 )
-def test_bad_answers_give_one_line_error_and_exit_2(
-    tmp_path: Path, content: object, fragment: str
-) -> None:
+def test_bad_answers_give_one_line_error_and_exit_2(tmp_path: Path, content: object, fragment: str) -> None:
     path = write(tmp_path, "bad.json", content)
     result = invoke("assess", "--answers", path)
     assert result.exit_code == ExitCode.INVALID_INPUT
@@ -133,8 +137,11 @@ def test_jsonl_assesses_each_line_and_reports_bad_lines(tmp_path: Path) -> None:
 
 
 def test_jsonl_all_good_exits_zero(tmp_path: Path) -> None:
-    path = write(tmp_path, "ok.jsonl",
-                 "\n".join(json.dumps({"id": i, "answers": {"fever": i % 2 == 0}}) for i in range(5)))
+    path = write(
+        tmp_path,
+        "ok.jsonl",
+        "\n".join(json.dumps({"id": i, "answers": {"fever": i % 2 == 0}}) for i in range(5)),
+    )
     result = invoke("assess", "--jsonl", path)
     assert result.exit_code == 0
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == list(range(5))
@@ -174,12 +181,20 @@ def test_assess_with_broken_kb_exits_3(kb_copy: Path) -> None:
 
 def test_installed_entry_point_never_shows_a_traceback(tmp_path: Path) -> None:
     bad = write(tmp_path, "bad.json", "[1, 2")
-    proc = subprocess.run([sys.executable, "-m", "backtriage", "assess", "--answers", bad],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "backtriage", "assess", "--answers", bad],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == ExitCode.INVALID_INPUT
     assert "Traceback" not in proc.stderr
     assert "not valid JSON" in proc.stderr
-    usage = subprocess.run([sys.executable, "-m", "backtriage", "assess", "--no-such-option"],
-                           capture_output=True, text=True, timeout=60)
+    usage = subprocess.run(
+        [sys.executable, "-m", "backtriage", "assess", "--no-such-option"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert usage.returncode == 2
     assert "Traceback" not in usage.stderr

@@ -19,8 +19,9 @@ def db(tmp_path: Path) -> list[str]:
 
 def test_terminal_interview_reaches_an_emergency_and_can_be_exported(tmp_path: Path) -> None:
     # description, then the red-flag checklist: options 1 and 2 (saddle, bladder)
-    result = runner.invoke(app, ["interview", "--age", "45", *db(tmp_path)],
-                           input="my back hurts and tingles\n1,2\n")
+    result = runner.invoke(
+        app, ["interview", "--age", "45", *db(tmp_path)], input="my back hurts and tingles\n1,2\n"
+    )
     assert result.exit_code == 0, result.output
     assert "EMERGENCY" in result.stdout
     exported = runner.invoke(app, ["audit", "export", *db(tmp_path)])
@@ -33,8 +34,7 @@ def test_interview_can_be_resumed(tmp_path: Path) -> None:
     started = runner.invoke(app, ["interview", *db(tmp_path)], input="\n")  # EOF mid-interview
     assert started.exit_code != 0
     interview_id = started.stdout.split("Interview ")[1].split(" ")[0]
-    resumed = runner.invoke(app, ["interview", "--resume", interview_id, *db(tmp_path)],
-                            input="1,2\n")
+    resumed = runner.invoke(app, ["interview", "--resume", interview_id, *db(tmp_path)], input="1,2\n")
     assert resumed.exit_code == 0, resumed.output
     assert "EMERGENCY" in resumed.stdout
     missing = runner.invoke(app, ["interview", "--resume", "nope", *db(tmp_path)])

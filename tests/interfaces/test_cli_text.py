@@ -12,8 +12,10 @@ from backtriage.interfaces.cli import app
 
 runner = CliRunner(env={"COLUMNS": "200"})
 CES = "I can't feel anything when I wipe and I haven't peed since last night"
-POSTURE = ("Tingling in my low back after sitting, gone in minutes when I walk. "
-           "No numbness down below, bladder and bowels normal.")
+POSTURE = (
+    "Tingling in my low back after sitting, gone in minutes when I walk. "
+    "No numbness down below, bladder and bowels normal."
+)
 
 
 def test_assess_text_shows_the_words_behind_each_finding() -> None:
@@ -31,7 +33,7 @@ def test_assess_text_json_has_spans_and_context() -> None:
     saddle = next(f for f in data["findings"] if f["id"] == "saddle_anaesthesia")
     assert saddle["present"] is False and saddle["origin"] == "text"
     mention = saddle["mentions"][0]
-    assert POSTURE[mention["start"]:mention["end"]] == mention["text"]
+    assert POSTURE[mention["start"] : mention["end"]] == mention["text"]
     assert mention["negated"] is True and mention["experiencer"] == "patient"
     assert data["text"]["characters"] == len(POSTURE)
 
@@ -49,17 +51,26 @@ def test_text_from_stdin_and_combined_with_answers(tmp_path: Path) -> None:
 
 def test_jsonl_accepts_text_and_answers_lines(tmp_path: Path) -> None:
     path = tmp_path / "cases.jsonl"
-    path.write_text("\n".join([
-        json.dumps({"id": "t1", "text": CES}),
-        json.dumps({"id": "t2", "text": POSTURE, "answers": {"age": 40}}),
-        json.dumps({"id": "a1", "answers": {"foot_drop": True}}),
-        json.dumps({"id": "bad", "text": 42}),
-    ]) + "\n")
+    path.write_text(
+        "\n".join(
+            [
+                json.dumps({"id": "t1", "text": CES}),
+                json.dumps({"id": "t2", "text": POSTURE, "answers": {"age": 40}}),
+                json.dumps({"id": "a1", "answers": {"foot_drop": True}}),
+                json.dumps({"id": "bad", "text": 42}),
+            ]
+        )
+        + "\n"
+    )
     result = runner.invoke(app, ["assess", "--jsonl", str(path)])
     assert result.exit_code == ExitCode.SOME_CASES_FAILED
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(o["id"], o.get("urgency")) for o in out] == [
-        ("t1", "emergency"), ("t2", "self_care"), ("a1", "urgent"), ("bad", None)]
+        ("t1", "emergency"),
+        ("t2", "self_care"),
+        ("a1", "urgent"),
+        ("bad", None),
+    ]
     assert out[3]["error"] == "'text' must be a string"
 
 
@@ -78,16 +89,28 @@ def test_context_single_and_jsonl(tmp_path: Path) -> None:
     one = runner.invoke(app, ["context", "Concern for cauda equina.", "--target", "cauda equina"])
     assert json.loads(one.stdout)["uncertain"] is True
     path = tmp_path / "ctx.jsonl"
-    path.write_text("\n".join([
-        json.dumps({"id": 1, "sentence": "No fever.", "target": "fever"}),
-        json.dumps({"id": 2, "sentence": "My dad had MS.", "target": "MS"}),
-        json.dumps({"id": 3, "sentence": "No fever.", "target": "rash"}),
-    ]) + "\n")
+    path.write_text(
+        "\n".join(
+            [
+                json.dumps({"id": 1, "sentence": "No fever.", "target": "fever"}),
+                json.dumps({"id": 2, "sentence": "My dad had MS.", "target": "MS"}),
+                json.dumps({"id": 3, "sentence": "No fever.", "target": "rash"}),
+            ]
+        )
+        + "\n"
+    )
     many = runner.invoke(app, ["context", "--jsonl", str(path)])
     assert many.exit_code == ExitCode.SOME_CASES_FAILED
     out = [json.loads(line) for line in many.stdout.splitlines()]
-    assert out[0] == {"id": 1, "negated": True, "uncertain": False, "historical": False,
-                      "hypothetical": False, "experiencer": "patient", "section": None}
+    assert out[0] == {
+        "id": 1,
+        "negated": True,
+        "uncertain": False,
+        "historical": False,
+        "hypothetical": False,
+        "experiencer": "patient",
+        "section": None,
+    }
     assert out[1]["experiencer"] == "family"
     assert "does not occur" in out[2]["error"]
 

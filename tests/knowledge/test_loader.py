@@ -41,10 +41,22 @@ def test_hash_changes_when_content_changes(kb: KnowledgeBase, kb_copy: Path) -> 
 
 def test_seed_findings_exist_with_their_exact_ids(kb: KnowledgeBase) -> None:
     seed = [
-        "posture_related", "resolves_with_movement", "muscle_tightness", "persistent",
-        "recurring", "wide_area", "radiates_to_leg", "leg_weakness", "bilateral_leg_weakness",
-        "worse_with_walking", "relieved_by_sitting_or_flexion", "chest_or_arm_radiation",
-        "sudden_severe_back_pain", "foot_drop", "saddle_anaesthesia", "bladder_dysfunction",
+        "posture_related",
+        "resolves_with_movement",
+        "muscle_tightness",
+        "persistent",
+        "recurring",
+        "wide_area",
+        "radiates_to_leg",
+        "leg_weakness",
+        "bilateral_leg_weakness",
+        "worse_with_walking",
+        "relieved_by_sitting_or_flexion",
+        "chest_or_arm_radiation",
+        "sudden_severe_back_pain",
+        "foot_drop",
+        "saddle_anaesthesia",
+        "bladder_dysfunction",
         "bowel_dysfunction",
     ]
     assert set(seed) <= set(kb.findings)
@@ -52,14 +64,28 @@ def test_seed_findings_exist_with_their_exact_ids(kb: KnowledgeBase) -> None:
 
 def test_required_conditions_are_present_with_codes(kb: KnowledgeBase) -> None:
     required = {
-        "positional_nerve_compression", "muscle_tension_spasm", "piriformis_syndrome",
-        "lumbar_disc_herniation", "lumbar_spinal_stenosis", "spondylolisthesis",
-        "thoracic_disc_radiculopathy", "cervical_radiculopathy", "cervical_myelopathy",
-        "cauda_equina_syndrome", "metastatic_spinal_cord_compression", "spinal_infection",
-        "traumatic_vertebral_fracture", "osteoporotic_vertebral_fracture",
-        "notalgia_paresthetica", "meralgia_paresthetica", "herpes_zoster",
-        "diabetic_truncal_radiculopathy", "ms_transverse_myelitis", "vitamin_b12_deficiency",
-        "guillain_barre_syndrome", "aortic_dissection",
+        "positional_nerve_compression",
+        "muscle_tension_spasm",
+        "piriformis_syndrome",
+        "lumbar_disc_herniation",
+        "lumbar_spinal_stenosis",
+        "spondylolisthesis",
+        "thoracic_disc_radiculopathy",
+        "cervical_radiculopathy",
+        "cervical_myelopathy",
+        "cauda_equina_syndrome",
+        "metastatic_spinal_cord_compression",
+        "spinal_infection",
+        "traumatic_vertebral_fracture",
+        "osteoporotic_vertebral_fracture",
+        "notalgia_paresthetica",
+        "meralgia_paresthetica",
+        "herpes_zoster",
+        "diabetic_truncal_radiculopathy",
+        "ms_transverse_myelitis",
+        "vitamin_b12_deficiency",
+        "guillain_barre_syndrome",
+        "aortic_dissection",
     }
     assert required <= set(kb.conditions)
     assert set(kb.conditions["lumbar_disc_herniation"].levels) == {"L4", "L5", "S1"}
@@ -89,8 +115,11 @@ def test_unknown_finding_in_rule(kb_copy: Path) -> None:
 
 
 def test_unknown_finding_in_evidence(kb_copy: Path) -> None:
-    _edit(kb_copy, "conditions.yaml",
-          lambda d: d["conditions"][0]["evidence"][0].update(finding="no_such_finding"))
+    _edit(
+        kb_copy,
+        "conditions.yaml",
+        lambda d: d["conditions"][0]["evidence"][0].update(finding="no_such_finding"),
+    )
     assert "unknown finding 'no_such_finding'" in _problems(kb_copy)
 
 
@@ -109,6 +138,7 @@ def test_evidence_without_source_or_estimate(kb_copy: Path) -> None:
         ev = d["conditions"][0]["evidence"][0]
         ev["sources"] = []
         ev["estimate"] = False
+
     _edit(kb_copy, "conditions.yaml", change)
     assert "names no source and is not marked as an estimate" in _problems(kb_copy)
 
@@ -132,51 +162,69 @@ def test_likelihood_out_of_range(kb_copy: Path, change: dict) -> None:  # type: 
         for key in ("lr_present", "lr_absent"):
             ev.pop(key, None)
         ev.update(change)
+
     _edit(kb_copy, "conditions.yaml", edit)
     assert "evidence" in _problems(kb_copy)
 
 
 def test_priors_adding_past_one(kb_copy: Path) -> None:
-    _edit(kb_copy, "conditions.yaml",
-          lambda d: [c.update(prior=0.5) for c in d["conditions"][:3]])
+    _edit(kb_copy, "conditions.yaml", lambda d: [c.update(prior=0.5) for c in d["conditions"][:3]])
     assert "priors add up to" in _problems(kb_copy)
 
 
 def test_unreachable_rule_with_contradiction(kb_copy: Path) -> None:
-    _edit(kb_copy, "red_flags.yaml",
-          lambda d: d["rules"].append({
-              "id": "contradiction", "name": "Cannot fire", "urgency": "urgent",
-              "all": ["fever", "longstanding_stable"], "none": ["longstanding_stable"],
-              "rationale": "A rule that can never fire.", "sources": ["seed_emergency"],
-          }))
+    _edit(
+        kb_copy,
+        "red_flags.yaml",
+        lambda d: d["rules"].append(
+            {
+                "id": "contradiction",
+                "name": "Cannot fire",
+                "urgency": "urgent",
+                "all": ["fever", "longstanding_stable"],
+                "none": ["longstanding_stable"],
+                "rationale": "A rule that can never fire.",
+                "sources": ["seed_emergency"],
+            }
+        ),
+    )
     assert "rule 'contradiction': never fires" in _problems(kb_copy)
 
 
 def test_unreachable_rule_with_impossible_ages(kb_copy: Path) -> None:
-    _edit(kb_copy, "red_flags.yaml",
-          lambda d: d["rules"].append({
-              "id": "ages", "name": "Young and old", "urgency": "routine",
-              "all": ["age_under_20", "age_70_or_over"],
-              "rationale": "A rule that can never fire.", "sources": ["seed_emergency"],
-          }))
+    _edit(
+        kb_copy,
+        "red_flags.yaml",
+        lambda d: d["rules"].append(
+            {
+                "id": "ages",
+                "name": "Young and old",
+                "urgency": "routine",
+                "all": ["age_under_20", "age_70_or_over"],
+                "rationale": "A rule that can never fire.",
+                "sources": ["seed_emergency"],
+            }
+        ),
+    )
     assert "age conditions cannot all hold" in _problems(kb_copy)
 
 
 def test_red_flag_in_none_clause_is_refused(kb_copy: Path) -> None:
-    _edit(kb_copy, "red_flags.yaml",
-          lambda d: d["rules"][0].update({"none": ["fever"]}))
+    _edit(kb_copy, "red_flags.yaml", lambda d: d["rules"][0].update({"none": ["fever"]}))
     assert "would let a red flag lower the urgency" in _problems(kb_copy)
 
 
 def test_red_flag_without_its_own_rule_is_refused(kb_copy: Path) -> None:
-    _edit(kb_copy, "red_flags.yaml",
-          lambda d: d.update(rules=[r for r in d["rules"] if r["id"] != "foot_drop_present"]))
+    _edit(
+        kb_copy,
+        "red_flags.yaml",
+        lambda d: d.update(rules=[r for r in d["rules"] if r["id"] != "foot_drop_present"]),
+    )
     assert "red-flag finding 'foot_drop' has no rule of its own" in _problems(kb_copy)
 
 
 def test_screen_must_cover_saddle_bladder_bowel(kb_copy: Path) -> None:
-    _edit(kb_copy, "red_flags.yaml",
-          lambda d: d["screens"][0].update(questions=["saddle_anaesthesia"]))
+    _edit(kb_copy, "red_flags.yaml", lambda d: d["screens"][0].update(questions=["saddle_anaesthesia"]))
     assert "must ask 'bladder_dysfunction'" in _problems(kb_copy)
 
 
@@ -191,8 +239,7 @@ def test_duplicate_ids(kb_copy: Path) -> None:
 
 
 def test_differential_may_not_decide_emergencies(kb_copy: Path) -> None:
-    _edit(kb_copy, "policy.yaml",
-          lambda d: d["policy"].update(differential_urgency_cap="emergency"))
+    _edit(kb_copy, "policy.yaml", lambda d: d["policy"].update(differential_urgency_cap="emergency"))
     assert "emergencies are decided by rules alone" in _problems(kb_copy)
 
 
@@ -200,6 +247,7 @@ def test_all_problems_are_reported_together(kb_copy: Path) -> None:
     def change(d: dict) -> None:  # type: ignore[type-arg]
         d["advice"][0]["sources"] = ["nope_one"]
         d["advice"][1]["sources"] = ["nope_two"]
+
     _edit(kb_copy, "advice.yaml", change)
     text = _problems(kb_copy)
     assert "nope_one" in text and "nope_two" in text

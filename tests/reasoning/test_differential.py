@@ -28,14 +28,23 @@ def test_posterior_follows_the_stated_likelihood_ratios(engine: Engine, kb: Know
     zoster = {e.finding: e for e in kb.conditions["herpes_zoster"].evidence}["itch"]
     expected = notalgia.ratio_present / zoster.ratio_present
     moved = (after["notalgia_paresthetica"] / after["herpes_zoster"]) / (
-        base["notalgia_paresthetica"] / base["herpes_zoster"])
+        base["notalgia_paresthetica"] / base["herpes_zoster"]
+    )
     assert moved == pytest.approx(expected)
 
 
 def test_evidence_lists_name_weights_and_sources(engine: Engine) -> None:
-    result = engine.assess(Case(answers={"worse_with_walking": True, "bilateral_leg_symptoms": True,
-                                         "relieved_by_sitting_or_flexion": True, **SCREEN_NO},
-                                age=75))
+    result = engine.assess(
+        Case(
+            answers={
+                "worse_with_walking": True,
+                "bilateral_leg_symptoms": True,
+                "relieved_by_sitting_or_flexion": True,
+                **SCREEN_NO,
+            },
+            age=75,
+        )
+    )
     top = result.conditions[0]
     assert top.id == "lumbar_spinal_stenosis"
     by_finding = {e.finding: e for e in top.evidence_for}
@@ -59,14 +68,16 @@ def test_absent_findings_count_against(engine: Engine) -> None:
 
 def test_sensitivity_and_specificity_become_ratios(kb: KnowledgeBase) -> None:
     slr = {e.finding: e for e in kb.conditions["lumbar_disc_herniation"].evidence}[
-        "positive_straight_leg_raise"]
+        "positive_straight_leg_raise"
+    ]
     assert slr.ratio_present == pytest.approx(0.91 / 0.74)
     assert slr.ratio_absent == pytest.approx(0.09 / 0.26)
 
 
 def test_root_level_is_reported_for_disc_herniation(engine: Engine) -> None:
-    result = engine.assess(Case(answers={"radiates_to_leg": True, "numb_sole_or_little_toe": True,
-                                         "reduced_ankle_reflex": True}))
+    result = engine.assess(
+        Case(answers={"radiates_to_leg": True, "numb_sole_or_little_toe": True, "reduced_ankle_reflex": True})
+    )
     disc = next(c for c in result.conditions if c.id == "lumbar_disc_herniation")
     assert disc.level == "S1"
 

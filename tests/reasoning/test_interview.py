@@ -21,8 +21,11 @@ from backtriage.reasoning.simulate import interview_vignette
 ENGINE = default_engine()
 KB = ENGINE.kb
 INTERVIEWER = Interviewer(ENGINE)
-VIGNETTES = [v for p in sorted((Path(__file__).parent.parent / "vignettes").glob("*.yaml"))
-             for v in yaml.safe_load(p.read_text())]
+VIGNETTES = [
+    v
+    for p in sorted((Path(__file__).parent.parent / "vignettes").glob("*.yaml"))
+    for v in yaml.safe_load(p.read_text())
+]
 
 
 def interview(vignette: dict[str, Any]) -> tuple[InterviewStep, list[str]]:
@@ -48,10 +51,13 @@ def test_the_fourteen_day_question_is_asked_before_a_single_ces_feature_ends_it(
     assert step.question.finding == "longstanding_stable"
     stable = INTERVIEWER.step(
         Case(answers={"saddle_anaesthesia": True, "longstanding_stable": True}),
-        ["red_flags", "longstanding_stable"])
+        ["red_flags", "longstanding_stable"],
+    )
     assert stable.assessment.urgency is UrgencyLevel.URGENT
-    new = INTERVIEWER.step(Case(answers={"saddle_anaesthesia": True, "longstanding_stable": False}),
-                           ["red_flags", "longstanding_stable"])
+    new = INTERVIEWER.step(
+        Case(answers={"saddle_anaesthesia": True, "longstanding_stable": False}),
+        ["red_flags", "longstanding_stable"],
+    )
     assert new.done and new.assessment.urgency is UrgencyLevel.EMERGENCY
 
 
@@ -93,8 +99,9 @@ def test_no_answer_sequence_reaches_self_care_with_a_red_flag_unasked(data) -> N
                 if o.finding and data.draw(st.booleans()):
                     answers[o.finding] = o.value
             if q.none_of_these and data.draw(st.booleans()):
-                answers.update({o.finding: False for o in q.options if o.finding
-                                and o.finding not in answers})
+                answers.update(
+                    {o.finding: False for o in q.options if o.finding and o.finding not in answers}
+                )
     final = ENGINE.assess(Case(answers=answers))
     if final.urgency is UrgencyLevel.SELF_CARE:
         for screen in KB.screens:

@@ -37,8 +37,10 @@ def test_saddle_and_sphincter_together_stay_emergency_even_when_longstanding(eng
 
 def test_seed_motor_emergency(engine: Engine) -> None:
     assert run(engine, sudden_severe_back_pain=True, foot_drop=True)[0] is UrgencyLevel.EMERGENCY
-    assert run(engine, sudden_severe_back_pain=True, bilateral_leg_weakness=True,
-               longstanding_stable=True)[0] is UrgencyLevel.EMERGENCY
+    assert (
+        run(engine, sudden_severe_back_pain=True, bilateral_leg_weakness=True, longstanding_stable=True)[0]
+        is UrgencyLevel.EMERGENCY
+    )
     assert run(engine, foot_drop=True)[0] is UrgencyLevel.URGENT
 
 
@@ -54,7 +56,10 @@ def test_benign_posture_case_needs_the_screen_before_self_care(engine: Engine) -
     without = engine.assess(Case(answers=POSTURE))
     assert without.urgency is UrgencyLevel.ROUTINE
     assert [p.finding for p in without.pending_red_flags] == [
-        "saddle_anaesthesia", "bladder_dysfunction", "bowel_dysfunction"]
+        "saddle_anaesthesia",
+        "bladder_dysfunction",
+        "bowel_dysfunction",
+    ]
     assert any(a.id == "action_answer_screen" for a in without.advice)
 
     answered = engine.assess(Case(answers={**POSTURE, **SCREEN_NO}))
@@ -78,8 +83,17 @@ def test_leg_symptoms_bring_in_the_leg_screen(engine: Engine) -> None:
 
 def test_differential_alone_never_gives_emergency(engine: Engine) -> None:
     # Diabetes-free, fever-free thoracic case where a serious cause leads but no rule fires.
-    result = engine.assess(Case(answers={"cancer_history": False, "night_pain": True,
-                                         "unexplained_weight_loss": True, **SCREEN_NO}, age=70))
+    result = engine.assess(
+        Case(
+            answers={
+                "cancer_history": False,
+                "night_pain": True,
+                "unexplained_weight_loss": True,
+                **SCREEN_NO,
+            },
+            age=70,
+        )
+    )
     assert result.urgency < UrgencyLevel.EMERGENCY
     assert all(r.urgency < UrgencyLevel.EMERGENCY for r in result.rules_fired)
 

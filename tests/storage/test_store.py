@@ -44,7 +44,9 @@ def test_everything_is_recorded_and_exported(store: AuditStore) -> None:
     assert interview["status"] == "done" and interview["text"] == "tingly back after sitting"
     assert interview["result"]["urgency"] == "emergency"
     assert [e["answers"] for e in interview["events"]][-1] == {
-        "saddle_anaesthesia": True, "bladder_dysfunction": True}
+        "saddle_anaesthesia": True,
+        "bladder_dysfunction": True,
+    }
     assessment = next(r for r in records if r["type"] == "assessment")
     assert assessment["urgency"] == "urgent" and assessment["kb_version"]
 
@@ -55,8 +57,11 @@ def test_purge_deletes_only_old_records(store: AuditStore) -> None:
     service.start_interview(Case(answers={"fever": False}))
     service.assess(Case(answers={"fever": True}))
     with store.transaction() as s:
-        s.execute(update(InterviewRecord).where(InterviewRecord.id == old.id)
-                  .values(updated_at=now() - timedelta(days=400)))
+        s.execute(
+            update(InterviewRecord)
+            .where(InterviewRecord.id == old.id)
+            .values(updated_at=now() - timedelta(days=400))
+        )
         s.execute(update(AssessmentRecord).values(created_at=now() - timedelta(days=400)))
     assert store.purge(365) == 2
     out = io.StringIO()
@@ -70,8 +75,9 @@ def test_concurrent_interviews_do_not_interfere(store: AuditStore) -> None:
 
     def run(view_id: str, flag: bool) -> None:
         try:
-            service.answer(view_id, {"saddle_anaesthesia": flag, "bladder_dysfunction": flag,
-                                     "bowel_dysfunction": False})
+            service.answer(
+                view_id, {"saddle_anaesthesia": flag, "bladder_dysfunction": flag, "bowel_dysfunction": False}
+            )
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 

@@ -100,7 +100,11 @@ def test_not_historical_or_hypothetical(sentence: str, target: str) -> None:
 def test_affirmed_sentence_has_no_modifiers() -> None:
     attrs = context_of("Severe low back pain with numbness around the back passage.", "numbness")
     assert (attrs.negated, attrs.uncertain, attrs.historical, attrs.hypothetical) == (
-        False, False, False, False)
+        False,
+        False,
+        False,
+        False,
+    )
 
 
 def test_target_must_occur() -> None:

@@ -21,8 +21,11 @@ def test_no_input_text_reaches_any_log(caplog, capfd) -> None:  # type: ignore[n
     try:
         with caplog.at_level(logging.DEBUG):
             logging.getLogger().setLevel(logging.DEBUG)
-            for text in (f"{CANARY} numb bum and cant pee", f"Pt denies {CANARY}. PMH: {CANARY}",
-                         f"{CANARY}\n- item\nPlan: {CANARY}"):
+            for text in (
+                f"{CANARY} numb bum and cant pee",
+                f"Pt denies {CANARY}. PMH: {CANARY}",
+                f"{CANARY}\n- item\nPlan: {CANARY}",
+            ):
                 assess_text(text)
                 understand(text)
     finally:
@@ -48,8 +51,11 @@ def test_arbitrary_text_never_crashes(text: str) -> None:
 
 
 PHRASES = {
-    "saddle_anaesthesia": ["numbness around my back passage", "saddle anaesthesia",
-                           "numbness between my legs"],
+    "saddle_anaesthesia": [
+        "numbness around my back passage",
+        "saddle anaesthesia",
+        "numbness between my legs",
+    ],
     "bladder_dysfunction": ["urinary retention", "trouble passing urine", "bladder problems"],
     "bowel_dysfunction": ["faecal incontinence", "bowel incontinence"],
     "bilateral_leg_weakness": ["weakness in both legs", "bilateral leg weakness"],
@@ -75,8 +81,10 @@ def test_inserting_a_negation_never_turns_a_red_flag_present(  # type: ignore[no
 
 
 @SETTINGS
-@given(text=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200),
-       negation=st.sampled_from(NEGATIONS))
+@given(
+    text=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200),
+    negation=st.sampled_from(NEGATIONS),
+)
 def test_negation_added_to_text_without_red_flags_adds_none(text: str, negation: str) -> None:
     before = {f for f, v in understand(text).answers.items() if v is True} & set(RED_FLAGS)
     after = {f for f, v in understand(f"{negation} {text}").answers.items() if v is True}

@@ -45,8 +45,11 @@ def test_never_under_triaged(vignette: dict[str, Any], results: dict[str, Assess
     assert got >= UrgencyLevel(vignette["expected"]["urgency"]), vignette["text"]
 
 
-@pytest.mark.parametrize("vignette", [v for v in VIGNETTES if v["expected"].get("not_present")],
-                         ids=[v["id"] for v in VIGNETTES if v["expected"].get("not_present")])
+@pytest.mark.parametrize(
+    "vignette",
+    [v for v in VIGNETTES if v["expected"].get("not_present")],
+    ids=[v["id"] for v in VIGNETTES if v["expected"].get("not_present")],
+)
 def test_hedged_past_and_other_peoples_mentions_are_not_present(
     vignette: dict[str, Any], results: dict[str, Assessment]
 ) -> None:
@@ -57,8 +60,7 @@ def test_hedged_past_and_other_peoples_mentions_are_not_present(
 def test_accuracy_floors(results: dict[str, Assessment]) -> None:
     n = len(VIGNETTES)
     urgency = sum(results[v["id"]].urgency.value == v["expected"]["urgency"] for v in VIGNETTES)
-    top3 = sum(v["expected"]["cause"] in [c.id for c in results[v["id"]].conditions[:3]]
-               for v in VIGNETTES)
+    top3 = sum(v["expected"]["cause"] in [c.id for c in results[v["id"]].conditions[:3]] for v in VIGNETTES)
     present_hits = present_total = absent_hits = absent_total = 0
     for v in VIGNETTES:
         answers = {f.id: f.present for f in results[v["id"]].findings}

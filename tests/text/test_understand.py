@@ -19,13 +19,15 @@ def test_cannot_feel_when_wiping_and_no_pee_is_cauda_equina_emergency() -> None:
     saddle, bladder = by_id["saddle_anaesthesia"], by_id["bladder_dysfunction"]
     assert saddle.present is True and saddle.origin == "text"
     assert saddle.mentions[0].text == "can't feel anything when I wipe"
-    assert text[saddle.mentions[0].start:saddle.mentions[0].end] == saddle.mentions[0].text
+    assert text[saddle.mentions[0].start : saddle.mentions[0].end] == saddle.mentions[0].text
     assert bladder.mentions[0].text == "haven't peed"
 
 
 def test_benign_posture_text_with_screen_answered_is_self_care() -> None:
-    result = assess_text("Tingling in my low back after sitting, gone in minutes when I walk. "
-                         "No numbness down below, bladder and bowels normal.")
+    result = assess_text(
+        "Tingling in my low back after sitting, gone in minutes when I walk. "
+        "No numbness down below, bladder and bowels normal."
+    )
     assert result.urgency is UrgencyLevel.SELF_CARE
     assert result.conditions[0].id == "positional_nerve_compression"
     assert result.pending_red_flags == []
@@ -36,8 +38,11 @@ def test_family_history_of_ces_does_not_make_the_patient_an_emergency() -> None:
     assert alone.urgency is not UrgencyLevel.EMERGENCY
     saddle = assess_text("My dad had numbness between his legs and could not pee.")
     assert saddle.urgency is not UrgencyLevel.EMERGENCY
-    assert all(m.counted_as == "ignored" for m in saddle.text.mentions  # type: ignore[union-attr]
-               if m.finding in ("saddle_anaesthesia", "bladder_dysfunction"))
+    assert all(
+        m.counted_as == "ignored"
+        for m in saddle.text.mentions  # type: ignore[union-attr]
+        if m.finding in ("saddle_anaesthesia", "bladder_dysfunction")
+    )
 
 
 def test_negated_red_flags_answer_the_screen_but_hedged_ones_do_not() -> None:
@@ -83,8 +88,14 @@ def test_age_and_sex(text: str, age: int | None, sex: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("text", "days"),
-    [("for 3 months", 90), ("x2/52", 14), ("3/7 hx", 3), ("since this morning", 0.5),
-     ("for two weeks", 14), ("6/12 history", 180)],
+    [
+        ("for 3 months", 90),
+        ("x2/52", 14),
+        ("3/7 hx", 3),
+        ("since this morning", 0.5),
+        ("for two weeks", 14),
+        ("6/12 history", 180),
+    ],
 )
 def test_duration(text: str, days: float) -> None:
     reading = understand("Back tingling " + text).reading
@@ -94,15 +105,19 @@ def test_duration(text: str, days: float) -> None:
 def test_new_symptoms_block_the_fourteen_day_downgrade() -> None:
     found = understand("Numb around my back passage since yesterday, it hasn't changed.")
     assert found.answers["longstanding_stable"] is False
-    assert assess_text("Numb around my back passage since yesterday, it hasn't changed."
-                       ).urgency is UrgencyLevel.EMERGENCY
+    assert (
+        assess_text("Numb around my back passage since yesterday, it hasn't changed.").urgency
+        is UrgencyLevel.EMERGENCY
+    )
 
 
 def test_clinical_note_sections_and_abbreviations() -> None:
-    note = ("HPI: 45M, 2/52 hx LBP with L sciatica below knee. SLR +ve L at 40°.\n"
-            "PMH: T2DM.\nFHx: father MS.\n"
-            "O/E: power 5/5 BLE, saddle sensation intact, no urinary retention.\n"
-            "Plan: safety-netted re bladder sx.")
+    note = (
+        "HPI: 45M, 2/52 hx LBP with L sciatica below knee. SLR +ve L at 40°.\n"
+        "PMH: T2DM.\nFHx: father MS.\n"
+        "O/E: power 5/5 BLE, saddle sensation intact, no urinary retention.\n"
+        "Plan: safety-netted re bladder sx."
+    )
     found = understand(note)
     assert found.answers["positive_straight_leg_raise"] is True
     assert found.answers["diabetes"] is True  # a history finding counts from PMH
@@ -116,8 +131,15 @@ def test_clinical_note_sections_and_abbreviations() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   \n\t ", "\x00\x01\x02binary\xff\xfe junk", "😀🔥💀 back 🙃", "J'ai mal au dos depuis hier",
-     "The weather is nice today.", "a" * 5000],
+    [
+        "",
+        "   \n\t ",
+        "\x00\x01\x02binary\xff\xfe junk",
+        "😀🔥💀 back 🙃",
+        "J'ai mal au dos depuis hier",
+        "The weather is nice today.",
+        "a" * 5000,
+    ],
 )
 def test_odd_input_gives_a_clear_answer(text: str) -> None:
     result = assess_text(text)

@@ -49,6 +49,11 @@ class TextMention(_Out):
     laterality: str | None = Field(default=None, description="'left', 'right' or 'both'.")
     counted_as: str = Field(description="'present', 'absent' or 'ignored'.")
     reason: str = Field(description="Why the mention counted as it did.")
+    concepts: list[str] = Field(
+        default_factory=list,
+        description="The concepts, and the words for each, that made this mention; empty when a "
+        "phrase of the pattern lexicon made it.",
+    )
 
 
 class FindingState(_Out):
@@ -77,6 +82,8 @@ class TextReading(_Out):
     duration_text: str | None = None
     onset: str | None = None
     notes: list[str] = Field(default_factory=list)
+    resources_version: str | None = Field(default=None, description="Text resources version.")
+    resources_hash: str | None = Field(default=None, description="Text resources content hash.")
 
 
 class EvidenceItem(_Out):
@@ -100,9 +107,7 @@ class ConditionResult(_Out):
     base_urgency: UrgencyLevel
     evidence_for: list[EvidenceItem]
     evidence_against: list[EvidenceItem]
-    unanswered: list[str] = Field(
-        description="Findings that bear on this condition but were not answered."
-    )
+    unanswered: list[str] = Field(description="Findings that bear on this condition but were not answered.")
     level: str | None = Field(default=None, description="Most likely spinal root level, if any.")
 
 

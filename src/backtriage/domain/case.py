@@ -22,8 +22,14 @@ class Sex(StrEnum):
     MALE = "male"
 
 
-_SEX_ALIASES = {"f": Sex.FEMALE, "female": Sex.FEMALE, "woman": Sex.FEMALE,
-                "m": Sex.MALE, "male": Sex.MALE, "man": Sex.MALE}
+_SEX_ALIASES = {
+    "f": Sex.FEMALE,
+    "female": Sex.FEMALE,
+    "woman": Sex.FEMALE,
+    "m": Sex.MALE,
+    "male": Sex.MALE,
+    "man": Sex.MALE,
+}
 
 
 class Case(BaseModel):
@@ -68,9 +74,7 @@ class Case(BaseModel):
         one-line message naming the bad field.
         """
         if not isinstance(data, dict):
-            raise InvalidInputError(
-                f"expected a JSON object of answers, got {type(data).__name__}"
-            )
+            raise InvalidInputError(f"expected a JSON object of answers, got {type(data).__name__}")
         if "answers" in data and isinstance(data["answers"], dict):
             payload = dict(data)
             answers = dict(data["answers"])

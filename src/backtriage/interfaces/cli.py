@@ -51,8 +51,20 @@ app.add_typer(key_app, name="apikey")
 audit_app = typer.Typer(help="Export or purge the audit store.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
-_out = Console(soft_wrap=False)
-_err = Console(stderr=True, soft_wrap=True)
+
+def _out() -> Console:
+    """A console for a command's normal output.
+
+    Built when the command runs, not at import, so that width (``COLUMNS``), colour
+    (``NO_COLOR``, ``FORCE_COLOR``, ``TERM``) and terminal detection follow the environment
+    and the streams the command actually runs with.
+    """
+    return Console(soft_wrap=False)
+
+
+def _err() -> Console:
+    """A console for messages on standard error, built when needed (see `_out`)."""
+    return Console(stderr=True, soft_wrap=True)
 
 
 class OutputFormat(StrEnum):
@@ -62,8 +74,10 @@ class OutputFormat(StrEnum):
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--database-url", help="Audit store URL (default: $BACKTRIAGE_DATABASE_URL or a "
-                 "SQLite file in your data folder)."),
+    typer.Option(
+        "--database-url",
+        help="Audit store URL (default: $BACKTRIAGE_DATABASE_URL or a SQLite file in your data folder).",
+    ),
 ]
 KbOption = Annotated[
     Path | None,
@@ -72,13 +86,14 @@ KbOption = Annotated[
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 WorkersOption = Annotated[
     int,
-    typer.Option("--workers", "-w", min=1, max=64,
-                 help="Processes for --jsonl batches (each loads its own pipeline)."),
+    typer.Option(
+        "--workers", "-w", min=1, max=64, help="Processes for --jsonl batches (each loads its own pipeline)."
+    ),
 ]
 
 
 def _fail(message: str, code: ExitCode) -> NoReturn:
-    _err.print(f"[bold red]error:[/bold red] {message}", highlight=False, markup=True)
+    _err().print(f"[bold red]error:[/bold red] {message}", highlight=False, markup=True)
     raise typer.Exit(int(code))
 
 
@@ -131,21 +146,29 @@ def assessment_json(a: Assessment, top: int) -> str:
 def assess(
     text: Annotated[
         str | None,
-        typer.Argument(help="What the person says, in their own words or as a clinical note; "
-                       "'-' reads standard input."),
+        typer.Argument(
+            help="What the person says, in their own words or as a clinical note; '-' reads standard input."
+        ),
     ] = None,
     answers: Annotated[
         Path | None,
-        typer.Option("--answers", "-a", help="JSON file of answers (finding id -> true/false/null, "
-                     "plus age and sex); '-' reads standard input."),
+        typer.Option(
+            "--answers",
+            "-a",
+            help="JSON file of answers (finding id -> true/false/null, "
+            "plus age and sex); '-' reads standard input.",
+        ),
     ] = None,
     example: Annotated[
         str | None, typer.Option("--example", "-e", help="Assess a built-in example case.")
     ] = None,
     jsonl: Annotated[
         Path | None,
-        typer.Option("--jsonl", help="Assess many cases: one {\"id\", \"text\" and/or \"answers\"} "
-                     "object per line; writes one JSON result per line."),
+        typer.Option(
+            "--jsonl",
+            help='Assess many cases: one {"id", "text" and/or "answers"} '
+            "object per line; writes one JSON result per line.",
+        ),
     ] = None,
     output_format: FormatOption = OutputFormat.text,
     top: Annotated[int, typer.Option("--top", min=0, help="How many causes to show (0 = all).")] = 5,
@@ -173,8 +196,7 @@ def assess(
         if example is not None:
             examples = _examples()
             if example not in examples:
-                raise InvalidInputError(
-                    f"no example '{example}'; choose from {', '.join(examples)}")
+                raise InvalidInputError(f"no example '{example}'; choose from {', '.join(examples)}")
             data = _read_json(examples[example])
         else:
             data = _read_json(answers) if answers is not None else {}
@@ -190,7 +212,7 @@ def assess(
     if output_format is OutputFormat.json:
         sys.stdout.write(assessment_json(result, top) + "\n")
     else:
-        render_assessment(_out, result, top=top or len(result.conditions))
+        render_assessment(_out(), result, top=top or len(result.conditions))
 
 
 def _make_assess_handler(kb_path: Path | None, top: int) -> Handler:
@@ -237,7 +259,7 @@ def _batch(path: Path, make_handler: Callable[[], Handler], workers: int) -> Exi
     except UnicodeDecodeError:
         _fail(f"{path}: is not UTF-8 text", ExitCode.INVALID_INPUT)
     if failed:
-        _err.print(f"{failed} of {total} lines failed; see the lines with an \"error\" field.")
+        _err().print(f'{failed} of {total} lines failed; see the lines with an "error" field.')
         return ExitCode.SOME_CASES_FAILED
     return ExitCode.OK
 
@@ -250,7 +272,7 @@ def findings(output_format: FormatOption = OutputFormat.text, kb_path: KbOption 
         rows = [f.model_dump(mode="json", exclude_defaults=True) for f in kb.findings.values()]
         sys.stdout.write(json.dumps({"kb_version": kb.version, "findings": rows}, indent=2) + "\n")
     else:
-        render_findings(_out, kb)
+        render_findings(_out(), kb)
 
 
 @app.command()
@@ -259,20 +281,23 @@ def conditions(output_format: FormatOption = OutputFormat.text, kb_path: KbOptio
     kb = _engine(kb_path).kb
     if output_format is OutputFormat.json:
         rows = [
-            c.model_dump(mode="json", include={"id", "name", "lay_name", "icd10", "prior",
-                                               "base_urgency", "description"})
+            c.model_dump(
+                mode="json",
+                include={"id", "name", "lay_name", "icd10", "prior", "base_urgency", "description"},
+            )
             for c in kb.conditions.values()
         ]
         sys.stdout.write(json.dumps({"kb_version": kb.version, "conditions": rows}, indent=2) + "\n")
     else:
-        render_conditions(_out, kb)
+        render_conditions(_out(), kb)
 
 
 @app.command()
 def examples() -> None:
     """List the built-in example cases (use with `assess --example NAME`)."""
+    out = _out()
     for name in _examples():
-        _out.print(name)
+        out.print(name)
 
 
 @app.command()
@@ -293,7 +318,7 @@ def parse(
         body = {"answers": found.answers, **found.reading.model_dump(mode="json")}
         sys.stdout.write(json.dumps(body) + "\n")
     else:
-        render_reading(_out, content, found.reading)
+        render_reading(_out(), content, found.reading)
 
 
 @app.command()
@@ -304,8 +329,7 @@ def context(
     ] = None,
     jsonl: Annotated[
         Path | None,
-        typer.Option("--jsonl", help="Many lines of {\"id\", \"sentence\", \"target\"}; one JSON "
-                     "result per line."),
+        typer.Option("--jsonl", help='Many lines of {"id", "sentence", "target"}; one JSON result per line.'),
     ] = None,
     workers: WorkersOption = 1,
 ) -> None:
@@ -329,7 +353,7 @@ def context(
 def version() -> None:
     """Show the program and knowledge-base versions."""
     kb = _engine(None).kb
-    _out.print(f"backtriage {__version__}, knowledge base {kb.version} ({kb.content_hash[:12]})")
+    _out().print(f"backtriage {__version__}, knowledge base {kb.version} ({kb.content_hash[:12]})")
 
 
 def _settings(database_url: str | None, **overrides: Any) -> Settings:
@@ -342,8 +366,7 @@ def _store(database_url: str | None) -> AuditStore:
     try:
         store.upgrade()
     except Exception as exc:  # noqa: BLE001 - a bad URL or an unreachable server
-        _fail(f"cannot open the audit store: {exc.__class__.__name__}: {exc}",
-              ExitCode.INVALID_INPUT)
+        _fail(f"cannot open the audit store: {exc.__class__.__name__}: {exc}", ExitCode.INVALID_INPUT)
     return store
 
 
@@ -351,8 +374,10 @@ def _store(database_url: str | None) -> AuditStore:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
-    no_auth: Annotated[bool, typer.Option("--no-auth", help="Open local mode: no API key "
-                                          "needed. Only for a machine you trust.")] = False,
+    no_auth: Annotated[
+        bool,
+        typer.Option("--no-auth", help="Open local mode: no API key needed. Only for a machine you trust."),
+    ] = False,
     workers: Annotated[int, typer.Option(min=1, max=32, help="Server processes.")] = 1,
     database_url: DbOption = None,
 ) -> None:
@@ -366,13 +391,21 @@ def serve(
     settings = _settings(database_url, require_api_key=not no_auth)
     store = _store(database_url)
     store.purge(settings.retention_days)
-    _err.print(f"backtriage API on http://{host}:{port} "
-               f"({'open local mode, no API key' if no_auth else 'API key required'})")
+    _err().print(
+        f"backtriage API on http://{host}:{port} "
+        f"({'open local mode, no API key' if no_auth else 'API key required'})"
+    )
     if workers > 1:
         os.environ["BACKTRIAGE_DATABASE_URL"] = settings.database_url
         os.environ["BACKTRIAGE_REQUIRE_API_KEY"] = "false" if no_auth else "true"
-        uvicorn.run("backtriage.interfaces.api:create_app", factory=True, host=host, port=port,
-                    workers=workers, log_level="warning")
+        uvicorn.run(
+            "backtriage.interfaces.api:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
         return
     app_ = create_app(settings, TriageService(store), warm_up=True)
     uvicorn.run(app_, host=host, port=port, log_level="warning")
@@ -385,32 +418,36 @@ def apikey_create(
 ) -> None:
     """Create an API key; the key itself is shown once and stored only as a hash."""
     key_id, secret = _store(database_url).create_api_key(name)
-    _out.print(f"id: {key_id}\nkey: {secret}\n(store the key now; it cannot be shown again)")
+    _out().print(f"id: {key_id}\nkey: {secret}\n(store the key now; it cannot be shown again)")
 
 
 @key_app.command("revoke")
-def apikey_revoke(key_id: Annotated[str, typer.Argument(help="The key's id.")],
-                  database_url: DbOption = None) -> None:
+def apikey_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id.")], database_url: DbOption = None
+) -> None:
     """Revoke an API key at once."""
     try:
         _store(database_url).revoke_api_key(key_id)
     except BacktriageError as exc:
         _fail(str(exc), exc.exit_code)
-    _out.print(f"revoked {key_id}")
+    _out().print(f"revoked {key_id}")
 
 
 @key_app.command("list")
 def apikey_list(database_url: DbOption = None) -> None:
     """List API keys (never the keys themselves)."""
+    out = _out()
     for k in _store(database_url).list_api_keys():
-        _out.print(f"{k['id']}  {k['created_at']}  {'revoked' if k['revoked'] else 'active '}  "
-                   f"{k['name']}", highlight=False, markup=False)
+        out.print(
+            f"{k['id']}  {k['created_at']}  {'revoked' if k['revoked'] else 'active '}  {k['name']}",
+            highlight=False,
+            markup=False,
+        )
 
 
 @audit_app.command("export")
 def audit_export(
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write ('-' = stdout).")]
-    = Path("-"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write ('-' = stdout).")] = Path("-"),
     database_url: DbOption = None,
 ) -> None:
     """Write every interview and assessment as JSON lines."""
@@ -420,27 +457,31 @@ def audit_export(
     else:
         with output.open("w", encoding="utf-8") as fh:
             count = store.export(fh)
-    _err.print(f"exported {count} records")
+    _err().print(f"exported {count} records")
 
 
 @audit_app.command("purge")
 def audit_purge(
-    older_than: Annotated[int | None, typer.Option("--older-than", min=1, help="Days to keep "
-                          "(default: $BACKTRIAGE_RETENTION_DAYS or 365).")] = None,
+    older_than: Annotated[
+        int | None,
+        typer.Option(
+            "--older-than", min=1, help="Days to keep (default: $BACKTRIAGE_RETENTION_DAYS or 365)."
+        ),
+    ] = None,
     database_url: DbOption = None,
 ) -> None:
     """Delete records older than the retention period."""
     days = older_than or _settings(database_url).retention_days
     deleted = _store(database_url).purge(days)
-    _out.print(f"deleted {deleted} records older than {days} days")
+    _out().print(f"deleted {deleted} records older than {days} days")
 
 
 @app.command()
 def interview(
-    text: Annotated[str | None, typer.Argument(help="Your description, in your own words "
-                    "(asked for if not given).")] = None,
-    resume: Annotated[str | None, typer.Option("--resume", help="Continue an interview by id.")]
-    = None,
+    text: Annotated[
+        str | None, typer.Argument(help="Your description, in your own words (asked for if not given).")
+    ] = None,
+    resume: Annotated[str | None, typer.Option("--resume", help="Continue an interview by id.")] = None,
     age: Annotated[int | None, typer.Option(min=0, max=120, help="Your age in years.")] = None,
     sex: Annotated[str | None, typer.Option(help="female or male.")] = None,
     database_url: DbOption = None,
@@ -451,25 +492,29 @@ def interview(
     from backtriage.interfaces.render import render_question
 
     service = TriageService(_store(database_url))
+    out = _out()
     try:
         if resume:
             view = service.get_interview(resume)
         else:
             if text is None:
-                text = Prompt.ask("Describe what you feel, in your own words (Enter to skip)",
-                                  default="", show_default=False, console=_out)
+                text = Prompt.ask(
+                    "Describe what you feel, in your own words (Enter to skip)",
+                    default="",
+                    show_default=False,
+                    console=out,
+                )
             case = Case.from_mapping({"answers": {}, "age": age, "sex": sex})
             view = service.start_interview(case, text=text or None)
-        _out.print(f"[dim]Interview {view.id} (resume with: backtriage interview --resume "
-                   f"{view.id})[/dim]")
+        out.print(f"[dim]Interview {view.id} (resume with: backtriage interview --resume {view.id})[/dim]")
         while not view.done:
             assert view.question is not None
-            answers = render_question(_out, view.question)
+            answers = render_question(out, view.question)
             view = service.answer(view.id, answers)
     except BacktriageError as exc:
         _fail(str(exc), exc.exit_code)
     assert view.assessment is not None
-    render_assessment(_out, view.assessment)
+    render_assessment(out, view.assessment)
 
 
 @kb_app.command("check")
@@ -482,14 +527,16 @@ def kb_check(
     try:
         kb: KnowledgeBase = load_knowledge_base(path)
     except KnowledgeBaseError as exc:
-        _err.print(f"[bold red]knowledge base is invalid[/bold red] ({len(exc.problems)} problems):")
+        err = _err()
+        err.print(f"[bold red]knowledge base is invalid[/bold red] ({len(exc.problems)} problems):")
         for problem in exc.problems:
-            _err.print(f"  - {problem}", highlight=False, markup=False)
+            err.print(f"  - {problem}", highlight=False, markup=False)
         raise typer.Exit(int(ExitCode.KNOWLEDGE_BASE_INVALID)) from None
     _, warnings = check_knowledge_base(kb)
+    err = _err()
     for w in warnings:
-        _err.print(f"  warning: {w}", highlight=False, markup=False)
-    _out.print(
+        err.print(f"  warning: {w}", highlight=False, markup=False)
+    _out().print(
         f"[green]ok[/green]: knowledge base {kb.version} ({kb.content_hash[:12]}): "
         f"{len(kb.findings)} findings, {len(kb.conditions)} conditions, {len(kb.rules)} rules, "
         f"{len(kb.screens)} screens, {len(kb.advice)} advice texts, {len(kb.sources)} sources"
@@ -504,15 +551,17 @@ def main() -> None:
     except SystemExit:
         raise
     except KeyboardInterrupt:
-        _err.print("interrupted")
+        _err().print("interrupted")
         sys.exit(130)
     except BacktriageError as exc:
-        _err.print(f"error: {exc}", highlight=False, markup=False)
+        _err().print(f"error: {exc}", highlight=False, markup=False)
         sys.exit(int(exc.exit_code))
     except Exception as exc:  # noqa: BLE001 - the last line of defence for users
-        _err.print(
+        _err().print(
             f"internal error: {exc.__class__.__name__}: {exc}. This is a bug in backtriage; "
-            "please report it.", highlight=False, markup=False,
+            "please report it.",
+            highlight=False,
+            markup=False,
         )
         sys.exit(int(ExitCode.INTERNAL_ERROR))
 

@@ -81,8 +81,7 @@ def run_lines(
                 total += 1
                 failed += bad
             return failed, total
-        with ProcessPoolExecutor(workers, initializer=_init_worker,
-                                 initargs=(make_handler,)) as pool:
+        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(make_handler,)) as pool:
             while batch := list(islice(items, _BATCH * workers)):
                 for text, bad in pool.map(_handle_in_worker, batch, chunksize=32):
                     out.write(text + "\n")

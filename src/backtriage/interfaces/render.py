@@ -14,7 +14,11 @@ from backtriage.domain.urgency import UrgencyLevel
 from backtriage.knowledge.loader import KnowledgeBase
 
 __all__ = [
-    "render_assessment", "render_conditions", "render_findings", "render_question", "render_reading",
+    "render_assessment",
+    "render_conditions",
+    "render_findings",
+    "render_question",
+    "render_reading",
 ]
 
 _COUNTED_STYLE = {"present": "bold red", "absent": "green", "ignored": "italic yellow"}
@@ -35,8 +39,10 @@ def render_assessment(console: Console, a: Assessment, top: int = 5) -> None:
     if a.red_flags:
         console.print(Text("Red flags", style="bold red"))
         for r in a.red_flags:
-            console.print(f"  [red]![/red] [bold]{r.name}[/bold] -> {r.urgency.value}"
-                          f"  [dim](rule {r.id}; findings: {', '.join(r.findings)})[/dim]")
+            console.print(
+                f"  [red]![/red] [bold]{r.name}[/bold] -> {r.urgency.value}"
+                f"  [dim](rule {r.id}; findings: {', '.join(r.findings)})[/dim]"
+            )
             console.print(f"    {r.rationale}  [dim]Sources: {', '.join(r.sources)}[/dim]")
     console.print(Text("Why this urgency", style="bold"))
     for reason in a.urgency_reasons:
@@ -56,7 +62,9 @@ def render_assessment(console: Console, a: Assessment, top: int = 5) -> None:
         name = c.name + (f" ({c.level})" if c.level else "")
         name += f"\n[dim]{', '.join(c.icd10)}[/dim]"
         table.add_row(
-            str(i), name, f"{c.probability:.1%}",
+            str(i),
+            name,
+            f"{c.probability:.1%}",
             "\n".join(_evidence(e) for e in c.evidence_for[:4]) or "-",
             "\n".join(_evidence(e) for e in c.evidence_against[:3]) or "-",
         )
@@ -67,8 +75,7 @@ def render_assessment(console: Console, a: Assessment, top: int = 5) -> None:
 
     lines = [Text(f"- {item.text}") for item in a.advice]
     console.print(Panel(Group(*lines), title="What to do", expand=False))
-    console.print(Text(f"{a.disclaimer}  Knowledge base {a.kb_version} ({a.kb_hash[:12]}).",
-                       style="dim"))
+    console.print(Text(f"{a.disclaimer}  Knowledge base {a.kb_version} ({a.kb_hash[:12]}).", style="dim"))
 
 
 def _evidence(e: EvidenceItem) -> str:
@@ -106,24 +113,33 @@ def render_reading(console: Console, text: str | None, reading: TextReading) -> 
         highlighted = Text(text)
         for m in reading.mentions:
             highlighted.stylize(_COUNTED_STYLE[m.counted_as], m.start, m.end)
-        console.print(Panel(highlighted, title="Read from the text "
-                            "(red = present, green = absent, yellow = ignored)", expand=False))
+        console.print(
+            Panel(
+                highlighted,
+                title="Read from the text (red = present, green = absent, yellow = ignored)",
+                expand=False,
+            )
+        )
     if reading.mentions:
         table = Table(title="What the words were read as", expand=False)
         for col in ("words", "finding", "counted as", "why", "chars"):
             table.add_column(col)
         for m in reading.mentions:
-            table.add_row(escape(f"\"{m.text}\""), m.finding,
-                          Text(m.counted_as, style=_COUNTED_STYLE[m.counted_as]),
-                          m.reason, f"{m.start}-{m.end}")
+            table.add_row(
+                escape(f'"{m.text}"'),
+                m.finding,
+                Text(m.counted_as, style=_COUNTED_STYLE[m.counted_as]),
+                m.reason,
+                f"{m.start}-{m.end}",
+            )
         console.print(table)
     facts = []
     if reading.age is not None:
-        facts.append(f"age {reading.age} (from \"{reading.age_text}\")")
+        facts.append(f'age {reading.age} (from "{reading.age_text}")')
     if reading.sex is not None:
-        facts.append(f"sex {reading.sex} (from \"{reading.sex_text}\")")
+        facts.append(f'sex {reading.sex} (from "{reading.sex_text}")')
     if reading.duration_days is not None:
-        facts.append(f"duration about {reading.duration_days:g} days (from \"{reading.duration_text}\")")
+        facts.append(f'duration about {reading.duration_days:g} days (from "{reading.duration_text}")')
     if reading.onset:
         facts.append(f"onset {reading.onset}")
     if facts:
@@ -143,8 +159,12 @@ def render_question(console: Console, question: Question) -> dict[str, bool | No
         console.print(Text(question.help, style="dim"))
     console.print(Text(f"(Why: {question.why})", style="dim italic"))
     if question.kind == "yes_no":
-        reply = Prompt.ask(escape("y = yes, n = no, ? = don't know"), choices=["y", "n", "?"],
-                           show_choices=False, console=console)
+        reply = Prompt.ask(
+            escape("y = yes, n = no, ? = don't know"),
+            choices=["y", "n", "?"],
+            show_choices=False,
+            console=console,
+        )
         assert question.finding is not None
         return {question.finding: {"y": True, "n": False}.get(reply)}
     for number, option in enumerate(question.options, start=1):
@@ -152,11 +172,16 @@ def render_question(console: Console, question: Question) -> dict[str, bool | No
     single = question.kind == "single_choice"
     hint = "one number" if single else "numbers separated by commas"
     while True:
-        reply = Prompt.ask(f"Choose {hint} (Enter if none apply or you are not sure)",
-                           default="", show_default=False, console=console)
+        reply = Prompt.ask(
+            f"Choose {hint} (Enter if none apply or you are not sure)",
+            default="",
+            show_default=False,
+            console=console,
+        )
         picks = [p.strip() for p in reply.replace(" ", ",").split(",") if p.strip()]
         if all(p.isdigit() and 1 <= int(p) <= len(question.options) for p in picks) and (
-                not single or len(picks) <= 1):
+            not single or len(picks) <= 1
+        ):
             break
         console.print("[yellow]Please type the option numbers shown.[/yellow]")
     chosen = [question.options[int(p) - 1] for p in picks]

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -49,6 +49,11 @@ KB_FILES: dict[str, tuple[str, ...]] = {
 }
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -174,7 +179,7 @@ def _load(folder: Path) -> KnowledgeBase:
     errors, warnings = check_knowledge_base(kb)
     if errors:
         raise KnowledgeBaseError(errors)
-    return KnowledgeBase(**{**kb.__dict__, "warnings": tuple(warnings)})
+    return replace(kb, warnings=tuple(warnings))
 
 
 def _one(model: type[M], data: Any, where: str, problems: list[str]) -> M | None:
@@ -206,7 +211,7 @@ def _messages(exc: ValidationError) -> Iterable[str]:
         yield f"{loc}: {msg}" if loc else msg
 
 
-def _duplicates(label: str, items: Iterable[Any]) -> list[str]:
+def _duplicates(label: str, items: Iterable[_Identified]) -> list[str]:
     seen: set[str] = set()
     dupes: list[str] = []
     for item in items:
@@ -239,9 +244,9 @@ def check_knowledge_base(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
         if f.red_flag:
             need_sources(f"findings.yaml: red-flag finding '{f.id}'", f.sources)
         else:
-            for s in f.sources:
-                if s not in sources:
-                    errors.append(f"findings.yaml: finding '{f.id}': unknown source '{s}'")
+            for sid in f.sources:
+                if sid not in sources:
+                    errors.append(f"findings.yaml: finding '{f.id}': unknown source '{sid}'")
 
     prior_total = 0.0
     for c in conditions.values():
@@ -249,9 +254,9 @@ def check_knowledge_base(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
         prior_total += c.prior
         need_sources(f"{where} prior", c.prior_sources)
         need_sources(f"{where} base urgency", c.urgency_sources)
-        for a in c.advice:
-            if a not in advice:
-                errors.append(f"{where}: unknown advice '{a}'")
+        for aid in c.advice:
+            if aid not in advice:
+                errors.append(f"{where}: unknown advice '{aid}'")
         seen_ev: set[str] = set()
         for ev in c.evidence:
             ev_where = f"{where} evidence '{ev.finding}'"
@@ -262,11 +267,11 @@ def check_knowledge_base(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
             seen_ev.add(ev.finding)
             if not ev.sources and not ev.estimate:
                 errors.append(f"{ev_where}: names no source and is not marked as an estimate")
-            for s in ev.sources:
-                if s not in sources:
-                    errors.append(f"{ev_where}: unknown source '{s}'")
+            for sid in ev.sources:
+                if sid not in sources:
+                    errors.append(f"{ev_where}: unknown source '{sid}'")
             if ev.estimate and not any(
-                sources[s].kind == "estimate" for s in ev.sources if s in sources
+                sources[sid].kind == "estimate" for sid in ev.sources if sid in sources
             ):
                 warnings.append(f"{ev_where}: marked as an estimate but cites no estimate source")
         for level, fids in c.levels.items():
@@ -290,8 +295,7 @@ def check_knowledge_base(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
         for fid in r.none_of:
             if fid in red_flags:
                 errors.append(
-                    f"{where}: red-flag finding '{fid}' in 'none' would let a red flag lower "
-                    "the urgency"
+                    f"{where}: red-flag finding '{fid}' in 'none' would let a red flag lower the urgency"
                 )
         if len(r.all_of) == 1 and not r.any_of and not r.none_of:
             fid = r.all_of[0]
@@ -337,12 +341,11 @@ def check_knowledge_base(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
                 continue
             need_finding(f"{where} option '{o.id}'", o.finding)
             used.add(o.finding)
-            f = findings.get(o.finding)
-            if f is not None and f.derived_from is not None:
+            answered = findings.get(o.finding)
+            if answered is not None and answered.derived_from is not None:
                 errors.append(f"{where} option '{o.id}': '{o.finding}' is derived, not asked")
-            if f is not None and f.red_flag and not o.value:
-                errors.append(
-                    f"{where} option '{o.id}': a choice may not answer red flag '{o.finding}' no")
+            if answered is not None and answered.red_flag and not o.value:
+                errors.append(f"{where} option '{o.id}': a choice may not answer red flag '{o.finding}' no")
     pol = kb.policy
     need_sources("policy.yaml: policy", pol.sources)
     for level in UrgencyLevel:

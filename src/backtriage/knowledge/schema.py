@@ -117,7 +117,9 @@ class Finding(_Strict):
     red_flag: bool = False
     derived_from: Derivation | None = None
     unexplained_lr: float | None = Field(
-        default=None, gt=0, le=1,
+        default=None,
+        gt=0,
+        le=1,
         description=(
             "Likelihood ratio applied, when the finding is present, to every condition that does "
             "not list it as evidence: the condition cannot account for it. Unset means such "

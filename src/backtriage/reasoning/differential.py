@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from backtriage.domain.assessment import ConditionResult, EvidenceItem
 from backtriage.knowledge.loader import KnowledgeBase
-from backtriage.knowledge.schema import Condition
+from backtriage.knowledge.schema import Condition, Evidence
 from backtriage.reasoning.findings import FindingStates
 
 __all__ = ["Differential"]
@@ -44,6 +44,19 @@ class _CompiledCondition:
     rows: tuple[_Row, ...]
 
 
+def _evidence_item(ev: Evidence, label: str, *, present: bool) -> EvidenceItem:
+    ratio = ev.ratio_present if present else ev.ratio_absent
+    return EvidenceItem(
+        finding=ev.finding,
+        label=label,
+        present=present,
+        likelihood_ratio=round(ratio, 3),
+        estimate=ev.estimate,
+        sources=list(ev.sources),
+        note=ev.note,
+    )
+
+
 class Differential:
     """A knowledge base compiled for fast, repeated ranking."""
 
@@ -54,32 +67,38 @@ class Differential:
             rows = []
             for ev in c.evidence:
                 label = kb.findings[ev.finding].label
-                common = dict(finding=ev.finding, label=label, estimate=ev.estimate,
-                              sources=list(ev.sources), note=ev.note)
-                rows.append(_Row(
-                    finding=ev.finding,
-                    log_present=math.log(ev.ratio_present),
-                    log_absent=math.log(ev.ratio_absent),
-                    item_present=EvidenceItem(
-                        present=True, likelihood_ratio=round(ev.ratio_present, 3), **common),
-                    item_absent=EvidenceItem(
-                        present=False, likelihood_ratio=round(ev.ratio_absent, 3), **common),
-                ))
+                rows.append(
+                    _Row(
+                        finding=ev.finding,
+                        log_present=math.log(ev.ratio_present),
+                        log_absent=math.log(ev.ratio_absent),
+                        item_present=_evidence_item(ev, label, present=True),
+                        item_absent=_evidence_item(ev, label, present=False),
+                    )
+                )
             listed = {ev.finding for ev in c.evidence}
             for f in kb.findings.values():
                 if f.unexplained_lr is None or f.id in listed:
                     continue
                 item = EvidenceItem(
-                    finding=f.id, label=f.label, present=True, estimate=True,
-                    likelihood_ratio=f.unexplained_lr, sources=list(f.sources),
+                    finding=f.id,
+                    label=f.label,
+                    present=True,
+                    estimate=True,
+                    likelihood_ratio=f.unexplained_lr,
+                    sources=list(f.sources),
                     note="This condition does not account for this finding.",
                 )
-                rows.append(_Row(
-                    finding=f.id, log_present=math.log(f.unexplained_lr), log_absent=0.0,
-                    item_present=item,
-                    item_absent=item.model_copy(update={"present": False, "likelihood_ratio": 1.0}),
-                    listed=False,
-                ))
+                rows.append(
+                    _Row(
+                        finding=f.id,
+                        log_present=math.log(f.unexplained_lr),
+                        log_absent=0.0,
+                        item_present=item,
+                        item_absent=item.model_copy(update={"present": False, "likelihood_ratio": 1.0}),
+                        listed=False,
+                    )
+                )
             compiled.append(_CompiledCondition(c, math.log(c.prior), tuple(rows)))
         self._conditions = tuple(compiled)
 
@@ -104,9 +123,7 @@ class Differential:
         results.sort(key=lambda r: (-r.probability, r.id))
         return results
 
-    def _explain(
-        self, cc: _CompiledCondition, probability: float, states: FindingStates
-    ) -> ConditionResult:
+    def _explain(self, cc: _CompiledCondition, probability: float, states: FindingStates) -> ConditionResult:
         supporting: list[EvidenceItem] = []
         against: list[EvidenceItem] = []
         unanswered: list[str] = []
@@ -141,8 +158,7 @@ class Differential:
 def _level(condition: Condition, states: FindingStates) -> str | None:
     """The spinal root level with the most present findings, if exactly one leads."""
     counts = {
-        level: sum(1 for f in fids if states.get(f) is True)
-        for level, fids in condition.levels.items()
+        level: sum(1 for f in fids if states.get(f) is True) for level, fids in condition.levels.items()
     }
     if not counts:
         return None

@@ -29,7 +29,9 @@ class Engine:
         self.triage = Triage(kb)
         self._advice = {
             a.id: AdviceItem(
-                id=a.id, kind=a.kind.value, text=a.text,
+                id=a.id,
+                kind=a.kind.value,
+                text=a.text,
                 sources=list(a.sources),
             )
             for a in kb.advice.values()
@@ -55,18 +57,25 @@ class Engine:
 
         findings = [
             FindingState.model_construct(
-                id=fid, label=kb.findings[fid].label, present=value,
-                origin="derived" if fid in derived else "answer", mentions=[],
+                id=fid,
+                label=kb.findings[fid].label,
+                present=value,
+                origin="derived" if fid in derived else "answer",
+                mentions=[],
             )
             for fid, value in sorted(states.items())
         ]
         findings.extend(
             FindingState.model_construct(
-                id=fid, label=kb.findings[fid].label, present=None, origin="answer", mentions=[])
-            for fid, value in sorted(case.answers.items()) if value is None
+                id=fid, label=kb.findings[fid].label, present=None, origin="answer", mentions=[]
+            )
+            for fid, value in sorted(case.answers.items())
+            if value is None
         )
         cited: dict[str, None] = {}
-        for item in (*outcome.fired, *advice):
+        for rule in outcome.fired:
+            cited.update(dict.fromkeys(rule.sources))
+        for item in advice:
             cited.update(dict.fromkeys(item.sources))
         for c in conditions:
             for ev in (*c.evidence_for, *c.evidence_against):

@@ -31,7 +31,8 @@ def resolve_findings(case: Case, kb: KnowledgeBase) -> tuple[FindingStates, set[
                 hints[fid] = close[0]
         raise UnknownFindingError(unknown, hints)
     derived_answered = [
-        fid for fid, value in case.answers.items()
+        fid
+        for fid, value in case.answers.items()
         if value is not None and kb.findings[fid].derived_from is not None
     ]
     if derived_answered:

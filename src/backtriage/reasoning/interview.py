@@ -63,7 +63,9 @@ class Interviewer:
         self._order = [c.id for c in self.kb.conditions.values()]
         self._p_yes = {f.id: self._answer_model(f) for f in self.kb.asked_findings}
         self._rule_findings = {
-            fid for r in self.kb.rules for fid in r.trigger_findings
+            fid
+            for r in self.kb.rules
+            for fid in r.trigger_findings
             if self.kb.findings[fid].derived_from is None
         }
 
@@ -87,24 +89,33 @@ class Interviewer:
         if assessment.urgency is UrgencyLevel.EMERGENCY:
             downgrade = self._downgrade_question(case, asked_ids, assessment)
             if downgrade is not None:
-                return InterviewStep(done=False, question=downgrade, assessment=assessment,
-                                     questions_asked=count)
-            return InterviewStep(done=True, assessment=assessment, questions_asked=count,
-                                 stop_reason="A red flag means this is an emergency.")
+                return InterviewStep(
+                    done=False, question=downgrade, assessment=assessment, questions_asked=count
+                )
+            return InterviewStep(
+                done=True,
+                assessment=assessment,
+                questions_asked=count,
+                stop_reason="A red flag means this is an emergency.",
+            )
         if count >= self.policy.max_questions:
-            return InterviewStep(done=True, assessment=assessment, questions_asked=count,
-                                 stop_reason="The question limit was reached.")
+            return InterviewStep(
+                done=True,
+                assessment=assessment,
+                questions_asked=count,
+                stop_reason="The question limit was reached.",
+            )
         question = self._next(case, asked_ids, assessment)
         if question is None:
-            return InterviewStep(done=True, assessment=assessment, questions_asked=count,
-                                 stop_reason="The urgency is settled and no further question "
-                                             "would change the picture much.")
-        return InterviewStep(done=False, question=question, assessment=assessment,
-                             questions_asked=count)
+            return InterviewStep(
+                done=True,
+                assessment=assessment,
+                questions_asked=count,
+                stop_reason="The urgency is settled and no further question would change the picture much.",
+            )
+        return InterviewStep(done=False, question=question, assessment=assessment, questions_asked=count)
 
-    def _downgrade_question(
-        self, case: Case, asked: set[str], a: Assessment
-    ) -> Question | None:
+    def _downgrade_question(self, case: Case, asked: set[str], a: Assessment) -> Question | None:
         """The one question that can still move an emergency to 'urgent' (GIRFT: a single cauda
         equina feature present for more than 14 days and unchanged). Asked only when every
         emergency rule that fired could be lifted by it; otherwise the emergency stands."""
@@ -112,21 +123,20 @@ class Interviewer:
         rules = {r.id: r for r in self.kb.rules}
         candidates: set[str] | None = None
         for fired in emergencies:
-            unlocks = {f for f in rules[fired.id].none_of
-                       if case.answers.get(f) is None and f not in asked}
+            unlocks = {f for f in rules[fired.id].none_of if case.answers.get(f) is None and f not in asked}
             candidates = unlocks if candidates is None else candidates & unlocks
         if not candidates:
             return None
         fid = sorted(candidates)[0]
-        return self._yes_no(self.kb.findings[fid], bears_on=[r.id for r in emergencies],
-                            why="Decides how quickly you need to be seen (the 14-day rule for "
-                                "cauda equina symptoms).")
+        return self._yes_no(
+            self.kb.findings[fid],
+            bears_on=[r.id for r in emergencies],
+            why="Decides how quickly you need to be seen (the 14-day rule for cauda equina symptoms).",
+        )
 
     def _next(self, case: Case, asked: set[str], a: Assessment) -> Question | None:
         known = {fid for fid, v in case.answers.items() if v is not None}
-        unknown = [
-            f for f in self.kb.asked_findings if f.id not in known and f.id not in asked
-        ]
+        unknown = [f for f in self.kb.asked_findings if f.id not in known and f.id not in asked]
 
         checklist = [q for q in self.kb.questions.values() if q.none_of_these]
         for q in checklist:  # 2. the red-flag checklist ...
@@ -135,9 +145,10 @@ class Interviewer:
                 return self._choice(q, why="Red-flag questions come first.", red_flag=True)
         for pending in a.pending_red_flags:  # ... and the mandatory screen
             if pending.finding not in asked:
-                return self._yes_no(self.kb.findings[pending.finding],
-                                    why=f"Needed before home care can be advised "
-                                        f"({pending.screen.replace('_', ' ')}).")
+                return self._yes_no(
+                    self.kb.findings[pending.finding],
+                    why=f"Needed before home care can be advised ({pending.screen.replace('_', ' ')}).",
+                )
 
         for q in self.kb.questions.values():  # 3. broad choice questions
             targets = {o.finding for o in q.options if o.finding}
@@ -163,8 +174,12 @@ class Interviewer:
         if raising:
             _, _, f, raised = max(raising, key=lambda item: (item[0], item[1], item[2].id))
             rule = max(raised, key=lambda r: r.urgency.rank)
-            return self._yes_no(f, red_flag=f.red_flag, bears_on=[r.id for r in raised],
-                                why=f"A 'yes' would change the advice: {rule.name.lower()}.")
+            return self._yes_no(
+                f,
+                red_flag=f.red_flag,
+                bears_on=[r.id for r in raised],
+                why=f"A 'yes' would change the advice: {rule.name.lower()}.",
+            )
 
         top = a.conditions[0]
         entropy = _entropy(weights)
@@ -197,26 +212,52 @@ class Interviewer:
         shifts.sort(reverse=True)
         return [cid for _, cid in shifts[:2]]
 
-    def _yes_no(self, f: Finding, why: str, red_flag: bool | None = None,
-                bears_on: list[str] | None = None) -> Question:
+    def _yes_no(
+        self, f: Finding, why: str, red_flag: bool | None = None, bears_on: list[str] | None = None
+    ) -> Question:
         if bears_on is None:
-            bears_on = sorted({cid for r in self.kb.rules if f.id in r.trigger_findings
-                               for cid in r.suggests})
+            bears_on = sorted(
+                {cid for r in self.kb.rules if f.id in r.trigger_findings for cid in r.suggests}
+            )
         return Question(
-            id=f.id, kind="yes_no", text=f.question or f.label, help=f.help, finding=f.id,
-            red_flag=f.red_flag if red_flag is None else red_flag, why=why, bears_on=bears_on,
+            id=f.id,
+            kind="yes_no",
+            text=f.question or f.label,
+            help=f.help,
+            finding=f.id,
+            red_flag=f.red_flag if red_flag is None else red_flag,
+            why=why,
+            bears_on=bears_on,
         )
 
     def _choice(self, q: ChoiceQuestion, why: str, red_flag: bool = False) -> Question:
-        options = [QuestionOption(id=o.id, text=o.text, finding=o.finding, value=o.value)
-                   for o in q.options]
+        options = [QuestionOption(id=o.id, text=o.text, finding=o.finding, value=o.value) for o in q.options]
         if q.none_of_these:
             options.append(QuestionOption(id="none", text="None of these", finding=None))
-        bears_on = sorted({cid for o in q.options for r in self.kb.rules
-                           if o.finding in r.trigger_findings for cid in r.suggests}) if red_flag else []
-        return Question(id=q.id, kind=q.kind, text=q.text, help=q.help, options=options,
-                        none_of_these=q.none_of_these, red_flag=red_flag, why=why,
-                        bears_on=bears_on)
+        bears_on = (
+            sorted(
+                {
+                    cid
+                    for o in q.options
+                    for r in self.kb.rules
+                    if o.finding in r.trigger_findings
+                    for cid in r.suggests
+                }
+            )
+            if red_flag
+            else []
+        )
+        return Question(
+            id=q.id,
+            kind=q.kind,
+            text=q.text,
+            help=q.help,
+            options=options,
+            none_of_these=q.none_of_these,
+            red_flag=red_flag,
+            why=why,
+            bears_on=bears_on,
+        )
 
 
 def _p_yes_given(ev: Evidence) -> float:

@@ -17,8 +17,9 @@ from backtriage.reasoning.interview import Interviewer
 __all__ = ["interview_vignette", "simulated_answer"]
 
 
-def simulated_answer(q: Question, truth: Mapping[str, Any], screened: set[str],
-                     incomplete: bool) -> dict[str, Any]:
+def simulated_answer(
+    q: Question, truth: Mapping[str, Any], screened: set[str], incomplete: bool
+) -> dict[str, Any]:
     def value(fid: str) -> bool | None:
         if fid in truth:
             return truth[fid]  # type: ignore[no-any-return]
@@ -27,8 +28,11 @@ def simulated_answer(q: Question, truth: Mapping[str, Any], screened: set[str],
     if q.kind == "yes_no":
         assert q.finding is not None
         return {q.finding: value(q.finding)}
-    chosen = {o.finding: o.value for o in q.options
-              if o.finding and o.finding in truth and value(o.finding) is o.value}
+    chosen = {
+        o.finding: o.value
+        for o in q.options
+        if o.finding and o.finding in truth and value(o.finding) is o.value
+    }
     if q.none_of_these and not chosen:
         findings = [o.finding for o in q.options if o.finding]
         if all(value(f) is False for f in findings):
@@ -36,8 +40,9 @@ def simulated_answer(q: Question, truth: Mapping[str, Any], screened: set[str],
     return chosen
 
 
-def interview_vignette(interviewer: Interviewer, vignette: Mapping[str, Any],
-                       limit: int = 60) -> tuple[InterviewStep, list[str]]:
+def interview_vignette(
+    interviewer: Interviewer, vignette: Mapping[str, Any], limit: int = 60
+) -> tuple[InterviewStep, list[str]]:
     """Run a whole interview for one vignette; returns the last step and the questions asked."""
     truth = vignette["answers"]
     incomplete = "screen incomplete" in str(vignette.get("description", "")).lower()

@@ -52,11 +52,17 @@ class Triage:
         for rule in self._rules:
             matched = _match(rule, states)
             if matched is not None:
-                fired.append(FiredRule.model_construct(
-                    id=rule.id, name=rule.name, urgency=rule.urgency, findings=matched,
-                    suggests=list(rule.suggests), rationale=rule.rationale,
-                    sources=list(rule.sources),
-                ))
+                fired.append(
+                    FiredRule.model_construct(
+                        id=rule.id,
+                        name=rule.name,
+                        urgency=rule.urgency,
+                        findings=matched,
+                        suggests=list(rule.suggests),
+                        rationale=rule.rationale,
+                        sources=list(rule.sources),
+                    )
+                )
         fired.sort(key=lambda r: -r.urgency.rank)
         return fired
 
@@ -65,9 +71,7 @@ class Triage:
         pending: list[PendingQuestion] = []
         seen: set[str] = set()
         for screen in self._kb.screens:
-            applies = not screen.applies_if_any or any(
-                states.get(f) is True for f in screen.applies_if_any
-            )
+            applies = not screen.applies_if_any or any(states.get(f) is True for f in screen.applies_if_any)
             if not applies:
                 continue
             for fid in screen.questions:
@@ -83,35 +87,54 @@ class Triage:
         urgency = UrgencyLevel.SELF_CARE
         for rule in fired:
             urgency = max(urgency, rule.urgency)
-            reasons.append(UrgencyReason(
-                kind=UrgencyReasonKind.RULE, urgency=rule.urgency, ref=rule.id,
-                summary=f"Rule '{rule.name}' fired on: {', '.join(rule.findings)}",
-            ))
+            reasons.append(
+                UrgencyReason(
+                    kind=UrgencyReasonKind.RULE,
+                    urgency=rule.urgency,
+                    ref=rule.id,
+                    summary=f"Rule '{rule.name}' fired on: {', '.join(rule.findings)}",
+                )
+            )
         for c in conditions:
             lent = min(c.base_urgency, self._cap)
             threshold = self._thresholds.get(lent)
             if lent > UrgencyLevel.SELF_CARE and threshold is not None and c.probability >= threshold:
                 urgency = max(urgency, lent)
-                reasons.append(UrgencyReason(
-                    kind=UrgencyReasonKind.DIFFERENTIAL, urgency=lent, ref=c.id,
-                    summary=(f"{c.name} is {c.probability:.0%} likely (threshold "
-                             f"{threshold:.0%} for '{lent}')"),
-                ))
+                reasons.append(
+                    UrgencyReason(
+                        kind=UrgencyReasonKind.DIFFERENTIAL,
+                        urgency=lent,
+                        ref=c.id,
+                        summary=(
+                            f"{c.name} is {c.probability:.0%} likely (threshold {threshold:.0%} for '{lent}')"
+                        ),
+                    )
+                )
         pending = self.pending_questions(states)
         floor = self._kb.policy.pending_screen_urgency
         if pending and urgency < floor:
             urgency = floor
-            reasons.append(UrgencyReason(
-                kind=UrgencyReasonKind.PENDING_SCREEN, urgency=floor,
-                summary=("Self-care cannot be advised until these red-flag questions are "
-                         f"answered: {', '.join(p.finding for p in pending)}"),
-            ))
+            reasons.append(
+                UrgencyReason(
+                    kind=UrgencyReasonKind.PENDING_SCREEN,
+                    urgency=floor,
+                    summary=(
+                        "Self-care cannot be advised until these red-flag questions are "
+                        f"answered: {', '.join(p.finding for p in pending)}"
+                    ),
+                )
+            )
         if not reasons:
-            reasons.append(UrgencyReason(
-                kind=UrgencyReasonKind.DEFAULT, urgency=UrgencyLevel.SELF_CARE,
-                summary=("No red flag is present, the red-flag screen was answered 'no' and the "
-                         "likely causes can be managed at home"),
-            ))
+            reasons.append(
+                UrgencyReason(
+                    kind=UrgencyReasonKind.DEFAULT,
+                    urgency=UrgencyLevel.SELF_CARE,
+                    summary=(
+                        "No red flag is present, the red-flag screen was answered 'no' and the "
+                        "likely causes can be managed at home"
+                    ),
+                )
+            )
         reasons.sort(key=lambda r: -r.urgency.rank)
         return TriageOutcome(urgency=urgency, reasons=reasons, fired=fired, pending=pending)
 

@@ -33,7 +33,8 @@ class InterviewRecord(Base):
     api_key_id: Mapped[str | None] = mapped_column(String(36))
 
     events: Mapped[list[InterviewEvent]] = relationship(
-        back_populates="interview", order_by="InterviewEvent.id", cascade="all, delete-orphan")
+        back_populates="interview", order_by="InterviewEvent.id", cascade="all, delete-orphan"
+    )
 
 
 class InterviewEvent(Base):
@@ -42,8 +43,7 @@ class InterviewEvent(Base):
     __tablename__ = "interview_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    interview_id: Mapped[str] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"),
-                                              index=True)
+    interview_id: Mapped[str] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     question_id: Mapped[str | None] = mapped_column(String(64))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -16,11 +16,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, select
+from sqlalchemy import CursorResult, Engine, create_engine, delete, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backtriage.errors import NotFoundError
@@ -84,8 +84,11 @@ class AuditStore:
     def create_api_key(self, name: str) -> tuple[str, str]:
         key_id, secret = str(uuid.uuid4()), "bt_" + secrets.token_urlsafe(32)
         with self.transaction() as s:
-            s.add(ApiKey(id=key_id, name=name, secret_hash=hash_secret(secret),
-                         created_at=now(), revoked_at=None))
+            s.add(
+                ApiKey(
+                    id=key_id, name=name, secret_hash=hash_secret(secret), created_at=now(), revoked_at=None
+                )
+            )
         return key_id, secret
 
     def revoke_api_key(self, key_id: str) -> None:
@@ -102,18 +105,38 @@ class AuditStore:
 
     def list_api_keys(self) -> list[dict[str, Any]]:
         with self.transaction() as s:
-            return [{"id": k.id, "name": k.name, "created_at": k.created_at.isoformat(),
-                     "revoked": k.revoked_at is not None}
-                    for k in s.scalars(select(ApiKey).order_by(ApiKey.created_at))]
+            return [
+                {
+                    "id": k.id,
+                    "name": k.name,
+                    "created_at": k.created_at.isoformat(),
+                    "revoked": k.revoked_at is not None,
+                }
+                for k in s.scalars(select(ApiKey).order_by(ApiKey.created_at))
+            ]
 
     # ---- audit -----------------------------------------------------------------------------
-    def add_assessment(self, inputs: dict[str, Any], result: dict[str, Any], urgency: str,
-                       kb_version: str, api_key_id: str | None) -> str:
+    def add_assessment(
+        self,
+        inputs: dict[str, Any],
+        result: dict[str, Any],
+        urgency: str,
+        kb_version: str,
+        api_key_id: str | None,
+    ) -> str:
         record_id = str(uuid.uuid4())
         with self.transaction() as s:
-            s.add(AssessmentRecord(id=record_id, created_at=now(), kb_version=kb_version,
-                                   inputs=inputs, result=result, urgency=urgency,
-                                   api_key_id=api_key_id))
+            s.add(
+                AssessmentRecord(
+                    id=record_id,
+                    created_at=now(),
+                    kb_version=kb_version,
+                    inputs=inputs,
+                    result=result,
+                    urgency=urgency,
+                    api_key_id=api_key_id,
+                )
+            )
         return record_id
 
     def export(self, out: TextIO) -> int:
@@ -121,22 +144,49 @@ class AuditStore:
         count = 0
         with self.transaction() as s:
             for rec in s.scalars(select(InterviewRecord).order_by(InterviewRecord.created_at)):
-                out.write(json.dumps({
-                    "type": "interview", "id": rec.id, "created_at": rec.created_at.isoformat(),
-                    "updated_at": rec.updated_at.isoformat(), "status": rec.status,
-                    "kb_version": rec.kb_version, "text": rec.text, "age": rec.age,
-                    "sex": rec.sex, "answers": rec.answers, "asked": rec.asked,
-                    "events": [{"at": e.created_at.isoformat(), "question": e.question_id,
-                                "answers": e.answers} for e in rec.events],
-                    "result": rec.result,
-                }) + "\n")
+                out.write(
+                    json.dumps(
+                        {
+                            "type": "interview",
+                            "id": rec.id,
+                            "created_at": rec.created_at.isoformat(),
+                            "updated_at": rec.updated_at.isoformat(),
+                            "status": rec.status,
+                            "kb_version": rec.kb_version,
+                            "text": rec.text,
+                            "age": rec.age,
+                            "sex": rec.sex,
+                            "answers": rec.answers,
+                            "asked": rec.asked,
+                            "events": [
+                                {
+                                    "at": e.created_at.isoformat(),
+                                    "question": e.question_id,
+                                    "answers": e.answers,
+                                }
+                                for e in rec.events
+                            ],
+                            "result": rec.result,
+                        }
+                    )
+                    + "\n"
+                )
                 count += 1
             for a in s.scalars(select(AssessmentRecord).order_by(AssessmentRecord.created_at)):
-                out.write(json.dumps({
-                    "type": "assessment", "id": a.id, "created_at": a.created_at.isoformat(),
-                    "kb_version": a.kb_version, "urgency": a.urgency, "inputs": a.inputs,
-                    "result": a.result,
-                }) + "\n")
+                out.write(
+                    json.dumps(
+                        {
+                            "type": "assessment",
+                            "id": a.id,
+                            "created_at": a.created_at.isoformat(),
+                            "kb_version": a.kb_version,
+                            "urgency": a.urgency,
+                            "inputs": a.inputs,
+                            "result": a.result,
+                        }
+                    )
+                    + "\n"
+                )
                 count += 1
         return count
 
@@ -144,12 +194,16 @@ class AuditStore:
         """Delete records older than the retention period; returns how many were deleted."""
         cutoff = now() - timedelta(days=older_than_days)
         with self.transaction() as s:
-            old = list(s.scalars(select(InterviewRecord.id).where(
-                InterviewRecord.updated_at < cutoff)))
+            old = list(s.scalars(select(InterviewRecord.id).where(InterviewRecord.updated_at < cutoff)))
             if old:
                 s.execute(delete(InterviewEvent).where(InterviewEvent.interview_id.in_(old)))
                 s.execute(delete(InterviewRecord).where(InterviewRecord.id.in_(old)))
-            gone = s.execute(delete(AssessmentRecord).where(AssessmentRecord.created_at < cutoff))
+            # A DML statement yields a CursorResult (which has rowcount), but Session.execute
+            # is typed as returning the general Result.
+            gone = cast(
+                CursorResult[Any],
+                s.execute(delete(AssessmentRecord).where(AssessmentRecord.created_at < cutoff)),
+            )
             return len(old) + (gone.rowcount or 0)
 
 

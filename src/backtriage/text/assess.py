@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from backtriage.domain.assessment import Assessment, TextMention
-from backtriage.domain.case import Answer, Case
+from backtriage.domain.case import Answer, Case, Sex
 from backtriage.reasoning.engine import Engine, default_engine
 from backtriage.text.pipeline import TextPipeline
 from backtriage.text.understand import understand
@@ -40,7 +40,7 @@ def assess_text(
     merged = Case(
         answers=merge_text_and_answers(found.answers, case.answers),
         age=case.age if case.age is not None else reading.age,
-        sex=case.sex if case.sex is not None else reading.sex,
+        sex=case.sex if case.sex is not None else Sex(reading.sex) if reading.sex else None,
     )
     result = engine.assess(merged)
 
@@ -53,7 +53,6 @@ def assess_text(
         origin = f.origin
         if f.origin == "answer" and f.id not in explicit and f.id in found.answers:
             origin = "text"
-        findings.append(f.model_copy(update={"origin": origin,
-                                             "mentions": by_finding.get(f.id, [])}))
+        findings.append(f.model_copy(update={"origin": origin, "mentions": by_finding.get(f.id, [])}))
     # Mentions that did not become an answer (ignored ones) are still shown with the reading.
     return result.model_copy(update={"findings": findings, "text": reading})

@@ -47,15 +47,12 @@ def attributes_of(span: Span) -> ContextAttributes:
         uncertain=bool(span._.is_uncertain),
         historical=bool(span._.is_historical),
         hypothetical=bool(span._.is_hypothetical),
-        experiencer=Experiencer.FAMILY if family else Experiencer.OTHER if other
-        else Experiencer.PATIENT,
+        experiencer=Experiencer.FAMILY if family else Experiencer.OTHER if other else Experiencer.PATIENT,
         section=section,
     )
 
 
-def context_of(
-    sentence: str, target: str, pipeline: TextPipeline | None = None
-) -> ContextAttributes:
+def context_of(sentence: str, target: str, pipeline: TextPipeline | None = None) -> ContextAttributes:
     """ConText attributes of ``target`` (found case- and spacing-insensitively) in ``sentence``."""
     if not target.strip():
         raise InvalidInputError("target phrase is empty")

@@ -15,14 +15,43 @@ from backtriage.domain.case import MAX_AGE
 __all__ = ["Extracted", "TimeCourse", "extract_demographics", "extract_time_course"]
 
 _UNITS_TO_DAYS = {
-    "minute": 1 / 1440, "min": 1 / 1440, "hour": 1 / 24, "hr": 1 / 24, "h": 1 / 24,
-    "day": 1, "d": 1, "week": 7, "wk": 7, "w": 7, "month": 30, "mo": 30, "m": 30,
-    "year": 365, "yr": 365, "y": 365,
+    "minute": 1 / 1440,
+    "min": 1 / 1440,
+    "hour": 1 / 24,
+    "hr": 1 / 24,
+    "h": 1 / 24,
+    "day": 1,
+    "d": 1,
+    "week": 7,
+    "wk": 7,
+    "w": 7,
+    "month": 30,
+    "mo": 30,
+    "m": 30,
+    "year": 365,
+    "yr": 365,
+    "y": 365,
 }
 _NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a couple of": 2, "a few": 3,
-    "few": 3, "several": 4, "couple of": 2,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "a couple of": 2,
+    "a few": 3,
+    "few": 3,
+    "several": 4,
+    "couple of": 2,
 }
 _SLASH_UNITS = {"7": 1, "52": 7, "12": 30}  # UK notes: 3/7 days, 2/52 weeks, 6/12 months
 
@@ -35,17 +64,32 @@ _AGE_PATTERNS = [
     # "(F, 45)", "F45", "F 45"
     re.compile(r"\b(?:m|f|male|female)\s*[,/]?\s*(\d{1,3})\b(?!\s*(?:kg|lb|cm|mm|%|/))", re.I),
     # "I'm 71", "I am 71", "aged 71", "age: 71", "age 71"
-    re.compile(r"\b(?:i'?m|i\s+am|aged|age:?)\s+(\d{1,3})\b"
-               r"(?!\s*(?:kg|kilos?|lbs?|stone|cm|%|weeks?|days?|months?|minutes?|mins?|hours?|times?"
-               r"|miles?|ml|mg))", re.I),
+    re.compile(
+        r"\b(?:i'?m|i\s+am|aged|age:?)\s+(\d{1,3})\b"
+        r"(?!\s*(?:kg|kilos?|lbs?|stone|cm|%|weeks?|days?|months?|minutes?|mins?|hours?|times?"
+        r"|miles?|ml|mg))",
+        re.I,
+    ),
 ]
 _SEX_PATTERNS = [
     (re.compile(r"(?<![\w/.])\d{1,3}\s*(?:yo|y/o|y\.o\.)?\s*(m|f)\b(?![/'])", re.I), None),
     (re.compile(r"\(\s*(m|f)\s*,\s*\d{1,3}\s*\)", re.I), None),
-    (re.compile(r"\b(?:i'?m|i\s+am)\s+(?:a\s+)?(?:\d{1,3}\s*(?:-?\s*(?:year|yr)s?\s*-?\s*old\s+)?)?"
-                r"(man|male|guy|bloke|gentleman|woman|female|lady|girl)\b", re.I), None),
-    (re.compile(r"\b\d{1,3}\s*-?\s*(?:years?|yrs?|yr|y)\s*-?\s*(?:old|o)?\s+"
-                r"(man|male|gentleman|gent|woman|female|lady|gentlemen)\b", re.I), None),
+    (
+        re.compile(
+            r"\b(?:i'?m|i\s+am)\s+(?:a\s+)?(?:\d{1,3}\s*(?:-?\s*(?:year|yr)s?\s*-?\s*old\s+)?)?"
+            r"(man|male|guy|bloke|gentleman|woman|female|lady|girl)\b",
+            re.I,
+        ),
+        None,
+    ),
+    (
+        re.compile(
+            r"\b\d{1,3}\s*-?\s*(?:years?|yrs?|yr|y)\s*-?\s*(?:old|o)?\s+"
+            r"(man|male|gentleman|gent|woman|female|lady|gentlemen)\b",
+            re.I,
+        ),
+        None,
+    ),
     (re.compile(r"\b(male|female)\b", re.I), None),
 ]
 _FEMALE = {"f", "female", "woman", "lady", "girl"}
@@ -60,14 +104,31 @@ _DURATION = re.compile(
 _SLASH = re.compile(r"(?<![\d/])x?\s*(?P<num>\d{1,2})\s*/\s*(?P<unit>52|7|12)(?![\d/])", re.I)
 _SINCE = re.compile(
     r"\bsince\s+(?P<when>this\s+morning|last\s+night|yesterday|today|this\s+afternoon|"
-    r"this\s+evening|the\s+weekend|last\s+week|last\s+month|last\s+year)\b", re.I)
-_SINCE_DAYS = {"this morning": 0.5, "today": 0.5, "this afternoon": 0.3, "this evening": 0.2,
-               "last night": 1, "yesterday": 1, "the weekend": 3, "last week": 7,
-               "last month": 30, "last year": 365}
-_SUDDEN = re.compile(r"\b(?:sudden(?:ly)?|abrupt(?:ly)?|all of a sudden|out of nowhere|"
-                     r"acute onset)\b", re.I)
-_GRADUAL = re.compile(r"\b(?:gradual(?:ly)?|slowly|insidious(?:ly)?|creeping|over time|"
-                      r"came on slowly|crept up)\b", re.I)
+    r"this\s+evening|the\s+weekend|last\s+week|last\s+month|last\s+year)\b",
+    re.I,
+)
+_SINCE_DAYS = {
+    "this morning": 0.5,
+    "today": 0.5,
+    "this afternoon": 0.3,
+    "this evening": 0.2,
+    "last night": 1,
+    "yesterday": 1,
+    "the weekend": 3,
+    "last week": 7,
+    "last month": 30,
+    "last year": 365,
+}
+_SUDDEN = re.compile(
+    r"\b(?:sudden(?:ly)?|abrupt(?:ly)?|all of a sudden|out of nowhere|"
+    r"acute onset)\b",
+    re.I,
+)
+_GRADUAL = re.compile(
+    r"\b(?:gradual(?:ly)?|slowly|insidious(?:ly)?|creeping|over time|"
+    r"came on slowly|crept up)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -99,8 +160,9 @@ def extract_demographics(text: str) -> tuple[Extracted | None, Extracted | None]
             break
     sex = None
     for pattern, _ in _SEX_PATTERNS:
-        m = pattern.search(text)
-        if m:
+        found = pattern.search(text)
+        if found is not None:
+            m = found
             word = m.group(1).lower()
             sex = Extracted("female" if word in _FEMALE else "male", m.group(0), m.start(), m.end())
             break
@@ -124,11 +186,13 @@ def extract_time_course(text: str) -> TimeCourse:
     duration = max(candidates, key=lambda c: c[0])[1] if candidates else None
     onset = onset_text = None
     for label, pattern in (("sudden", _SUDDEN), ("gradual", _GRADUAL)):
-        m = pattern.search(text)
-        if m:
-            onset, onset_text = label, Extracted(label, m.group(0), m.start(), m.end())
+        hit = pattern.search(text)
+        if hit is not None:
+            onset, onset_text = label, Extracted(label, hit.group(0), hit.start(), hit.end())
             break
     return TimeCourse(
         duration_days=float(duration.value) if duration else None,  # type: ignore[arg-type]
-        duration=duration, onset=onset, onset_text=onset_text,
+        duration=duration,
+        onset=onset,
+        onset_text=onset_text,
     )

@@ -2,7 +2,10 @@
 
     tokenizer      medspaCy's clinical tokenizer (keeps "x2/52", "45M", "L5/S1" sensible)
     sentences      a small rule-based splitter: ". ! ?", semicolons and line breaks
-    targets        our lexicon (regular expressions -> finding ids), see targets.py
+    concepts       our concept vocabulary: normalised words -> concepts -> findings, see
+                   concepts.py (the main reader)
+    targets        our pattern lexicon (regular expressions -> finding ids), see targets.py,
+                   for phrases that cannot be composed
     sections       medspaCy Sectionizer (its rules plus ours: "PMH:", "FHx:", "Plan:", ...)
     context        medspaCy ConText (its rules plus ours), extended with an 'other person'
                    experiencer
@@ -27,8 +30,9 @@ from medspacy.section_detection import Sectionizer, SectionRule
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from backtriage.text.concepts import ConceptReader
 from backtriage.text.resources import CONTEXT_CATEGORIES, TextResources, load_text_resources
-from backtriage.text.targets import TargetRules
+from backtriage.text.targets import TargetRules, longest_per_label
 
 __all__ = ["SPAN_GROUP", "TextPipeline", "default_pipeline"]
 
@@ -71,9 +75,7 @@ def _split_sentences(doc: Doc) -> Doc:
         if text in _BREAKS and i + 1 < n:
             if not (text == "?" and not doc[i].whitespace_ and doc[i + 1].is_alpha):
                 starts.add(i + 1)  # but "?CES" is a query, not the end of a question
-        elif "\n" in text and i + 1 < n and (
-            text.count("\n") > 1 or _starts_line_item(doc, i + 1)
-        ):
+        elif "\n" in text and i + 1 < n and (text.count("\n") > 1 or _starts_line_item(doc, i + 1)):
             # A blank line, or a new line that opens a list item or a heading. A single line
             # break inside a sentence is just wrapping ("... no\nbladder symptoms").
             starts.add(i + 1)
@@ -91,8 +93,9 @@ def _split_sentences(doc: Doc) -> Doc:
 
 def _starts_line_item(doc: Doc, i: int) -> bool:
     token = doc[i]
-    if token.text in ("-", "*", "•", "·") or (token.text.isdigit() and i + 1 < len(doc)
-                                             and doc[i + 1].text in (")", ".")):
+    if token.text in ("-", "*", "•", "·") or (
+        token.text.isdigit() and i + 1 < len(doc) and doc[i + 1].text in (")", ".")
+    ):
         return True
     # "Plan:", "PMH -", "O/E:" within the first four tokens of the line
     for j in range(i, min(i + 4, len(doc))):
@@ -102,14 +105,21 @@ def _starts_line_item(doc: Doc, i: int) -> bool:
 
 
 class _Targets:
-    """Pipeline step: lexicon mentions into ``doc.spans[span_group]`` (see targets.py)."""
+    """Pipeline step: concept and pattern mentions into ``doc.spans[span_group]``."""
 
     def __init__(self, span_group: str) -> None:
         self.span_group = span_group
         self.rules = TargetRules({})
+        self.concepts: ConceptReader | None = None
 
     def __call__(self, doc: Doc) -> Doc:
-        doc.spans[self.span_group] = self.rules.find(doc)
+        if self.concepts is None:
+            doc.spans[self.span_group] = self.rules.find(doc)
+            return doc
+        hits = self.concepts.hits(doc)
+        spans = self.rules.find(doc, self.concepts.corrected_text(doc))
+        spans = longest_per_label(spans + self.concepts.mentions(doc, hits))
+        doc.spans[self.span_group] = self.concepts.drop_excluded(spans, hits)
         return doc
 
 
@@ -124,10 +134,14 @@ def _context_span_attributes() -> dict[str, dict[str, bool]]:
     for attr in ("is_other_experiencer",):
         if not Span.has_extension(attr):
             Span.set_extension(attr, default=False)
-    mapping = {}
-    for category, attr in CONTEXT_CATEGORIES.items():
-        if attr is not None:
-            mapping[category] = {attr: True}
+    if not Span.has_extension("concepts"):
+        Span.set_extension("concepts", default=None)
+    if not Span.has_extension("negated_within"):
+        Span.set_extension("negated_within", default=False)
+    mapping: dict[str, dict[str, bool]] = {}
+    for category, span_attr in CONTEXT_CATEGORIES.items():
+        if span_attr is not None:
+            mapping[category] = {span_attr: True}
     return mapping
 
 
@@ -157,12 +171,17 @@ def _as_phrases(rule: ConTextRule) -> list[ConTextRule]:
             return [rule]
     return [
         ConTextRule(
-            literal=v, category=rule.category, direction=rule.direction,
-            max_scope=rule.max_scope, max_targets=rule.max_targets,
-            terminated_by=set(rule.terminated_by), allowed_types=rule.allowed_types,
+            literal=v,
+            category=rule.category,
+            direction=rule.direction,
+            max_scope=rule.max_scope,
+            max_targets=rule.max_targets,
+            terminated_by=set(rule.terminated_by),
+            allowed_types=rule.allowed_types,
             excluded_types=rule.excluded_types,
         )
-        for v in dict.fromkeys(variants) if v
+        for v in dict.fromkeys(variants)
+        if v
     ]
 
 
@@ -181,24 +200,27 @@ class TextPipeline:
         nlp.tokenizer = create_medspacy_tokenizer(nlp)
         # "?CES", "?HZ": a leading question mark is the clinicians' "query"; split it off so
         # ConText can see it.
-        prefixes = nlp.tokenizer.prefix_search.__self__.pattern  # type: ignore[union-attr]
+        prefixes = nlp.tokenizer.prefix_search.__self__.pattern
         nlp.tokenizer.prefix_search = re.compile(r"\?(?=\w)|" + prefixes).search
         nlp.add_pipe("backtriage_sentences")
 
         nlp.add_pipe("backtriage_targets", config={"span_group": SPAN_GROUP})
-        nlp.get_pipe("backtriage_targets").rules = TargetRules(res.targets)
+        attrs = _context_span_attributes()
+        targets = nlp.get_pipe("backtriage_targets")
+        targets.rules = TargetRules(res.targets)  # type: ignore[attr-defined]
+        targets.concepts = ConceptReader(res.concepts, nlp)  # type: ignore[attr-defined]
 
         sectionizer: Sectionizer = nlp.add_pipe(
             "medspacy_sectionizer",
             config={"input_span_type": "group", "span_group_name": SPAN_GROUP},
         )
-        sectionizer.add([
-            SectionRule(literal=r.literal, category=r.category, pattern=r.pattern,
-                        max_scope=r.max_scope)
-            for r in res.section_rules
-        ])
+        sectionizer.add(
+            [
+                SectionRule(literal=r.literal, category=r.category, pattern=r.pattern, max_scope=r.max_scope)
+                for r in res.section_rules
+            ]
+        )
 
-        attrs = _context_span_attributes()
         context: ConText = nlp.add_pipe(
             "medspacy_context",
             config={
@@ -214,13 +236,18 @@ class TextPipeline:
         # medspaCy's default rules, less the few we redefine, then ours; token patterns that
         # only list lower-case words become phrase rules (same matches, far less work per token).
         defaults = [
-            rule for rule in ConTextRule.from_json(context.DEFAULT_RULES_FILEPATH)
+            rule
+            for rule in ConTextRule.from_json(context.DEFAULT_RULES_FILEPATH)
             if rule.literal.lower() not in res.replaced_default_context
         ]
         ours = [
             ConTextRule(
-                literal=r.literal, category=r.category, direction=r.direction, pattern=r.pattern,
-                max_scope=r.max_scope, terminated_by=set(r.terminated_by or ()),
+                literal=r.literal,
+                category=r.category,
+                direction=r.direction,
+                pattern=r.pattern,
+                max_scope=r.max_scope,
+                terminated_by=set(r.terminated_by or ()),
             )
             for r in res.context_rules
         ]
@@ -232,7 +259,8 @@ class TextPipeline:
 
     @property
     def context(self) -> ConText:
-        return self.nlp.get_pipe("medspacy_context")  # type: ignore[return-value]
+        context: ConText = self.nlp.get_pipe("medspacy_context")
+        return context
 
 
 @lru_cache(maxsize=1)

@@ -7,8 +7,6 @@ names the file and the entry.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,13 +14,22 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from backtriage.errors import KnowledgeBaseError
+from backtriage.knowledge.datafiles import read_data_folder, validate_many, validate_one
 from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
 
-__all__ = ["ABSENT_SUFFIX", "ContextRuleSpec", "TargetSpec", "TextResources", "load_text_resources"]
+__all__ = [
+    "ABSENT_SUFFIX",
+    "CompositionSpec",
+    "ConceptSpec",
+    "ConceptVocabulary",
+    "ContextRuleSpec",
+    "TargetSpec",
+    "TextResources",
+    "load_text_resources",
+]
 
 _FRAGMENT = re.compile(r"\{([A-Z_]+)\}")
 
@@ -57,6 +64,51 @@ class TargetSpec(_Strict):
         default_factory=list,
         description="Phrases that by themselves say the finding is absent ('continent', 'afebrile').",
     )
+
+
+class TextManifest(_Strict):
+    name: str
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    description: str | None = None
+    language: str = Field(pattern=r"^[a-z]{2}$")
+
+
+class ConceptSequence(_Strict):
+    """A concept made of other concepts in this order, at most `gap` words apart."""
+
+    of: list[str] = Field(min_length=2)
+    gap: int = Field(default=2, ge=0, le=5)
+
+
+class ConceptSpec(_Strict):
+    description: str | None = None
+    words: list[str] = Field(default_factory=list, description="Matched on normalised words.")
+    exact: list[str] = Field(default_factory=list, description="Matched on lower-cased words.")
+    sequences: list[ConceptSequence] = Field(default_factory=list)
+
+
+class CompositionSpec(_Strict):
+    """A finding, as concepts that occur together in one clause."""
+
+    all: list[str] = Field(min_length=1)
+    none: list[str] = Field(default_factory=list)
+    window: int = Field(default=10, ge=1, le=40, description="Most words from first to last.")
+    denies: bool = Field(default=False, description="The combination says the finding is absent.")
+
+
+class ConceptVocabulary(_Strict):
+    concepts: dict[str, ConceptSpec]
+    findings: dict[str, list[CompositionSpec]]
+    not_near: dict[str, list[str]] = Field(default_factory=dict)
+    clause_breaks: list[str] = Field(default_factory=list)
+    negators: list[str] = Field(default_factory=list)
+    known_words: list[str] = Field(default_factory=list)
+    correct_to: list[str] = Field(default_factory=list)
+    respell: dict[str, str] = Field(default_factory=dict)
+
+    def not_near_as_compositions(self) -> dict[str, list[CompositionSpec]]:
+        """`not_near` in the shape the checks use (each list as the `none` of a composition)."""
+        return {f: [CompositionSpec(all=names, none=[])] for f, names in self.not_near.items()}
 
 
 class Lexicon(_Strict):
@@ -101,15 +153,31 @@ class SectionRuleSpec(_Strict):
 class TextResources:
     version: str
     content_hash: str
+    language: str
     targets: dict[str, list[str]]  # label -> regular expressions; see ABSENT_SUFFIX
     regions: dict[str, str]  # finding id -> body region
+    concepts: ConceptVocabulary
     context_rules: tuple[ContextRuleSpec, ...]
     replaced_default_context: frozenset[str]  # medspaCy default literals we redefine
     section_rules: tuple[SectionRuleSpec, ...]
 
 
-def data_dir() -> Path:
-    return Path(str(resources.files("backtriage.text") / "data"))
+def data_dir(language: str = "en") -> Path:
+    """The folder of one language's text resources; a language is a folder of data."""
+    return Path(str(resources.files("backtriage.text") / "data" / language))
+
+
+#: file name -> (required top-level keys, optional keys)
+TEXT_FILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "manifest.yaml": (("manifest",), ()),
+    "lexicon.yaml": (("targets",), ("vocabulary", "vocabulary_note")),
+    "concepts.yaml": (
+        ("concepts", "findings"),
+        ("clause_breaks", "negators", "not_near", "known_words", "correct_to", "respell"),
+    ),
+    "context_rules.json": (("context_rules",), ("replace_defaults",)),
+    "section_rules.json": (("section_rules",), ()),
+}
 
 
 @lru_cache(maxsize=1)
@@ -117,48 +185,59 @@ def _default() -> TextResources:
     return _load(data_dir(), load_knowledge_base())
 
 
-def load_text_resources(
-    folder: str | Path | None = None, kb: KnowledgeBase | None = None
-) -> TextResources:
+def load_text_resources(folder: str | Path | None = None, kb: KnowledgeBase | None = None) -> TextResources:
     if folder is None and kb is None:
         return _default()
     return _load(Path(folder) if folder else data_dir(), kb or load_knowledge_base())
 
 
 def _load(folder: Path, kb: KnowledgeBase) -> TextResources:
+    data = read_data_folder(folder, TEXT_FILES)
+    raw = data.files
     problems: list[str] = []
-    digest = hashlib.sha256()
-
-    def read(name: str) -> Any:
-        path = folder / name
-        try:
-            raw = path.read_bytes()
-        except OSError:
-            problems.append(f"{name}: file is missing")
-            return None
-        digest.update(name.encode() + b"\0" + raw + b"\0")
-        try:
-            return json.loads(raw) if name.endswith(".json") else yaml.safe_load(raw)
-        except (yaml.YAMLError, json.JSONDecodeError) as exc:
-            problems.append(f"{name}: cannot be parsed ({exc})")
-            return None
-
-    manifest = read("manifest.yaml")
-    lexicon_raw = read("lexicon.yaml")
-    context_raw = read("context_rules.json")
-    section_raw = read("section_rules.json")
+    manifest = validate_one(
+        TextManifest, raw["manifest.yaml"]["manifest"], "manifest.yaml: manifest", problems
+    )
+    lexicon = validate_one(Lexicon, raw["lexicon.yaml"], "lexicon.yaml", problems)
+    concepts = validate_one(ConceptVocabulary, raw["concepts.yaml"], "concepts.yaml", problems)
+    context_raw = raw["context_rules.json"]
+    context_rules = validate_many(
+        ContextRuleSpec, context_raw["context_rules"], "context_rules.json", "context_rules", problems
+    )
+    replaced = context_raw.get("replace_defaults", [])
+    if not isinstance(replaced, list) or not all(isinstance(x, str) for x in replaced):
+        problems.append("context_rules.json: replace_defaults must be a list of literals")
+        replaced = []
+    section_rules = validate_many(
+        SectionRuleSpec,
+        raw["section_rules.json"]["section_rules"],
+        "section_rules.json",
+        "section_rules",
+        problems,
+    )
+    if problems or manifest is None or lexicon is None or concepts is None:
+        raise KnowledgeBaseError(problems)
+    targets, regions = _compile_lexicon(lexicon, kb, problems)
+    problems.extend(_check_concepts(concepts, kb))
     if problems:
         raise KnowledgeBaseError(problems)
+    return TextResources(
+        version=manifest.version,
+        content_hash=data.content_hash,
+        language=manifest.language,
+        targets=targets,
+        regions=regions,
+        concepts=concepts,
+        context_rules=tuple(context_rules),
+        replaced_default_context=frozenset(x.lower() for x in replaced),
+        section_rules=tuple(section_rules),
+    )
 
-    version = str((manifest or {}).get("manifest", {}).get("version", ""))
-    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
-        problems.append("manifest.yaml: manifest.version must look like 1.2.3")
 
-    try:
-        lexicon = Lexicon.model_validate(lexicon_raw)
-    except ValidationError as exc:
-        raise KnowledgeBaseError([f"lexicon.yaml: {e['loc']}: {e['msg']}" for e in exc.errors()]) from None
-
+def _compile_lexicon(
+    lexicon: Lexicon, kb: KnowledgeBase, problems: list[str]
+) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Pattern lexicon -> label -> anchored regular expressions; body region per finding."""
     targets: dict[str, list[str]] = {}
     regions: dict[str, str] = {}
     for fid, spec in lexicon.targets.items():
@@ -168,58 +247,52 @@ def _load(folder: Path, kb: KnowledgeBase) -> TextResources:
         if kb.findings[fid].derived_from is not None:
             problems.append(f"lexicon.yaml: '{fid}' is derived from age or sex, not read from text")
         for label, patterns in ((fid, spec.patterns), (fid + ABSENT_SUFFIX, spec.absent_patterns)):
-            expanded = []
-            for pattern in patterns:
-                try:
-                    text = _FRAGMENT.sub(lambda m: lexicon.vocabulary[m.group(1)], pattern)
-                    re.compile(text)
-                    if _UPPER_LITERAL.search(text):
-                        problems.append(
-                            f"lexicon.yaml: '{fid}': write patterns in lower case; they are "
-                            "matched against lower-cased text")
-                        continue
-                except KeyError as exc:
-                    problems.append(f"lexicon.yaml: '{fid}': unknown fragment {{{exc.args[0]}}}")
-                    continue
-                except re.error as exc:
-                    problems.append(f"lexicon.yaml: '{fid}': pattern does not compile ({exc})")
-                    continue
-                expanded.append(rf"(?<![\w/])(?:{text})(?![\w])")
+            expanded = [
+                p
+                for p in (_expand(fid, pattern, lexicon.vocabulary, problems) for pattern in patterns)
+                if p is not None
+            ]
             if expanded:
                 targets[label] = expanded
         if spec.region:
             regions[fid] = spec.region
-
-    context_rules = _many(ContextRuleSpec, (context_raw or {}).get("context_rules"),
-                          "context_rules.json", problems)
-    replaced = (context_raw or {}).get("replace_defaults", [])
-    if not isinstance(replaced, list) or not all(isinstance(x, str) for x in replaced):
-        problems.append("context_rules.json: replace_defaults must be a list of literals")
-        replaced = []
-    section_rules = _many(SectionRuleSpec, (section_raw or {}).get("section_rules"),
-                          "section_rules.json", problems)
-    if problems:
-        raise KnowledgeBaseError(problems)
-    return TextResources(
-        version=version,
-        content_hash=digest.hexdigest(),
-        targets=targets,
-        regions=regions,
-        context_rules=tuple(context_rules),
-        replaced_default_context=frozenset(x.lower() for x in replaced),
-        section_rules=tuple(section_rules),
-    )
+    return targets, regions
 
 
-def _many(model: type[Any], items: Any, name: str, problems: list[str]) -> list[Any]:
-    if not isinstance(items, list):
-        problems.append(f"{name}: expected a list of rules")
-        return []
-    out = []
-    for i, item in enumerate(items):
-        try:
-            out.append(model.model_validate(item))
-        except ValidationError as exc:
-            for e in exc.errors():
-                problems.append(f"{name}: rule {i}: {'.'.join(map(str, e['loc']))}: {e['msg']}")
-    return out
+def _expand(fid: str, pattern: str, fragments: dict[str, str], problems: list[str]) -> str | None:
+    try:
+        text = _FRAGMENT.sub(lambda m: fragments[m.group(1)], pattern)
+        re.compile(text)
+    except KeyError as exc:
+        problems.append(f"lexicon.yaml: '{fid}': unknown fragment {{{exc.args[0]}}}")
+        return None
+    except re.error as exc:
+        problems.append(f"lexicon.yaml: '{fid}': pattern does not compile ({exc})")
+        return None
+    if _UPPER_LITERAL.search(text):
+        problems.append(
+            f"lexicon.yaml: '{fid}': write patterns in lower case; they are matched against lower-cased text"
+        )
+        return None
+    return rf"(?<![\w/])(?:{text})(?![\w])"
+
+
+def _check_concepts(vocabulary: ConceptVocabulary, kb: KnowledgeBase) -> list[str]:
+    """Every finding is in the knowledge base and every concept named is defined."""
+    problems: list[str] = []
+    known = set(vocabulary.concepts)
+
+    def need(where: str, names: list[str]) -> None:
+        problems.extend(f"concepts.yaml: {where}: unknown concept '{n}'" for n in names if n not in known)
+
+    for name, concept in vocabulary.concepts.items():
+        if not (concept.words or concept.exact or concept.sequences):
+            problems.append(f"concepts.yaml: concept '{name}' has no words")
+        for seq in concept.sequences:
+            need(f"concept '{name}'", seq.of)
+    for fid, comps in {**vocabulary.findings, **vocabulary.not_near_as_compositions()}.items():
+        if fid not in kb.findings:
+            problems.append(f"concepts.yaml: '{fid}' is not a finding in the knowledge base")
+        for comp in comps:
+            need(f"finding '{fid}'", comp.all + comp.none)
+    return problems

@@ -12,24 +12,23 @@ the compiled pattern itself, so they can never disagree with it.
 from __future__ import annotations
 
 import re
+
+# The parser behind `re` (Python 3.11+); typeshed has no stubs for these private modules.
+import re._parser as sre_parse  # type: ignore[import-not-found]
 from dataclasses import dataclass
+from re._constants import (  # type: ignore[import-not-found]
+    BRANCH,
+    LITERAL,
+    MAX_REPEAT,
+    MIN_REPEAT,
+    SUBPATTERN,
+)
 
 from spacy.tokens import Doc, Span
 
-try:  # Python 3.11+: the parser behind `re`
-    import re._parser as sre_parse  # type: ignore[import-not-found]
-    from re._constants import (  # type: ignore[import-not-found]
-        BRANCH,
-        LITERAL,
-        MAX_REPEAT,
-        MIN_REPEAT,
-        SUBPATTERN,
-    )
-except ImportError:  # pragma: no cover - older Pythons
-    import sre_parse  # type: ignore[no-redef]
-    from sre_constants import BRANCH, LITERAL, MAX_REPEAT, MIN_REPEAT, SUBPATTERN
+from backtriage.text.concepts import CorrectedText
 
-__all__ = ["TargetRules", "required_words"]
+__all__ = ["TargetRules", "longest_per_label", "required_words"]
 
 _MIN_WORD = 3
 
@@ -99,13 +98,20 @@ class TargetRules:
         self.rules = tuple(rules)
         self._words = tuple(sorted({w for r in rules if r.words for w in r.words}))
 
-    def find(self, doc: Doc) -> list[Span]:
-        text = _lower(doc.text)
+    def find(self, doc: Doc, corrected: CorrectedText | None = None) -> list[Span]:
+        """Mentions in `doc`; with `corrected`, the patterns read the corrected text and each
+        mention maps back to the words as written."""
+        text = corrected.text if corrected else _lower(doc.text)
         present = {w for w in self._words if w in text}
         # Mentions never cross a sentence, so each rule only scans the sentences holding one of
         # its words (sentence breaks are set by the step before this one).
-        sentences = [(s.start_char, s.end_char) for s in doc.sents] if doc.has_annotation(
-            "SENT_START") else [(0, len(text))]
+        sentences = (
+            [(s.start_char, s.end_char) for s in doc.sents]
+            if doc.has_annotation("SENT_START")
+            else [(0, len(doc.text))]
+        )
+        if corrected:
+            sentences = [(corrected.forward[a], corrected.forward[b]) for a, b in sentences]
         words_in = [{w for w in present if w in text[a:b]} for a, b in sentences]
         spans: list[Span] = []
         seen: set[tuple[str, int, int]] = set()
@@ -115,24 +121,25 @@ class TargetRules:
             elif rule.words.isdisjoint(present):
                 continue
             else:
-                regions = [r for r, w in zip(sentences, words_in, strict=True)
-                           if not rule.words.isdisjoint(w)]
+                regions = [
+                    r for r, w in zip(sentences, words_in, strict=True) if not rule.words.isdisjoint(w)
+                ]
             for start, end in regions:
                 for m in rule.regex.finditer(text, start, end):
                     if m.start() == m.end():
                         continue
-                    span = doc.char_span(m.start(), m.end(), label=rule.label,
-                                         alignment_mode="expand")
+                    a, b = corrected.original_span(m.start(), m.end()) if corrected else m.span()
+                    span = doc.char_span(a, b, label=rule.label, alignment_mode="expand")
                     if span is None or not len(span):
                         continue
                     key = (rule.label, span.start, span.end)
                     if key not in seen:
                         seen.add(key)
                         spans.append(span)
-        return _longest_per_label(spans)
+        return longest_per_label(spans)
 
 
-def _longest_per_label(spans: list[Span]) -> list[Span]:
+def longest_per_label(spans: list[Span]) -> list[Span]:
     """Drop a mention that lies inside a longer mention of the same finding: it adds nothing,
     and every extra target costs ConText time."""
     spans.sort(key=lambda s: (s.label, s.start, -s.end))

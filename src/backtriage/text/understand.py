@@ -80,8 +80,9 @@ def understand(
     kb = kb or load_knowledge_base()
     reading_notes: list[str] = []
     if not text.strip():
-        reading = TextReading(characters=len(text), mentions=[],
-                              notes=["The text is empty, so nothing could be read from it."])
+        reading = TextReading(
+            characters=len(text), mentions=[], notes=["The text is empty, so nothing could be read from it."]
+        )
         return TextFindings(answers={}, reading=reading)
 
     pipe = pipeline or default_pipeline()
@@ -98,21 +99,39 @@ def understand(
             continue
         seen.add(key)
         attrs = attributes_of(span)
-        directly_negated = denies and span.start > 0 and any(
-            t.lower_ in _NEGATORS for t in span.doc[max(0, span.start - 2):span.start])
-        counted, reason = _count(kb, finding, attrs, denies=denies,
-                                 directly_negated=directly_negated)
-        if (finding == "longstanding_stable" and counted == "present"
-                and (course.duration_days is None or course.duration_days <= NEW_WITHIN_DAYS)):
+        if span._.negated_within and not attrs.negated:
+            attrs = attrs.model_copy(update={"negated": True})
+        directly_negated = (
+            denies
+            and span.start > 0
+            and any(t.lower_ in _NEGATORS for t in span.doc[max(0, span.start - 2) : span.start])
+        )
+        counted, reason = _count(kb, finding, attrs, denies=denies, directly_negated=directly_negated)
+        if (
+            finding == "longstanding_stable"
+            and counted == "present"
+            and (course.duration_days is None or course.duration_days <= NEW_WITHIN_DAYS)
+        ):
             counted, reason = "ignored", "stability stated, but not for longer than 14 days"
-        mentions.append(TextMention.model_construct(
-            finding=finding, text=span.text, start=span.start_char, end=span.end_char,
-            negated=attrs.negated, uncertain=attrs.uncertain, historical=attrs.historical,
-            hypothetical=attrs.hypothetical, experiencer=attrs.experiencer.value,
-            section=attrs.section, region=pipe.resources.regions.get(finding),
-            laterality=_laterality(span),
-            counted_as=counted, reason=reason,
-        ))
+        mentions.append(
+            TextMention.model_construct(
+                finding=finding,
+                text=span.text,
+                start=span.start_char,
+                end=span.end_char,
+                negated=attrs.negated,
+                uncertain=attrs.uncertain,
+                historical=attrs.historical,
+                hypothetical=attrs.hypothetical,
+                experiencer=attrs.experiencer.value,
+                section=attrs.section,
+                region=pipe.resources.regions.get(finding),
+                laterality=_laterality(span),
+                counted_as=counted,
+                reason=reason,
+                concepts=list(span._.concepts or ()),
+            )
+        )
     mentions = _drop_superseded(mentions)
     mentions.sort(key=lambda m: (m.start, m.finding))
 
@@ -145,18 +164,31 @@ def understand(
         duration_text=course.duration.text if course.duration else None,
         onset=course.onset,
         notes=reading_notes,
+        resources_version=pipe.resources.version,
+        resources_hash=pipe.resources.content_hash,
     )
     return TextFindings(answers=answers, reading=reading)
 
 
-_SIDES = {"left": "left", "l": "left", "lt": "left", "right": "right", "r": "right", "rt": "right",
-          "both": "both", "bilateral": "both", "bilaterally": "both", "bilat": "both", "b/l": "both"}
+_SIDES = {
+    "left": "left",
+    "l": "left",
+    "lt": "left",
+    "right": "right",
+    "r": "right",
+    "rt": "right",
+    "both": "both",
+    "bilateral": "both",
+    "bilaterally": "both",
+    "bilat": "both",
+    "b/l": "both",
+}
 
 
 def _laterality(span: Span) -> str | None:
     """Side named in the mention or just before it ("L foot drop", "both legs numb")."""
     sent_start = span.sent.start
-    window = span.doc[max(sent_start, span.start - 3):span.end]
+    window = span.doc[max(sent_start, span.start - 3) : span.end]
     sides = {_SIDES[t.lower_] for t in window if t.lower_ in _SIDES}
     if "both" in sides or sides == {"left", "right"}:
         return "both"
@@ -175,8 +207,7 @@ def _drop_superseded(mentions: list[TextMention]) -> list[TextMention]:
     kept = []
     for m in mentions:
         inside = id(m) not in denial_ids and any(
-            d is not m and d.finding == m.finding and d.start < m.end and m.start < d.end
-            for d in denials
+            d is not m and d.finding == m.finding and d.start < m.end and m.start < d.end for d in denials
         )
         if not inside:
             kept.append(m)
@@ -184,7 +215,10 @@ def _drop_superseded(mentions: list[TextMention]) -> list[TextMention]:
 
 
 def _count(
-    kb: KnowledgeBase, finding: str, attrs: ContextAttributes, denies: bool = False,
+    kb: KnowledgeBase,
+    finding: str,
+    attrs: ContextAttributes,
+    denies: bool = False,
     directly_negated: bool = False,
 ) -> tuple[str, str]:
     if attrs.experiencer.value != "patient":

@@ -24,10 +24,14 @@ from backtriage.storage import AuditStore
 __all__ = ["create_app"]
 
 
-def _error(status: int, code: str, message: str, field: str | None = None,
-           headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, headers=headers,
-                        content={"error": {"code": code, "message": message, "field": field}})
+def _error(
+    status: int, code: str, message: str, field: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        status_code=status,
+        headers=headers,
+        content={"error": {"code": code, "message": message, "field": field}},
+    )
 
 
 class BodyLimit:
@@ -91,8 +95,9 @@ async def _warm(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(settings: Settings | None = None, service: TriageService | None = None,
-               warm_up: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, service: TriageService | None = None, warm_up: bool = False
+) -> FastAPI:
     """The API. With no arguments (as uvicorn's factory for several workers) everything comes
     from the environment, the store is migrated and the pipeline is warmed up."""
     if settings is None:
@@ -108,17 +113,20 @@ def create_app(settings: Settings | None = None, service: TriageService | None =
         version=__version__,
         summary="Triage for numbness and tingling in the back: urgency, likely causes and why.",
         description="Not a substitute for a clinician. In an emergency call your local "
-                    "emergency number. Send `Authorization: Bearer <API key>` unless the server "
-                    "runs with --no-auth.",
+        "emergency number. Send `Authorization: Bearer <API key>` unless the server "
+        "runs with --no-auth.",
     )
     app.state.warm_up = warm_up
     app.state.settings = settings
     app.state.service = service
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
-                           allow_methods=["GET", "POST"], allow_headers=["Authorization",
-                                                                         "Content-Type"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 

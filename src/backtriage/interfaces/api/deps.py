@@ -18,8 +18,14 @@ __all__ = ["ApiError", "Caller", "RateLimiter", "ServiceDep", "caller"]
 class ApiError(Exception):
     """An error with an HTTP status and a stable code, rendered as the common error body."""
 
-    def __init__(self, status: int, code: str, message: str, field: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
         self.headers = headers or {}
@@ -62,17 +68,29 @@ async def caller(request: Request) -> str | None:
         header = request.headers.get("authorization", "")
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
-            raise ApiError(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(
+                401,
+                "unauthorized",
+                "send an API key as 'Authorization: Bearer <key>'",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         key_id = request.app.state.service.store.verify_api_key(secret.strip())
         if key_id is None:
-            raise ApiError(401, "unauthorized", "the API key is unknown or revoked",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(
+                401,
+                "unauthorized",
+                "the API key is unknown or revoked",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
     who = key_id or (request.client.host if request.client else "local")
     wait = request.app.state.limiter.check(who)
     if wait is not None:
-        raise ApiError(429, "rate_limited", "too many requests; slow down",
-                       headers={"Retry-After": str(max(1, math.ceil(wait)))})
+        raise ApiError(
+            429,
+            "rate_limited",
+            "too many requests; slow down",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
     return key_id
 
 

@@ -16,9 +16,12 @@ FindingId = Literal[tuple(f.id for f in load_knowledge_base().asked_findings)]  
 Answers = dict[FindingId, StrictBool | None]  # type: ignore[valid-type]
 
 
-
-_ANSWERS_EXAMPLE = {"saddle_anaesthesia": False, "bladder_dysfunction": False,
-                    "bowel_dysfunction": False, "posture_related": True}
+_ANSWERS_EXAMPLE = {
+    "saddle_anaesthesia": False,
+    "bladder_dysfunction": False,
+    "bowel_dysfunction": False,
+    "posture_related": True,
+}
 
 
 def _whole_number(value: Any) -> Any:
@@ -26,8 +29,6 @@ def _whole_number(value: Any) -> Any:
     if isinstance(value, bool | str):
         raise ValueError("must be a whole number")
     return value
-
-
 
 
 class _In(BaseModel):
@@ -42,23 +43,27 @@ class _In(BaseModel):
 class AssessIn(_In):
     """Answers and/or free text; an explicit answer wins over what the text says."""
 
-    text: StrictStr | None = Field(default=None, max_length=100_000,
-                             examples=["Tingling in my low back after sitting, gone when I walk."])
+    text: StrictStr | None = Field(
+        default=None,
+        max_length=100_000,
+        examples=["Tingling in my low back after sitting, gone when I walk."],
+    )
     answers: Answers = Field(default_factory=dict, examples=[_ANSWERS_EXAMPLE])
     age: int | None = Field(default=None, ge=0, le=MAX_AGE, examples=[34])
     sex: Sex | None = Field(default=None, examples=["female"])
-    top: int = Field(default=10, ge=0, le=100,
-                     description="How many causes to return (0 = all).")
+    top: int = Field(default=10, ge=0, le=100, description="How many causes to return (0 = all).")
 
 
 class ParseIn(_In):
-    text: StrictStr = Field(max_length=100_000,
-                      examples=["Pt denies saddle anaesthesia, urinary retention. 45M, 2/52 hx"])
+    text: StrictStr = Field(
+        max_length=100_000, examples=["Pt denies saddle anaesthesia, urinary retention. 45M, 2/52 hx"]
+    )
 
 
 class InterviewStart(_In):
-    text: StrictStr | None = Field(default=None, max_length=100_000,
-                             examples=["My back tingles after sitting at my desk."])
+    text: StrictStr | None = Field(
+        default=None, max_length=100_000, examples=["My back tingles after sitting at my desk."]
+    )
     answers: Answers = Field(default_factory=dict)
     age: int | None = Field(default=None, ge=0, le=MAX_AGE)
     sex: Sex | None = None

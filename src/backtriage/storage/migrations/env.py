@@ -13,13 +13,11 @@ url = config.get_main_option("sqlalchemy.url") or Settings.from_env().database_u
 connection = config.attributes.get("connection")
 
 if connection is not None:
-    context.configure(connection=connection, target_metadata=Base.metadata,
-                      render_as_batch=True)
+    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 else:
-    engine = engine_from_config({"sqlalchemy.url": url}, prefix="sqlalchemy.",
-                                poolclass=pool.NullPool)
+    engine = engine_from_config({"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=Base.metadata, render_as_batch=True)
         with context.begin_transaction():

@@ -35,8 +35,9 @@ def upgrade() -> None:
     op.create_table(
         "interview_events",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("interview_id", sa.String(36),
-                  sa.ForeignKey("interviews.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "interview_id", sa.String(36), sa.ForeignKey("interviews.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("question_id", sa.String(64), nullable=True),
         sa.Column("answers", sa.JSON(), nullable=False),

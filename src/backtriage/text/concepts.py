@@ -1,0 +1,376 @@
+"""Read concepts, not phrases: words normalised, matched to concepts, combined into findings.
+
+    normalise   each token's NORM becomes its lower-cased, contraction-opened lemma ("legs" -> leg,
+                "can't" -> can not), corrected to the one vocabulary word within a typing error when
+                it is not an English word ("numbess" -> numbness)
+    concepts    spaCy PhraseMatchers over NORM (and LOWER, for plurals that matter) tie every
+                listed phrase to its concept; `sequences` chain concepts in order with a few words
+                between ("can't really feel" is UNABLE + FEEL)
+    compose     a finding fires when all the concepts of one of its compositions occur within one
+                clause, in any order; each mention records the concepts and words that made it
+
+The vocabulary is data (`data/<language>/concepts.yaml`); see that file for the rules in full.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+from spacy.language import Language
+from spacy.lookups import Table, load_lookups
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span, Token
+
+from backtriage.text.resources import ABSENT_SUFFIX, ConceptVocabulary
+
+__all__ = ["ConceptHit", "ConceptReader", "CorrectedText", "Normaliser"]
+
+#: Contractions and shorthand as spaCy's tokenizer splits them ("ca" + "n't", "ca" + "nt").
+_OPENED = {
+    "n't": "not",
+    "nt": "not",
+    "ca": "can",
+    "wo": "will",
+    "&": "and",
+    "n": "and",
+    "+": "and",
+    "'m": "be",
+    "'re": "be",
+    "'ve": "have",
+    "u": "you",
+    "ur": "your",
+    "w/": "with",
+    "wat": "what",
+    "cud": "could",
+    "cos": "because",
+    "coz": "because",
+}
+#: Shortest word that spelling correction touches; shorter words are too easily another word.
+_MIN_CORRECTABLE = 5
+
+
+@lru_cache(maxsize=1)
+def _lemma_table() -> Table:
+    """spaCy's English lemma lookup table (from spacy-lookups-data; nothing is downloaded)."""
+    return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+
+
+@lru_cache(maxsize=1)
+def _english_words() -> frozenset[str]:
+    """Base forms of English words: the lemmas the lookup table maps to (about 26,000)."""
+    return frozenset(str(v) for v in _lemma_table().values())
+
+
+class Normaliser:
+    """Lower-case, open contractions, lemmatise and correct one word at a time (cached)."""
+
+    def __init__(
+        self,
+        vocabulary: Iterable[str],
+        known_words: Iterable[str],
+        respell: Mapping[str, str] | None = None,
+    ) -> None:
+        self.vocabulary = frozenset(vocabulary)
+        self._respell = dict(respell or {})
+        self._choices = sorted(w for w in self.vocabulary if len(w) >= _MIN_CORRECTABLE - 1)
+        self._lemmas = _lemma_table()
+        # English words are never "corrected": the lookup table's inflected forms and their
+        # lemmas, plus the words the vocabulary file lists.
+        self._known = frozenset(known_words) | _english_words()
+        self.norm = lru_cache(maxsize=50_000)(self._norm)
+
+    def lemma(self, lower: str) -> str:
+        opened = _OPENED.get(lower, lower)
+        return str(self._lemmas.get(opened, opened))
+
+    def _norm(self, lower: str) -> str:
+        corrected = self.correction(lower)
+        return self.lemma(corrected or lower)
+
+    def correction(self, lower: str) -> str | None:
+        """The word meant, when `lower` is a misspelling of a vocabulary word; else None."""
+        if lower in self._respell:
+            return self._respell[lower]
+        if not self._correctable(lower) or self.lemma(lower) in self.vocabulary:
+            return None
+        best = process.extract(
+            lower,
+            self._choices,
+            scorer=Levenshtein.distance,
+            limit=2,
+            score_cutoff=1 if len(lower) < 8 else 2,
+        )
+        if not best or (len(best) > 1 and best[1][1] == best[0][1]):
+            return None  # nothing near, or two words equally near: do not guess
+        return str(best[0][0])
+
+    def _correctable(self, lower: str) -> bool:
+        return (
+            len(lower) >= _MIN_CORRECTABLE
+            and lower.isalpha()
+            and lower not in self._known
+            and lower not in self._lemmas
+        )
+
+
+@dataclass(frozen=True)
+class CorrectedText:
+    """Text with some words replaced, and the way back to the original character offsets."""
+
+    text: str
+    starts: list[int]  # corrected char -> original offset of its first character
+    ends: list[int]  # corrected char -> original offset just past it
+    forward: list[int]  # original offset -> corrected offset (one past the end included)
+
+    @classmethod
+    def build(cls, doc: Doc, corrections: Mapping[int, str]) -> CorrectedText:
+        original = doc.text.lower()
+        pieces: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        forward: list[int] = []
+        pos = 0
+        for i in sorted(corrections):
+            token = doc[i]
+            a, b = token.idx, token.idx + len(token.text)
+            _keep(original, pos, a, pieces, starts, ends, forward)
+            word = corrections[i]
+            forward.extend([len(starts)] * (b - a))
+            pieces.append(word)
+            starts.extend([a] * len(word))
+            ends.extend([b] * len(word))
+            pos = b
+        _keep(original, pos, len(original), pieces, starts, ends, forward)
+        forward.append(len(starts))
+        return cls("".join(pieces), starts, ends, forward)
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        return self.starts[start], self.ends[end - 1]
+
+
+def _keep(
+    text: str, a: int, b: int, pieces: list[str], starts: list[int], ends: list[int], forward: list[int]
+) -> None:
+    forward.extend(range(len(starts), len(starts) + b - a))
+    pieces.append(text[a:b])
+    starts.extend(range(a, b))
+    ends.extend(range(a + 1, b + 1))
+
+
+@dataclass(frozen=True)
+class ConceptHit:
+    """One concept found in the text: tokens [start, end) of the doc."""
+
+    concept: str
+    start: int
+    end: int
+    words: str
+
+
+@dataclass
+class _Composition:
+    label: str
+    required: tuple[str, ...]
+    excluded: frozenset[str]
+    window: int
+    denies: bool
+
+
+@dataclass
+class ConceptReader:
+    """Concept matching and composition, built once from the vocabulary."""
+
+    vocabulary: ConceptVocabulary
+    nlp: Language
+    normaliser: Normaliser = field(init=False)
+
+    def __post_init__(self) -> None:
+        voc = self.vocabulary
+        self._norm_matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
+        self._lower_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        plain = Normaliser((), ())
+        words: set[str] = set()
+        for name, concept in voc.concepts.items():
+            docs = []
+            for phrase in concept.words:
+                doc = self.nlp.make_doc(phrase)
+                norms = [plain.lemma(t.lower_) for t in doc]
+                words.update(w for n in norms for w in n.split())
+                docs.append(self._norm_doc(doc, norms))
+            if docs:
+                self._norm_matcher.add(name, docs)
+            if concept.exact:
+                self._lower_matcher.add(name, [self.nlp.make_doc(p) for p in concept.exact])
+        words.update(w.lower() for w in voc.correct_to)
+        self.normaliser = Normaliser(words, voc.known_words, voc.respell)
+        self._sequences = [(name, seq.of, seq.gap) for name, c in voc.concepts.items() for seq in c.sequences]
+        self._compositions = [
+            _Composition(
+                finding + (ABSENT_SUFFIX if comp.denies else ""),
+                tuple(comp.all),
+                frozenset(comp.none),
+                comp.window,
+                comp.denies,
+            )
+            for finding, comps in voc.findings.items()
+            for comp in comps
+        ]
+        self._not_near = {f: frozenset(c) for f, c in voc.not_near.items()}
+        self._breaks = frozenset(voc.clause_breaks)
+        self._negators = frozenset(voc.negators)
+
+    def _norm_doc(self, doc: Doc, norms: Sequence[str]) -> Doc:
+        """A pattern doc whose tokens carry normalised words (one token per word)."""
+        words = [w for n in norms for w in n.split()]
+        pattern = Doc(self.nlp.vocab, words=words)
+        for token, word in zip(pattern, words, strict=True):
+            token.norm_ = word
+        return pattern
+
+    def normalise(self, doc: Doc) -> list[str]:
+        """Set each token's NORM; return the words, where opening a contraction adds words."""
+        out = []
+        for token in doc:
+            norm = self.normaliser.norm(token.lower_)
+            token.norm_ = norm
+            out.append(norm)
+        return out
+
+    def corrected_text(self, doc: Doc) -> CorrectedText:
+        """The lower-cased text with misspelt words corrected, for the pattern lexicon."""
+        return CorrectedText.build(doc, {t.i: c for t in doc if (c := self.normaliser.correction(t.lower_))})
+
+    def hits(self, doc: Doc) -> list[ConceptHit]:
+        """Every concept in the doc, sequences included."""
+        self.normalise(doc)
+        found = {(doc.vocab.strings[m], s, e) for m, s, e in self._norm_matcher(doc)}
+        found |= {(doc.vocab.strings[m], s, e) for m, s, e in self._lower_matcher(doc)}
+        hits = [ConceptHit(c, s, e, doc[s:e].text) for c, s, e in found]
+        by_concept: dict[str, list[ConceptHit]] = {}
+        for h in hits:
+            by_concept.setdefault(h.concept, []).append(h)
+        for name, parts, gap in self._sequences:
+            hits.extend(_chain(name, [by_concept.get(p, []) for p in parts], gap, doc))
+        return hits
+
+    def mentions(self, doc: Doc, hits: list[ConceptHit]) -> list[Span]:
+        """Spans for every composition that fires, labelled with the finding id."""
+        spans: list[Span] = []
+        for sent in doc.sents:
+            inside = [h for h in hits if sent.start <= h.start and h.end <= sent.end]
+            if not inside:
+                continue
+            clause = _clause_ids(sent, self._breaks, self._negators)
+            by_concept: dict[str, list[ConceptHit]] = {}
+            for h in inside:
+                by_concept.setdefault(h.concept, []).append(h)
+            for comp in self._compositions:
+                span = self._compose(doc, comp, by_concept, clause)
+                if span is not None:
+                    spans.append(span)
+        return spans
+
+    def _compose(
+        self, doc: Doc, comp: _Composition, by_concept: dict[str, list[ConceptHit]], clause: dict[int, int]
+    ) -> Span | None:
+        options = [by_concept.get(c, []) for c in comp.required]
+        if not all(options):
+            return None
+        best: tuple[int, int, tuple[ConceptHit, ...]] | None = None
+        for combo in itertools.islice(itertools.product(*options), 500):
+            start, end = min(h.start for h in combo), max(h.end for h in combo)
+            if end - start > comp.window or len({clause[h.start] for h in combo}) > 1:
+                continue
+            if _overlapping(combo):
+                continue
+            if best is None or end - start < best[1] - best[0]:
+                best = (start, end, combo)
+        if best is None:
+            return None
+        start, end, combo = best
+        if comp.excluded and self._near(comp.excluded, by_concept, clause, clause[start]):
+            return None
+        if comp.denies and any(
+            t.norm_ in self._negators for t in doc[max(0, start - 2) : end] if not _in_hits(t, combo)
+        ):
+            return None  # "bladder does not feel normal" is no denial
+        span = Span(doc, start, end, label=comp.label)
+        span._.concepts = [f"{h.concept}: {h.words}" for h in sorted(combo, key=lambda h: h.start)]
+        # ConText ignores a cue inside a mention, so a negation between the concepts ("my legs
+        # aren't weak") is recorded here.
+        span._.negated_within = any(
+            t.norm_ in self._negators for t in doc[start:end] if not _in_hits(t, combo)
+        )
+        return span
+
+    def _near(
+        self,
+        concepts: frozenset[str],
+        by_concept: dict[str, list[ConceptHit]],
+        clause: dict[int, int],
+        clause_id: int,
+    ) -> bool:
+        return any(clause.get(h.start) == clause_id for c in concepts for h in by_concept.get(c, []))
+
+    def drop_excluded(self, spans: list[Span], hits: list[ConceptHit]) -> list[Span]:
+        """Drop mentions that share a clause with a concept their finding rules out."""
+        if not self._not_near:
+            return spans
+        kept = []
+        for span in spans:
+            ruled_out = self._not_near.get(span.label_.removesuffix(ABSENT_SUFFIX))
+            if ruled_out:
+                sent = span.sent
+                clause = _clause_ids(sent, self._breaks, self._negators)
+                here = clause.get(span.start)
+                if any(h.concept in ruled_out and clause.get(h.start) == here for h in hits):
+                    continue
+            kept.append(span)
+        return kept
+
+
+def _in_hits(token: Token, combo: Iterable[ConceptHit]) -> bool:
+    return any(h.start <= token.i < h.end for h in combo)
+
+
+def _overlapping(combo: Sequence[ConceptHit]) -> bool:
+    ordered = sorted(combo, key=lambda h: h.start)
+    return any(a.end > b.start for a, b in itertools.pairwise(ordered))
+
+
+def _clause_ids(sent: Span, breaks: frozenset[str], negators: frozenset[str]) -> dict[int, int]:
+    """Token index -> clause number within the sentence. Clause breaks start a new clause, and
+    so does a negator after punctuation ("numb down below, no bladder trouble")."""
+    ids: dict[int, int] = {}
+    n = 0
+    for token in sent:
+        if token.lower_ in breaks or (
+            token.norm_ in negators and token.i > sent.start and token.nbor(-1).is_punct
+        ):
+            n += 1
+        ids[token.i] = n
+    return ids
+
+
+def _chain(name: str, parts: list[list[ConceptHit]], gap: int, doc: Doc) -> list[ConceptHit]:
+    """Concepts in order, each starting at most `gap` words after the previous ends."""
+    if not all(parts):
+        return []
+    chains: list[tuple[ConceptHit, ...]] = [(h,) for h in parts[0]]
+    for options in parts[1:]:
+        chains = [
+            c + (h,)
+            for c in chains
+            for h in options
+            if 0 <= h.start - c[-1].end <= gap and doc[c[-1].end : h.start].text.find(".") < 0
+        ]
+    out = []
+    for chain in chains:
+        start, end = chain[0].start, chain[-1].end
+        out.append(ConceptHit(name, start, end, doc[start:end].text))
+    return out
