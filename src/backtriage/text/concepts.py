@@ -74,9 +74,11 @@ class Normaliser:
         vocabulary: Iterable[str],
         known_words: Iterable[str],
         respell: Mapping[str, str] | None = None,
+        lemmas: Mapping[str, str] | None = None,
     ) -> None:
         self.vocabulary = frozenset(vocabulary)
         self._respell = dict(respell or {})
+        self._lemma_overrides = dict(lemmas or {})
         self._choices = sorted(w for w in self.vocabulary if len(w) >= _MIN_CORRECTABLE - 1)
         self._lemmas = _lemma_table()
         # English words are never "corrected": the lookup table's inflected forms and their
@@ -86,6 +88,8 @@ class Normaliser:
 
     def lemma(self, lower: str) -> str:
         opened = _OPENED.get(lower, lower)
+        if opened in self._lemma_overrides:
+            return self._lemma_overrides[opened]
         return str(self._lemmas.get(opened, opened))
 
     def _norm(self, lower: str) -> str:
@@ -96,6 +100,12 @@ class Normaliser:
         """The word meant, when `lower` is a misspelling of a vocabulary word; else None."""
         if lower in self._respell:
             return self._respell[lower]
+        if (
+            len(lower) >= 4
+            and lower.endswith("in")
+            and ((lower + "g") in self._lemmas or (lower + "g") in self._known)
+        ):
+            return lower + "g"  # the dropped g of speech and texting: "walkin", "peein"
         if not self._correctable(lower) or self.lemma(lower) in self.vocabulary:
             return None
         best = process.extract(
@@ -193,7 +203,7 @@ class ConceptReader:
         voc = self.vocabulary
         self._norm_matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
         self._lower_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        plain = Normaliser((), ())
+        plain = Normaliser((), (), lemmas=voc.lemmas)
         words: set[str] = set()
         for name, concept in voc.concepts.items():
             docs = []
@@ -207,7 +217,7 @@ class ConceptReader:
             if concept.exact:
                 self._lower_matcher.add(name, [self.nlp.make_doc(p) for p in concept.exact])
         words.update(w.lower() for w in voc.correct_to)
-        self.normaliser = Normaliser(words, voc.known_words, voc.respell)
+        self.normaliser = Normaliser(words, voc.known_words, voc.respell, voc.lemmas)
         self._sequences = [(name, seq.of, seq.gap) for name, c in voc.concepts.items() for seq in c.sequences]
         self._compositions = [
             _Composition(
@@ -221,6 +231,7 @@ class ConceptReader:
             for comp in comps
         ]
         self._not_near = {f: frozenset(c) for f, c in voc.not_near.items()}
+        self._not_within = {f: frozenset(c) for f, c in voc.not_within.items()}
         self._breaks = frozenset(voc.clause_breaks)
         self._negators = frozenset(voc.negators)
 
@@ -319,11 +330,19 @@ class ConceptReader:
 
     def drop_excluded(self, spans: list[Span], hits: list[ConceptHit]) -> list[Span]:
         """Drop mentions that share a clause with a concept their finding rules out."""
-        if not self._not_near:
+        if not self._not_near and not self._not_within:
             return spans
         kept = []
         for span in spans:
-            ruled_out = self._not_near.get(span.label_.removesuffix(ABSENT_SUFFIX))
+            finding = span.label_.removesuffix(ABSENT_SUFFIX)
+            inside = self._not_within.get(finding)
+            if (
+                inside
+                and span._.concepts is None
+                and any(h.concept in inside and h.start < span.end and span.start < h.end for h in hits)
+            ):
+                continue  # a pattern mention whose own words rule the finding out
+            ruled_out = self._not_near.get(finding)
             if ruled_out:
                 sent = span.sent
                 clause = _clause_ids(sent, self._breaks, self._negators)

@@ -98,7 +98,16 @@ _DURATION = re.compile(
     r"\b(?:for|since|x|over|past|last|of|about|around|nearly|almost)?\s*"
     r"(?:(?P<num>\d+(?:\.\d+)?)|(?P<word>a couple of|couple of|a few|few|several|an?|one|two|three|"
     r"four|five|six|seven|eight|nine|ten|eleven|twelve))\s*-?\s*"
-    r"(?P<unit>minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|mos?|years?|yrs?)\b",
+    r"(?P<unit>minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|mos?|years?|yrs?)\b"
+    r"(?P<ago>\s*(?:ago|before|earlier|previously|prior))?",
+    re.I,
+)
+#: Words before "N years ago" that make it the date of a past event, not of today's symptoms.
+_PAST_EVENT = re.compile(
+    r"\b(?:cancer|ca|tumou?r|surgery|operation|op|operated|discectomy|decompression|fusion|"
+    r"accident|crash|fall|fell|fracture|broke|diagnosed|dx|treated|treatment|chemo\w*|"
+    r"radiotherapy|removed|mastectomy|lumpectomy|episode|stroke|heart attack|baby|birth|"
+    r"pregnan\w*|injury|injured)\b(?![^.;\n]*\b(?:started|began|came on|since)\b)",
     re.I,
 )
 _SLASH = re.compile(r"(?<![\d/])x?\s*(?P<num>\d{1,2})\s*/\s*(?P<unit>52|7|12)(?![\d/])", re.I)
@@ -169,10 +178,19 @@ def extract_demographics(text: str) -> tuple[Extracted | None, Extracted | None]
     return age, sex
 
 
+def _clause_before(text: str, end: int) -> str:
+    """The words of the same sentence before `end`, at most 60 characters of them."""
+    start = max(0, end - 60)
+    cut = max(text.rfind(c, start, end) for c in ".;\n")
+    return text[max(start, cut + 1) : end]
+
+
 def extract_time_course(text: str) -> TimeCourse:
     """The longest stated duration, and whether onset was sudden or gradual."""
     candidates: list[tuple[float, Extracted]] = []
     for m in _DURATION.finditer(text):
+        if m.group("ago") and _PAST_EVENT.search(_clause_before(text, m.start())):
+            continue  # "cancer 5 yrs ago" dates a past event, not how long today's symptoms last
         n = float(m.group("num")) if m.group("num") else _NUMBER_WORDS[m.group("word").lower()]
         unit = m.group("unit").lower().rstrip("s")
         days = n * _UNITS_TO_DAYS.get(unit, _UNITS_TO_DAYS.get(unit[:2], 1))

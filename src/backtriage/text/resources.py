@@ -96,19 +96,32 @@ class CompositionSpec(_Strict):
     denies: bool = Field(default=False, description="The combination says the finding is absent.")
 
 
+class ProxySpec(_Strict):
+    """Words that tell a text is written about a relative (see understand.py)."""
+
+    relatives: list[str] = Field(min_length=1)
+    own_body: list[str] = Field(min_length=1)
+
+
 class ConceptVocabulary(_Strict):
     concepts: dict[str, ConceptSpec]
     findings: dict[str, list[CompositionSpec]]
     not_near: dict[str, list[str]] = Field(default_factory=dict)
+    not_within: dict[str, list[str]] = Field(default_factory=dict)
+    proxy: ProxySpec | None = None
     clause_breaks: list[str] = Field(default_factory=list)
     negators: list[str] = Field(default_factory=list)
     known_words: list[str] = Field(default_factory=list)
     correct_to: list[str] = Field(default_factory=list)
     respell: dict[str, str] = Field(default_factory=dict)
+    lemmas: dict[str, str] = Field(default_factory=dict)
 
     def not_near_as_compositions(self) -> dict[str, list[CompositionSpec]]:
         """`not_near` in the shape the checks use (each list as the `none` of a composition)."""
-        return {f: [CompositionSpec(all=names, none=[])] for f, names in self.not_near.items()}
+        return {
+            f: [CompositionSpec(all=names, none=[])]
+            for f, names in (*self.not_near.items(), *self.not_within.items())
+        }
 
 
 class Lexicon(_Strict):
@@ -173,7 +186,17 @@ TEXT_FILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "lexicon.yaml": (("targets",), ("vocabulary", "vocabulary_note")),
     "concepts.yaml": (
         ("concepts", "findings"),
-        ("clause_breaks", "negators", "not_near", "known_words", "correct_to", "respell"),
+        (
+            "clause_breaks",
+            "negators",
+            "not_near",
+            "known_words",
+            "correct_to",
+            "respell",
+            "lemmas",
+            "not_within",
+            "proxy",
+        ),
     ),
     "context_rules.json": (("context_rules",), ("replace_defaults",)),
     "section_rules.json": (("section_rules",), ()),

@@ -23,10 +23,10 @@ from backtriage.domain.assessment import TextMention, TextReading
 from backtriage.errors import InvalidInputError
 from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
 from backtriage.knowledge.schema import FindingGroup
-from backtriage.text.context import ContextAttributes, attributes_of
+from backtriage.text.context import ContextAttributes, Experiencer, attributes_of
 from backtriage.text.extract import extract_demographics, extract_time_course
 from backtriage.text.pipeline import SPAN_GROUP, TextPipeline, default_pipeline
-from backtriage.text.resources import ABSENT_SUFFIX
+from backtriage.text.resources import ABSENT_SUFFIX, ProxySpec
 
 __all__ = ["MAX_TEXT_CHARS", "TextFindings", "clean_text", "understand"]
 
@@ -90,6 +90,12 @@ def understand(
     mentions: list[TextMention] = []
     seen: set[tuple[str, int, int]] = set()
     course = extract_time_course(text)
+    proxy = _written_for_someone_else(text, pipe.resources.concepts.proxy)
+    if proxy:
+        reading_notes.append(
+            "The text seems to be written about someone else (a relative or friend), so what it "
+            "says of them is read as the patient's own."
+        )
     for span in doc.spans.get(SPAN_GROUP, []):
         label = span.label_
         denies = label.endswith(ABSENT_SUFFIX)
@@ -101,6 +107,8 @@ def understand(
         attrs = attributes_of(span)
         if span._.negated_within and not attrs.negated:
             attrs = attrs.model_copy(update={"negated": True})
+        if proxy and attrs.experiencer is not Experiencer.PATIENT:
+            attrs = attrs.model_copy(update={"experiencer": Experiencer.PATIENT})
         directly_negated = (
             denies
             and span.start > 0
@@ -183,6 +191,25 @@ _SIDES = {
     "bilat": "both",
     "b/l": "both",
 }
+
+
+_PAST_OF_RELATIVE = re.compile(
+    r"\b(?:had|has\s+had|died|passed|was|suffered|used|got\s+diagnosed|history)\b", re.I
+)
+
+
+def _written_for_someone_else(text: str, proxy: ProxySpec | None) -> bool:
+    """A text that opens on a relative ("My mum is 81 and ...") and never speaks of the writer's
+    own body is about that relative: their symptoms are the patient's, not family history."""
+    if proxy is None:
+        return False
+    opening = text[:120].lower()
+    relatives = "|".join(re.escape(w) for w in proxy.relatives)
+    opened = re.search(rf"\b(?:my|our)\s+(?:\w+\s+)?(?:{relatives})\b(?P<next>(?:\W+\w+){{0,3}})", opening)
+    if opened is None or re.search(_PAST_OF_RELATIVE, opened.group("next")):
+        return False  # "My dad had ...": family history, told by the patient
+    body = "|".join(re.escape(w) for w in proxy.own_body)
+    return re.search(rf"\bmy\s+(?:own\s+|\w+\s+)?(?:{body})\b", text.lower()) is None
 
 
 def _laterality(span: Span) -> str | None:
