@@ -292,18 +292,22 @@ class ConceptReader:
         options = [by_concept.get(c, []) for c in comp.required]
         if not all(options):
             return None
-        best: tuple[int, int, tuple[ConceptHit, ...]] | None = None
+        # The tightest combination wins, but one whose words carry a negation ("didn't feel")
+        # goes first: left outside the mention, that negation would read as denying it.
+        best: tuple[tuple[int, int], int, int, tuple[ConceptHit, ...]] | None = None
         for combo in itertools.islice(itertools.product(*options), 500):
             start, end = min(h.start for h in combo), max(h.end for h in combo)
             if end - start > comp.window or len({clause[h.start] for h in combo}) > 1:
                 continue
             if _overlapping(combo):
                 continue
-            if best is None or end - start < best[1] - best[0]:
-                best = (start, end, combo)
+            absorbed = sum(t.norm_ in self._negators for h in combo for t in doc[h.start : h.end])
+            rank = (-absorbed, end - start)
+            if best is None or rank < best[0]:
+                best = (rank, start, end, combo)
         if best is None:
             return None
-        start, end, combo = best
+        _, start, end, combo = best
         if comp.excluded and self._near(comp.excluded, by_concept, clause, clause[start]):
             return None
         if comp.denies and any(

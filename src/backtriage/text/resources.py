@@ -109,6 +109,7 @@ class ConceptVocabulary(_Strict):
     not_near: dict[str, list[str]] = Field(default_factory=dict)
     not_within: dict[str, list[str]] = Field(default_factory=dict)
     proxy: ProxySpec | None = None
+    only_current: list[str] = Field(default_factory=list)
     clause_breaks: list[str] = Field(default_factory=list)
     negators: list[str] = Field(default_factory=list)
     known_words: list[str] = Field(default_factory=list)
@@ -184,20 +185,8 @@ def data_dir(language: str = "en") -> Path:
 TEXT_FILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "manifest.yaml": (("manifest",), ()),
     "lexicon.yaml": (("targets",), ("vocabulary", "vocabulary_note")),
-    "concepts.yaml": (
-        ("concepts", "findings"),
-        (
-            "clause_breaks",
-            "negators",
-            "not_near",
-            "known_words",
-            "correct_to",
-            "respell",
-            "lemmas",
-            "not_within",
-            "proxy",
-        ),
-    ),
+    # the vocabulary's model says which keys it takes (it rejects any other)
+    "concepts.yaml": (("concepts", "findings"), tuple(ConceptVocabulary.model_fields)),
     "context_rules.json": (("context_rules",), ("replace_defaults",)),
     "section_rules.json": (("section_rules",), ()),
 }

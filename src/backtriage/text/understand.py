@@ -114,7 +114,14 @@ def understand(
             and span.start > 0
             and any(t.lower_ in _NEGATORS for t in span.doc[max(0, span.start - 2) : span.start])
         )
-        counted, reason = _count(kb, finding, attrs, denies=denies, directly_negated=directly_negated)
+        counted, reason = _count(
+            kb,
+            finding,
+            attrs,
+            denies=denies,
+            directly_negated=directly_negated,
+            only_current=frozenset(pipe.resources.concepts.only_current),
+        )
         if (
             finding == "longstanding_stable"
             and counted == "present"
@@ -247,6 +254,7 @@ def _count(
     attrs: ContextAttributes,
     denies: bool = False,
     directly_negated: bool = False,
+    only_current: frozenset[str] = frozenset(),
 ) -> tuple[str, str]:
     if attrs.experiencer.value != "patient":
         return "ignored", f"about someone else ({attrs.experiencer.value})"
@@ -254,7 +262,7 @@ def _count(
         return "ignored", "hypothetical (for example safety-netting advice or a question)"
     if attrs.uncertain:
         return "ignored", "uncertain (possible, suspected or to be ruled out)"
-    about_history = kb.findings[finding].group is FindingGroup.HISTORY
+    about_history = kb.findings[finding].group is FindingGroup.HISTORY and finding not in only_current
     if attrs.historical and not about_history:
         return "ignored", "in the past, not current"
     if denies:
