@@ -49,6 +49,10 @@ class TextMention(_Out):
     laterality: str | None = Field(default=None, description="'left', 'right' or 'both'.")
     counted_as: str = Field(description="'present', 'absent' or 'ignored'.")
     reason: str = Field(description="Why the mention counted as it did.")
+    corrections: list[str] = Field(
+        default_factory=list,
+        description="Misspelt words in the mention and what they were read as ('numbess -> numbness').",
+    )
     concepts: list[str] = Field(
         default_factory=list,
         description="The concepts, and the words for each, that made this mention; empty when a "

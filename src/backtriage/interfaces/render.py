@@ -122,17 +122,20 @@ def render_reading(console: Console, text: str | None, reading: TextReading) -> 
         )
     if reading.mentions:
         table = Table(title="What the words were read as", expand=False)
-        for col in ("words", "finding", "counted as", "why", "chars"):
+        for col in ("words", "finding", "read through", "counted as", "why", "chars"):
             table.add_column(col)
         for m in reading.mentions:
             table.add_row(
                 escape(f'"{m.text}"'),
                 m.finding,
+                escape("\n".join([*(m.concepts or ["phrase lexicon"]), *m.corrections])),
                 Text(m.counted_as, style=_COUNTED_STYLE[m.counted_as]),
                 m.reason,
                 f"{m.start}-{m.end}",
             )
         console.print(table)
+    if reading.resources_version:
+        console.print(f"[dim]text resources {reading.resources_version}[/dim]")
     facts = []
     if reading.age is not None:
         facts.append(f'age {reading.age} (from "{reading.age_text}")')

@@ -75,10 +75,12 @@ class Normaliser:
         known_words: Iterable[str],
         respell: Mapping[str, str] | None = None,
         lemmas: Mapping[str, str] | None = None,
+        meaning: Mapping[str, str] | None = None,
     ) -> None:
         self.vocabulary = frozenset(vocabulary)
         self._respell = dict(respell or {})
         self._lemma_overrides = dict(lemmas or {})
+        self._meaning = dict(meaning or {})  # word -> the concept it belongs to
         self._choices = sorted(w for w in self.vocabulary if len(w) >= _MIN_CORRECTABLE - 1)
         self._lemmas = _lemma_table()
         # English words are never "corrected": the lookup table's inflected forms and their
@@ -108,16 +110,19 @@ class Normaliser:
             return lower + "g"  # the dropped g of speech and texting: "walkin", "peein"
         if not self._correctable(lower) or self.lemma(lower) in self.vocabulary:
             return None
-        best = process.extract(
+        near = process.extract(
             lower,
             self._choices,
             scorer=Levenshtein.distance,
-            limit=2,
+            limit=4,
             score_cutoff=1 if len(lower) < 8 else 2,
         )
-        if not best or (len(best) > 1 and best[1][1] == best[0][1]):
-            return None  # nothing near, or two words equally near: do not guess
-        return str(best[0][0])
+        if not near:
+            return None
+        tied = sorted(str(w) for w, d, _ in near if d == near[0][1])
+        if len({self._meaning.get(w, w) for w in tied}) > 1:
+            return None  # two words of different meaning equally near: do not guess
+        return tied[-1]
 
     def _correctable(self, lower: str) -> bool:
         return (
@@ -205,19 +210,22 @@ class ConceptReader:
         self._lower_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         plain = Normaliser((), (), lemmas=voc.lemmas)
         words: set[str] = set()
+        meaning: dict[str, str] = {}
         for name, concept in voc.concepts.items():
             docs = []
             for phrase in concept.words:
                 doc = self.nlp.make_doc(phrase)
                 norms = [plain.lemma(t.lower_) for t in doc]
                 words.update(w for n in norms for w in n.split())
+                for w in norms:
+                    meaning.setdefault(w, name)
                 docs.append(self._norm_doc(doc, norms))
             if docs:
                 self._norm_matcher.add(name, docs)
             if concept.exact:
                 self._lower_matcher.add(name, [self.nlp.make_doc(p) for p in concept.exact])
         words.update(w.lower() for w in voc.correct_to)
-        self.normaliser = Normaliser(words, voc.known_words, voc.respell, voc.lemmas)
+        self.normaliser = Normaliser(words, voc.known_words, voc.respell, voc.lemmas, meaning)
         self._sequences = [(name, seq.of, seq.gap) for name, c in voc.concepts.items() for seq in c.sequences]
         self._compositions = [
             _Composition(

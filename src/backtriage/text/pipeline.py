@@ -191,6 +191,7 @@ class TextPipeline:
 
     nlp: Language
     resources: TextResources
+    concepts: ConceptReader
 
     @classmethod
     def build(cls, resources: TextResources | None = None) -> TextPipeline:
@@ -208,7 +209,8 @@ class TextPipeline:
         attrs = _context_span_attributes()
         targets = nlp.get_pipe("backtriage_targets")
         targets.rules = TargetRules(res.targets)  # type: ignore[attr-defined]
-        targets.concepts = ConceptReader(res.concepts, nlp)  # type: ignore[attr-defined]
+        reader = ConceptReader(res.concepts, nlp)
+        targets.concepts = reader  # type: ignore[attr-defined]
 
         sectionizer: Sectionizer = nlp.add_pipe(
             "medspacy_sectionizer",
@@ -252,7 +254,7 @@ class TextPipeline:
             for r in res.context_rules
         ]
         context.add([phrase for rule in defaults + ours for phrase in _as_phrases(rule)])
-        return cls(nlp=nlp, resources=res)
+        return cls(nlp=nlp, resources=res, concepts=reader)
 
     def __call__(self, text: str) -> Doc:
         return self.nlp(text)

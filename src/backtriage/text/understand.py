@@ -145,6 +145,7 @@ def understand(
                 counted_as=counted,
                 reason=reason,
                 concepts=list(span._.concepts or ()),
+                corrections=_corrections(span, pipe),
             )
         )
     mentions = _drop_superseded(mentions)
@@ -205,6 +206,12 @@ _PAST_OF_RELATIVE = re.compile(
 )
 
 
+def _corrections(span: Span, pipe: TextPipeline) -> list[str]:
+    """The misspelt words of a mention and the words they were read as."""
+    fix = pipe.concepts.normaliser.correction
+    return [f"{t.text} -> {c}" for t in span if (c := fix(t.lower_)) is not None]
+
+
 def _written_for_someone_else(text: str, proxy: ProxySpec | None) -> bool:
     """A text that opens on a relative ("My mum is 81 and ...") and never speaks of the writer's
     own body is about that relative: their symptoms are the patient's, not family history."""
@@ -230,18 +237,25 @@ def _laterality(span: Span) -> str | None:
 
 
 _DENIAL = "phrase that says the finding is absent"
-_NEGATORS = {"no", "not", "n't", "never", "nil", "without", "isn't", "aren't", "wasn't"}
+_NEGATORS = {"no", "not", "n't", "nt", "never", "nil", "without", "isn't", "aren't", "wasn't"}
 
 
 def _drop_superseded(mentions: list[TextMention]) -> list[TextMention]:
     """A denial phrase ("bladder and bowels normal") supersedes a bare mention of the same
-    finding that overlaps it ("bladder and bowels"), whose negation cue the denial absorbed."""
+    finding that overlaps it ("bladder and bowels"), whose negation cue the denial absorbed;
+    but not a mention that reaches before the denial with words of its own ("can't" + "walk on
+    my heels")."""
     denials = [m for m in mentions if m.reason == _DENIAL]
     denial_ids = {id(d) for d in denials}
     kept = []
     for m in mentions:
         inside = id(m) not in denial_ids and any(
-            d is not m and d.finding == m.finding and d.start < m.end and m.start < d.end for d in denials
+            d is not m
+            and d.finding == m.finding
+            and d.start < m.end
+            and m.start < d.end
+            and not (m.start < d.start and m.concepts)
+            for d in denials
         )
         if not inside:
             kept.append(m)
