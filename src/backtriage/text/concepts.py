@@ -33,6 +33,8 @@ __all__ = ["ConceptHit", "ConceptReader", "CorrectedText", "Normaliser"]
 #: Contractions and shorthand as spaCy's tokenizer splits them ("ca" + "n't", "ca" + "nt").
 _OPENED = {
     "n't": "not",
+    "n’t": "not",
+    "’t": "not",
     "nt": "not",
     "ca": "can",
     "wo": "will",
@@ -115,7 +117,7 @@ class Normaliser:
             self._choices,
             scorer=Levenshtein.distance,
             limit=4,
-            score_cutoff=1 if len(lower) < 8 else 2,
+            score_cutoff=1 if len(lower) < 9 else 2,
         )
         if not near:
             return None
