@@ -24,7 +24,7 @@ from rapidfuzz.distance import Levenshtein
 from spacy.language import Language
 from spacy.lookups import Table, load_lookups
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc, Span, Token
+from spacy.tokens import Doc, Span
 
 from backtriage.text.resources import ABSENT_SUFFIX, ConceptVocabulary
 
@@ -89,6 +89,7 @@ class Normaliser:
         # lemmas, plus the words the vocabulary file lists.
         self._known = frozenset(known_words) | _english_words()
         self.norm = lru_cache(maxsize=50_000)(self._norm)
+        self.correction = lru_cache(maxsize=50_000)(self._correction)
 
     def lemma(self, lower: str) -> str:
         opened = _OPENED.get(lower, lower)
@@ -100,7 +101,7 @@ class Normaliser:
         corrected = self.correction(lower)
         return self.lemma(corrected or lower)
 
-    def correction(self, lower: str) -> str | None:
+    def _correction(self, lower: str) -> str | None:
         """The word meant, when `lower` is a misspelling of a vocabulary word; else None."""
         if lower in self._respell:
             return self._respell[lower]
@@ -179,6 +180,17 @@ def _keep(
     ends.extend(range(a + 1, b + 1))
 
 
+_VIEW = "backtriage_concept_view"
+
+
+@dataclass(frozen=True)
+class _View:
+    """Per-doc arrays the composition step reads many times: normalised words, clause numbers."""
+
+    norms: list[str]
+    clause: list[int]
+
+
 @dataclass(frozen=True)
 class ConceptHit:
     """One concept found in the text: tokens [start, end) of the doc."""
@@ -196,6 +208,10 @@ class _Composition:
     excluded: frozenset[str]
     window: int
     denies: bool
+    needs: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        self.needs = frozenset(self.required)
 
 
 @dataclass
@@ -262,13 +278,16 @@ class ConceptReader:
             out.append(norm)
         return out
 
-    def corrected_text(self, doc: Doc) -> CorrectedText:
-        """The lower-cased text with misspelt words corrected, for the pattern lexicon."""
-        return CorrectedText.build(doc, {t.i: c for t in doc if (c := self.normaliser.correction(t.lower_))})
+    def corrected_text(self, doc: Doc) -> CorrectedText | None:
+        """The lower-cased text with misspelt words corrected, for the pattern lexicon; None when
+        nothing needed correcting."""
+        fixes = {t.i: c for t in doc if (c := self.normaliser.correction(t.lower_))}
+        return CorrectedText.build(doc, fixes) if fixes else None
 
     def hits(self, doc: Doc) -> list[ConceptHit]:
         """Every concept in the doc, sequences included."""
-        self.normalise(doc)
+        norms = self.normalise(doc)
+        doc.user_data[_VIEW] = _View(norms, _clause_ids(doc, self._breaks, self._negators))
         found = {(doc.vocab.strings[m], s, e) for m, s, e in self._norm_matcher(doc)}
         found |= {(doc.vocab.strings[m], s, e) for m, s, e in self._lower_matcher(doc)}
         hits = [ConceptHit(c, s, e, doc[s:e].text) for c, s, e in found]
@@ -286,22 +305,23 @@ class ConceptReader:
             inside = [h for h in hits if sent.start <= h.start and h.end <= sent.end]
             if not inside:
                 continue
-            clause = _clause_ids(sent, self._breaks, self._negators)
             by_concept: dict[str, list[ConceptHit]] = {}
             for h in inside:
                 by_concept.setdefault(h.concept, []).append(h)
+            view: _View = doc.user_data[_VIEW]
             for comp in self._compositions:
-                span = self._compose(doc, comp, by_concept, clause)
+                if not comp.needs <= by_concept.keys():
+                    continue
+                span = self._compose(doc, comp, by_concept, view)
                 if span is not None:
                     spans.append(span)
         return spans
 
     def _compose(
-        self, doc: Doc, comp: _Composition, by_concept: dict[str, list[ConceptHit]], clause: dict[int, int]
+        self, doc: Doc, comp: _Composition, by_concept: dict[str, list[ConceptHit]], view: _View
     ) -> Span | None:
-        options = [by_concept.get(c, []) for c in comp.required]
-        if not all(options):
-            return None
+        options = [by_concept[c] for c in comp.required]
+        clause, norms, negators = view.clause, view.norms, self._negators
         # The tightest combination wins, but one whose words carry a negation ("didn't feel")
         # goes first: left outside the mention, that negation would read as denying it.
         best: tuple[tuple[int, int], int, int, tuple[ConceptHit, ...]] | None = None
@@ -311,7 +331,7 @@ class ConceptReader:
                 continue
             if _overlapping(combo):
                 continue
-            absorbed = sum(t.norm_ in self._negators for h in combo for t in doc[h.start : h.end])
+            absorbed = sum(norms[i] in negators for h in combo for i in range(h.start, h.end))
             rank = (-absorbed, end - start)
             if best is None or rank < best[0]:
                 best = (rank, start, end, combo)
@@ -321,26 +341,24 @@ class ConceptReader:
         if comp.excluded and self._near(comp.excluded, by_concept, clause, clause[start]):
             return None
         if comp.denies and any(
-            t.norm_ in self._negators for t in doc[max(0, start - 2) : end] if not _in_hits(t, combo)
+            norms[i] in negators for i in range(max(0, start - 2), end) if not _in_hits(i, combo)
         ):
             return None  # "bladder does not feel normal" is no denial
         span = Span(doc, start, end, label=comp.label)
         span._.concepts = [f"{h.concept}: {h.words}" for h in sorted(combo, key=lambda h: h.start)]
         # ConText ignores a cue inside a mention, so a negation between the concepts ("my legs
         # aren't weak") is recorded here.
-        span._.negated_within = any(
-            t.norm_ in self._negators for t in doc[start:end] if not _in_hits(t, combo)
-        )
+        span._.negated_within = any(norms[i] in negators for i in range(start, end) if not _in_hits(i, combo))
         return span
 
     def _near(
         self,
         concepts: frozenset[str],
         by_concept: dict[str, list[ConceptHit]],
-        clause: dict[int, int],
+        clause: list[int],
         clause_id: int,
     ) -> bool:
-        return any(clause.get(h.start) == clause_id for c in concepts for h in by_concept.get(c, []))
+        return any(clause[h.start] == clause_id for c in concepts for h in by_concept.get(c, []))
 
     def drop_excluded(self, spans: list[Span], hits: list[ConceptHit]) -> list[Span]:
         """Drop mentions that share a clause with a concept their finding rules out."""
@@ -358,17 +376,16 @@ class ConceptReader:
                 continue  # a pattern mention whose own words rule the finding out
             ruled_out = self._not_near.get(finding)
             if ruled_out:
-                sent = span.sent
-                clause = _clause_ids(sent, self._breaks, self._negators)
-                here = clause.get(span.start)
-                if any(h.concept in ruled_out and clause.get(h.start) == here for h in hits):
+                clause = span.doc.user_data[_VIEW].clause
+                here = clause[span.start]
+                if any(h.concept in ruled_out and clause[h.start] == here for h in hits):
                     continue
             kept.append(span)
         return kept
 
 
-def _in_hits(token: Token, combo: Iterable[ConceptHit]) -> bool:
-    return any(h.start <= token.i < h.end for h in combo)
+def _in_hits(i: int, combo: Iterable[ConceptHit]) -> bool:
+    return any(h.start <= i < h.end for h in combo)
 
 
 def _overlapping(combo: Sequence[ConceptHit]) -> bool:
@@ -376,17 +393,17 @@ def _overlapping(combo: Sequence[ConceptHit]) -> bool:
     return any(a.end > b.start for a, b in itertools.pairwise(ordered))
 
 
-def _clause_ids(sent: Span, breaks: frozenset[str], negators: frozenset[str]) -> dict[int, int]:
-    """Token index -> clause number within the sentence. Clause breaks start a new clause, and
-    so does a negator after punctuation ("numb down below, no bladder trouble")."""
-    ids: dict[int, int] = {}
+def _clause_ids(doc: Doc, breaks: frozenset[str], negators: frozenset[str]) -> list[int]:
+    """Clause number of each token. Sentences and clause breaks start a new clause, and so does a
+    negator after punctuation ("numb down below, no bladder trouble")."""
+    ids: list[int] = []
     n = 0
-    for token in sent:
-        if token.lower_ in breaks or (
-            token.norm_ in negators and token.i > sent.start and token.nbor(-1).is_punct
-        ):
+    previous_punct = False
+    for token in doc:
+        if token.is_sent_start or token.lower_ in breaks or (token.norm_ in negators and previous_punct):
             n += 1
-        ids[token.i] = n
+        ids.append(n)
+        previous_punct = token.is_punct
     return ids
 
 

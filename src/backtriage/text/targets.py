@@ -140,13 +140,13 @@ class TargetRules:
 
 
 def longest_per_label(spans: list[Span]) -> list[Span]:
-    """Drop a mention that lies inside a longer mention of the same finding: it adds nothing,
-    and every extra target costs ConText time."""
+    """Drop a mention that overlaps an earlier-starting (or longer) mention of the same finding:
+    it adds nothing, and every extra target costs ConText time."""
     spans.sort(key=lambda s: (s.label, s.start, -s.end))
     kept: list[Span] = []
     for span in spans:
         last = kept[-1] if kept else None
-        if last is not None and last.label == span.label and span.end <= last.end:
+        if last is not None and last.label == span.label and span.start < last.end:
             continue
         kept.append(span)
     return kept
