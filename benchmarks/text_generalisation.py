@@ -124,7 +124,7 @@ def main() -> None:
     per_file: dict[str, Tally] = {}
     per_group: dict[str, Tally] = defaultdict(Tally)
     for path in args.files:
-        tally = per_file.setdefault(path.name, Tally())
+        tally = per_file.setdefault(f"{path.parent.name}/{path.name}", Tally())
         for case in load_cases(path):
             case["_flag_vocabulary"] = flag_ids
             score(case, [tally, overall, per_group[str(case.get(args.by, "?"))]], icd10)

@@ -110,6 +110,7 @@ class ConceptVocabulary(_Strict):
     not_within: dict[str, list[str]] = Field(default_factory=dict)
     proxy: ProxySpec | None = None
     only_current: list[str] = Field(default_factory=list)
+    history_headings: list[str] = Field(default_factory=list)
     clause_breaks: list[str] = Field(default_factory=list)
     negators: list[str] = Field(default_factory=list)
     known_words: list[str] = Field(default_factory=list)

@@ -76,6 +76,7 @@ def clean_text(text: str) -> str:
 def understand(
     text: str, pipeline: TextPipeline | None = None, kb: KnowledgeBase | None = None
 ) -> TextFindings:
+    raw = text
     text = clean_text(text)
     kb = kb or load_knowledge_base()
     reading_notes: list[str] = []
@@ -91,6 +92,7 @@ def understand(
     seen: set[tuple[str, int, int]] = set()
     course = extract_time_course(text)
     proxy = _written_for_someone_else(text, pipe.resources.concepts.proxy)
+    history = _history_blocks(raw, pipe.resources.concepts.history_headings)
     if proxy:
         reading_notes.append(
             "The text seems to be written about someone else (a relative or friend), so what it "
@@ -107,6 +109,8 @@ def understand(
         attrs = attributes_of(span)
         if span._.negated_within and not attrs.negated:
             attrs = attrs.model_copy(update={"negated": True})
+        if not attrs.historical and any(a <= span.start_char < b for a, b in history):
+            attrs = attrs.model_copy(update={"historical": True})
         if proxy and attrs.experiencer is not Experiencer.PATIENT:
             attrs = attrs.model_copy(update={"experiencer": Experiencer.PATIENT})
         directly_negated = (
@@ -210,6 +214,31 @@ def _corrections(span: Span, pipe: TextPipeline) -> list[str]:
     """The misspelt words of a mention and the words they were read as."""
     fix = pipe.concepts.normaliser.correction
     return [f"{t.text} -> {c}" for t in span if (c := fix(t.lower_)) is not None]
+
+
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*\u2022\u00b7#]|\d{1,2}[.)]|[a-z][.)]\s)", re.I)
+
+
+def _history_blocks(text: str, headings: list[str]) -> list[tuple[int, int]]:
+    """Character ranges of past-history lists: a heading line and the list lines after it."""
+    if not headings:
+        return []
+    heading = re.compile(r"[ \t]*(?:" + "|".join(re.escape(h) for h in headings) + r")\b\s*(?::|-|$)", re.I)
+    blocks: list[tuple[int, int]] = []
+    start: int | None = None
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        if heading.match(line):
+            if start is not None:
+                blocks.append((start, pos))
+            start = pos
+        elif start is not None and not _LIST_ITEM.match(line):
+            blocks.append((start, pos))
+            start = None
+        pos += len(line)
+    if start is not None:
+        blocks.append((start, pos))
+    return blocks
 
 
 def _written_for_someone_else(text: str, proxy: ProxySpec | None) -> bool:
