@@ -51,3 +51,49 @@ def test_unknown_context_category(copy: Path) -> None:
     rules.write_text(json.dumps(data))
     with pytest.raises(KnowledgeBaseError, match="unknown ConText category 'MAYBE'"):
         load_text_resources(copy)
+
+
+def test_concept_vocabulary_loads_with_every_red_flag_composed() -> None:
+    res = load_text_resources()
+    kb = load_knowledge_base()
+    assert set(res.concepts.findings) <= set(kb.findings)
+    assert {"saddle_anaesthesia", "bladder_dysfunction", "foot_drop", "sensory_level"} <= set(
+        res.concepts.findings
+    )
+    assert res.language == "en"
+
+
+def test_composition_naming_an_unknown_concept(copy: Path) -> None:
+    concepts = copy / "concepts.yaml"
+    concepts.write_text(
+        concepts.read_text().replace(
+            "  saddle_anaesthesia:\n", "  saddle_anaesthesia:\n    - {all: [NO_SUCH_CONCEPT]}\n", 1
+        )
+    )
+    with pytest.raises(KnowledgeBaseError, match="unknown concept 'NO_SUCH_CONCEPT'"):
+        load_text_resources(copy)
+
+
+def test_composition_for_an_unknown_finding(copy: Path) -> None:
+    concepts = copy / "concepts.yaml"
+    concepts.write_text(
+        concepts.read_text().replace(
+            "\nfindings:\n", "\nfindings:\n  not_a_finding:\n    - {all: [NUMB]}\n", 1
+        )
+    )
+    with pytest.raises(KnowledgeBaseError, match="not_a_finding"):
+        load_text_resources(copy)
+
+
+def test_unknown_key_in_the_concept_vocabulary(copy: Path) -> None:
+    concepts = copy / "concepts.yaml"
+    concepts.write_text(concepts.read_text() + "\nsynonyms: [a, b]\n")
+    with pytest.raises(KnowledgeBaseError, match="synonyms"):
+        load_text_resources(copy)
+
+
+def test_misspelt_key_inside_a_composition(copy: Path) -> None:
+    concepts = copy / "concepts.yaml"
+    concepts.write_text(concepts.read_text().replace("{all: [SCIATICA]}", "{all: [SCIATICA], windw: 3}", 1))
+    with pytest.raises(KnowledgeBaseError, match="windw"):
+        load_text_resources(copy)

@@ -9,19 +9,16 @@ every entry names a source, and every rule can fire. Any error stops loading wit
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
-
-import yaml
-from pydantic import BaseModel, ValidationError
+from typing import Protocol
 
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.errors import KnowledgeBaseError
+from backtriage.knowledge.datafiles import read_data_folder, validate_many, validate_one
 from backtriage.knowledge.schema import (
     Advice,
     ChoiceQuestion,
@@ -47,8 +44,6 @@ KB_FILES: dict[str, tuple[str, ...]] = {
     "policy.yaml": ("policy",),
     "questions.yaml": ("questions",),
 }
-
-M = TypeVar("M", bound=BaseModel)
 
 
 class _Identified(Protocol):
@@ -103,49 +98,20 @@ def load_knowledge_base(path: str | Path | None = None) -> KnowledgeBase:
 
 
 def _load(folder: Path) -> KnowledgeBase:
-    if not folder.is_dir():
-        raise KnowledgeBaseError([f"{folder}: not a folder"])
+    data = read_data_folder(folder, {name: (keys, ()) for name, keys in KB_FILES.items()})
+    raw = data.files
     problems: list[str] = []
-    raw: dict[str, dict[str, Any]] = {}
-    digest = hashlib.sha256()
-    for name, keys in KB_FILES.items():
-        path = folder / name
-        if not path.is_file():
-            problems.append(f"{name}: file is missing")
-            continue
-        data = path.read_bytes()
-        digest.update(name.encode() + b"\0" + data + b"\0")
-        try:
-            parsed = yaml.safe_load(data)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" line {mark.line + 1}" if mark is not None else ""
-            problems.append(f"{name}{where}: not valid YAML ({getattr(exc, 'problem', exc)})")
-            continue
-        if not isinstance(parsed, dict):
-            problems.append(f"{name}: expected a mapping with keys {', '.join(keys)}")
-            continue
-        unknown = sorted(set(parsed) - set(keys))
-        missing = [k for k in keys if k not in parsed]
-        if unknown:
-            problems.append(f"{name}: unknown top-level key(s) {', '.join(unknown)}")
-        if missing:
-            problems.append(f"{name}: missing top-level key(s) {', '.join(missing)}")
-        raw[name] = parsed
-    if problems:
-        raise KnowledgeBaseError(problems)
-
-    manifest = _one(Manifest, raw["manifest.yaml"]["manifest"], "manifest.yaml: manifest", problems)
-    sources = _many(Source, raw["sources.yaml"]["sources"], "sources.yaml", "sources", problems)
-    findings = _many(Finding, raw["findings.yaml"]["findings"], "findings.yaml", "findings", problems)
-    conditions = _many(
+    manifest = validate_one(Manifest, raw["manifest.yaml"]["manifest"], "manifest.yaml: manifest", problems)
+    sources = validate_many(Source, raw["sources.yaml"]["sources"], "sources.yaml", "sources", problems)
+    findings = validate_many(Finding, raw["findings.yaml"]["findings"], "findings.yaml", "findings", problems)
+    conditions = validate_many(
         Condition, raw["conditions.yaml"]["conditions"], "conditions.yaml", "conditions", problems
     )
-    rules = _many(RedFlagRule, raw["red_flags.yaml"]["rules"], "red_flags.yaml", "rules", problems)
-    screens = _many(Screen, raw["red_flags.yaml"]["screens"], "red_flags.yaml", "screens", problems)
-    advice = _many(Advice, raw["advice.yaml"]["advice"], "advice.yaml", "advice", problems)
-    policy = _one(Policy, raw["policy.yaml"]["policy"], "policy.yaml: policy", problems)
-    questions = _many(
+    rules = validate_many(RedFlagRule, raw["red_flags.yaml"]["rules"], "red_flags.yaml", "rules", problems)
+    screens = validate_many(Screen, raw["red_flags.yaml"]["screens"], "red_flags.yaml", "screens", problems)
+    advice = validate_many(Advice, raw["advice.yaml"]["advice"], "advice.yaml", "advice", problems)
+    policy = validate_one(Policy, raw["policy.yaml"]["policy"], "policy.yaml: policy", problems)
+    questions = validate_many(
         ChoiceQuestion, raw["questions.yaml"]["questions"], "questions.yaml", "questions", problems
     )
     if problems or manifest is None or policy is None:
@@ -173,42 +139,13 @@ def _load(folder: Path) -> KnowledgeBase:
         screens=tuple(screens),
         advice={a.id: a for a in advice},
         policy=policy,
-        content_hash=digest.hexdigest(),
+        content_hash=data.content_hash,
         questions={q.id: q for q in questions},
     )
     errors, warnings = check_knowledge_base(kb)
     if errors:
         raise KnowledgeBaseError(errors)
     return replace(kb, warnings=tuple(warnings))
-
-
-def _one(model: type[M], data: Any, where: str, problems: list[str]) -> M | None:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems.extend(f"{where}: {msg}" for msg in _messages(exc))
-        return None
-
-
-def _many(model: type[M], data: Any, file: str, key: str, problems: list[str]) -> list[M]:
-    if not isinstance(data, list):
-        problems.append(f"{file}: '{key}' must be a list")
-        return []
-    out: list[M] = []
-    for i, item in enumerate(data):
-        ident = item.get("id") if isinstance(item, dict) else None
-        where = f"{file}: {key}[{i}]" + (f" (id '{ident}')" if ident else "")
-        parsed = _one(model, item, where, problems)
-        if parsed is not None:
-            out.append(parsed)
-    return out
-
-
-def _messages(exc: ValidationError) -> Iterable[str]:
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        yield f"{loc}: {msg}" if loc else msg
 
 
 def _duplicates(label: str, items: Iterable[_Identified]) -> list[str]:

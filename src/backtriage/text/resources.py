@@ -120,10 +120,11 @@ class ConceptVocabulary(_Strict):
 
     def not_near_as_compositions(self) -> dict[str, list[CompositionSpec]]:
         """`not_near` in the shape the checks use (each list as the `none` of a composition)."""
-        return {
-            f: [CompositionSpec(all=names, none=[])]
-            for f, names in (*self.not_near.items(), *self.not_within.items())
-        }
+        pairs = (*self.not_near.items(), *self.not_within.items())
+        out: dict[str, list[CompositionSpec]] = {}
+        for f, names in pairs:
+            out.setdefault(f, []).append(CompositionSpec(all=names, none=[]))
+        return out
 
 
 class Lexicon(_Strict):
@@ -303,7 +304,8 @@ def _check_concepts(vocabulary: ConceptVocabulary, kb: KnowledgeBase) -> list[st
             problems.append(f"concepts.yaml: concept '{name}' has no words")
         for seq in concept.sequences:
             need(f"concept '{name}'", seq.of)
-    for fid, comps in {**vocabulary.findings, **vocabulary.not_near_as_compositions()}.items():
+    groups = (vocabulary.findings.items(), vocabulary.not_near_as_compositions().items())
+    for fid, comps in (item for group in groups for item in group):
         if fid not in kb.findings:
             problems.append(f"concepts.yaml: '{fid}' is not a finding in the knowledge base")
         for comp in comps:
