@@ -1,0 +1,76 @@
+"""Blind cases (tests/text_vignettes/blind/): descriptions nobody on the team wrote.
+
+They were measured first, before any tuning, and then kept here so that reading never gets worse
+on them. Known under-triage is listed with its reason; a case that starts passing must be taken
+off the list (the test says so), so the list cannot go stale.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backtriage.domain.urgency import UrgencyLevel
+from backtriage.text import assess_text
+
+BLIND = Path(__file__).resolve().parents[1] / "text_vignettes" / "blind"
+
+#: Under-triaged today, and why. Strokes and other emergencies outside the back need the
+#: emergency knowledge of the next issue; the rest are named limits of the reader.
+KNOWN_UNDER_TRIAGE = {
+    "b1-lt-010": "stroke: one-sided numbness with facial droop (emergency knowledge not yet modelled)",
+    "b2-cl-021": "stroke (emergency knowledge not yet modelled)",
+    "b2-lt-027": "stroke (emergency knowledge not yet modelled)",
+    "b2-lt-066": "stroke (emergency knowledge not yet modelled)",
+    "b2-lt-032": "Guillain-Barre told without words of climbing: feet and hands, then weak legs "
+    "after a stomach bug",
+    "b1-lt-008": "a sensory level told as 'from under her breasts downwards doesn't feel right, "
+    "sort of numb' is read as uncertain ('sort of')",
+    "b1-cl-060": "bilateral sciatica alone with a clear screen; the knowledge base has no rule for it",
+}
+
+
+def _cases() -> list[dict[str, Any]]:
+    cases = []
+    for path in sorted(BLIND.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                cases.append(json.loads(line))
+    return cases
+
+
+CASES = _cases()
+
+
+def test_the_blind_batches_are_present_and_well_formed() -> None:
+    assert len(CASES) >= 300
+    for case in CASES:
+        assert case["urgency"] in case["acceptable"], case["id"]
+        assert case["style"] in ("lay", "texting", "clinical"), case["id"]
+    assert len({c["id"] for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_no_blind_case_is_under_triaged(case: dict[str, Any]) -> None:
+    got = assess_text(case["text"]).urgency
+    under = all(got < UrgencyLevel(level) for level in case["acceptable"])
+    if case["id"] in KNOWN_UNDER_TRIAGE:
+        assert under, f"{case['id']} now passes: take it off KNOWN_UNDER_TRIAGE"
+        pytest.xfail(KNOWN_UNDER_TRIAGE[case["id"]])
+    assert not under, f"{case['id']}: {got.value}, acceptable {case['acceptable']}"
+
+
+def test_blind_accuracy_floors() -> None:
+    """Floors a little under today's figures on the tuned batches (measured in the CHANGELOG)."""
+    acceptable = emergencies = found = 0
+    for case in CASES:
+        got = assess_text(case["text"]).urgency
+        acceptable += got in [UrgencyLevel(u) for u in case["acceptable"]]
+        if case["urgency"] == "emergency":
+            emergencies += 1
+            found += got is UrgencyLevel.EMERGENCY
+    assert acceptable / len(CASES) >= 0.88
+    assert found / emergencies >= 0.88
