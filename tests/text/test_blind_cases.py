@@ -25,11 +25,18 @@ KNOWN_UNDER_TRIAGE = {
     "b2-cl-021": "stroke (emergency knowledge not yet modelled)",
     "b2-lt-027": "stroke (emergency knowledge not yet modelled)",
     "b2-lt-066": "stroke (emergency knowledge not yet modelled)",
-    "b2-lt-032": "Guillain-Barre told without words of climbing: feet and hands, then weak legs "
-    "after a stomach bug",
     "b1-lt-008": "a sensory level told as 'from under her breasts downwards doesn't feel right, "
     "sort of numb' is read as uncertain ('sort of')",
     "b1-cl-060": "bilateral sciatica alone with a clear screen; the knowledge base has no rule for it",
+    "b3-lt-050": "bilateral sciatica alone with a clear screen; the knowledge base has no rule for it",
+    "b3-lt-026": "heart attack felt in the back (emergency knowledge not yet modelled)",
+    "b3-lt-028": "acute limb ischaemia (emergency knowledge not yet modelled)",
+    "b3-lt-043": "stroke (emergency knowledge not yet modelled)",
+    "b3-lt-022": "numb from the waist down after a fall in osteoporosis is read, but a sensory level "
+    "alone is urgent in the knowledge base",
+    "b3-lt-091": "central cord injury after a face-first fall in an older person: the knowledge base has "
+    "no rule for a fall from standing with new arm symptoms",
+    "b3-lt-048": "a month-old one-sided tingly patch by the anal cleft is not read as saddle change",
 }
 
 
@@ -46,7 +53,7 @@ CASES = _cases()
 
 
 def test_the_blind_batches_are_present_and_well_formed() -> None:
-    assert len(CASES) >= 300
+    assert len(CASES) >= 480
     for case in CASES:
         assert case["urgency"] in case["acceptable"], case["id"]
         assert case["style"] in ("lay", "texting", "clinical"), case["id"]
