@@ -98,6 +98,7 @@ class Normaliser:
         return str(self._lemmas.get(opened, opened))
 
     def _norm(self, lower: str) -> str:
+        lower = lower.lstrip("~\u2248") or lower  # "~T8": about T8
         corrected = self.correction(lower)
         return self.lemma(corrected or lower)
 
