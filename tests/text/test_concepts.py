@@ -143,3 +143,29 @@ def test_a_relative_described_by_the_writer_is_the_patient() -> None:
 def test_old_trauma_does_not_count_as_todays_injury() -> None:
     text = "I had a car crash back in 2012. Now my lower back tingles after long drives."
     assert understand(text).answers.get("major_trauma") is not True
+
+
+def test_a_past_history_list_is_the_past_but_the_complaint_after_it_is_not() -> None:
+    note = (
+        "PMHx:\n- RTA 1999, femur fracture\n- L5/S1 discectomy 2004\n"
+        "HPC: 2/7 numb saddle area and urinary retention."
+    )
+    answers = understand(note).answers
+    assert answers.get("major_trauma") is not True
+    assert answers["saddle_anaesthesia"] is True and answers["bladder_dysfunction"] is True
+
+
+def test_review_of_systems_negatives_and_return_to_clinic_are_not_findings() -> None:
+    answers = understand("ROS: + fatigue. Neg fever, wt loss, rash.\nPlan: RTC 4 wks prn").answers
+    assert answers.get("fever") is False
+    assert answers.get("major_trauma") is not True
+
+
+def test_someone_elses_body_as_a_simile_is_the_patients_own_numbness() -> None:
+    text = "when I wipe it's like it's someone else's bum, I can't really feel the paper"
+    assert understand(text).answers.get("saddle_anaesthesia") is True
+
+
+def test_clinical_shorthand_for_a_dropped_foot() -> None:
+    assert understand("Strength 3/5 b/l ankle DF.").answers.get("foot_drop") is True
+    assert understand("Power 5/5 throughout incl DF.").answers.get("foot_drop") is not True
