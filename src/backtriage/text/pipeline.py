@@ -200,9 +200,9 @@ class TextPipeline:
         nlp = spacy.blank("en")
         nlp.tokenizer = create_medspacy_tokenizer(nlp)
         # "?CES", "?HZ": a leading question mark is the clinicians' "query"; split it off so
-        # ConText can see it.
+        # ConText can see it. "↓PP", "↑tone": arrows are words of their own.
         prefixes = nlp.tokenizer.prefix_search.__self__.pattern
-        nlp.tokenizer.prefix_search = re.compile(r"\?(?=\w)|" + prefixes).search
+        nlp.tokenizer.prefix_search = re.compile(r"\?(?=\w)|[\u2193\u2191](?=\w)|" + prefixes).search
         nlp.add_pipe("backtriage_sentences")
 
         nlp.add_pipe("backtriage_targets", config={"span_group": SPAN_GROUP})
@@ -214,7 +214,19 @@ class TextPipeline:
 
         sectionizer: Sectionizer = nlp.add_pipe(
             "medspacy_sectionizer",
-            config={"input_span_type": "group", "span_group_name": SPAN_GROUP},
+            config={
+                "input_span_type": "group",
+                "span_group_name": SPAN_GROUP,
+                # A past-history heading makes only its own line and list historical
+                # (understand.py), so the Sectionizer does not mark whole sections historical;
+                # medspaCy's defaults also file "HISTORY:" and "CLINICAL HISTORY:" (the reason for
+                # a visit or a scan) under past history.
+                "span_attrs": {
+                    "family_history": {"is_family": True},
+                    "patient_instructions": {"is_hypothetical": True},
+                    "education": {"is_hypothetical": True},
+                },
+            },
         )
         sectionizer.add(
             [

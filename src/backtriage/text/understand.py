@@ -219,6 +219,12 @@ def _corrections(span: Span, pipe: TextPipeline) -> list[str]:
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*\u2022\u00b7#]|\d{1,2}[.)]|[a-z][.)]\s)", re.I)
 
 
+def _short_item(line: str) -> bool:
+    """A short line without a heading of its own ("HTN", "T2DM - diet controlled") continues a list."""
+    words = line.split()
+    return 0 < len(words) <= 6 and ":" not in line
+
+
 def _history_blocks(text: str, headings: list[str]) -> list[tuple[int, int]]:
     """Character ranges of past-history lists: a heading line and the list lines after it."""
     if not headings:
@@ -232,7 +238,7 @@ def _history_blocks(text: str, headings: list[str]) -> list[tuple[int, int]]:
             if start is not None:
                 blocks.append((start, pos))
             start = pos
-        elif start is not None and not _LIST_ITEM.match(line):
+        elif start is not None and not (_LIST_ITEM.match(line) or _short_item(line)):
             blocks.append((start, pos))
             start = None
         pos += len(line)
@@ -248,7 +254,10 @@ def _written_for_someone_else(text: str, proxy: ProxySpec | None) -> bool:
         return False
     opening = text[:120].lower()
     relatives = "|".join(re.escape(w) for w in proxy.relatives)
-    opened = re.search(rf"\b(?:my|our)\s+(?:\w+\s+)?(?:{relatives})\b(?P<next>(?:\W+\w+){{0,3}})", opening)
+    # "My mum is 81 ...", or a text that starts with the relative ("dad 74 collapsed ...")
+    opened = re.search(
+        rf"(?:\b(?:my|our)\s+(?:\w+\s+)?|^\W*)(?:{relatives})\b(?P<next>(?:\W+\w+){{0,3}})", opening
+    )
     if opened is None or re.search(_PAST_OF_RELATIVE, opened.group("next")):
         return False  # "My dad had ...": family history, told by the patient
     body = "|".join(re.escape(w) for w in proxy.own_body)
