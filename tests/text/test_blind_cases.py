@@ -37,6 +37,15 @@ KNOWN_UNDER_TRIAGE = {
     "b3-lt-091": "central cord injury after a face-first fall in an older person: the knowledge base has "
     "no rule for a fall from standing with new arm symptoms",
     "b3-lt-048": "a month-old one-sided tingly patch by the anal cleft is not read as saddle change",
+    "b4-cl-013": "ruptured aortic aneurysm with collapse (emergency knowledge not yet modelled)",
+    "b4-cl-022": "stroke (emergency knowledge not yet modelled)",
+    "b4-lt-018": "stroke (emergency knowledge not yet modelled)",
+    "b4-lt-070": "heart attack felt between the shoulders (emergency knowledge not yet modelled)",
+    "b4-lt-067": "bilateral sciatica alone with a clear screen; the knowledge base has no rule for it",
+    "b4-cl-021": "fever with recent infection and new leg tingling is read, but the knowledge base makes "
+    "spinal infection urgent, not an emergency, without a neurological deficit",
+    "b4-lt-021": "a fever given as a number after 'screaming if anyone touches her spine' falls inside "
+    "the hypothetical 'if'",
 }
 
 
@@ -53,7 +62,7 @@ CASES = _cases()
 
 
 def test_the_blind_batches_are_present_and_well_formed() -> None:
-    assert len(CASES) >= 480
+    assert len(CASES) >= 640
     for case in CASES:
         assert case["urgency"] in case["acceptable"], case["id"]
         assert case["style"] in ("lay", "texting", "clinical"), case["id"]
