@@ -46,6 +46,14 @@ KNOWN_UNDER_TRIAGE = {
     "spinal infection urgent, not an emergency, without a neurological deficit",
     "b4-lt-021": "a fever given as a number after 'screaming if anyone touches her spine' falls inside "
     "the hypothetical 'if'",
+    "b5-cl-041": "legs 'gone dead', 'can't lift them off the bed': weakness told through a pronoun",
+    "b5-lt-012": "a fall on to the bottom in an old man on warfarin: no rule for anticoagulation",
+    "b5-lt-049": "a two-month one-sided change when wiping, 'a bit less sensitive', is not read",
+    "b5-lt-050": "'couldn't feel the chair under me properly' is not read as saddle numbness",
+    "b5-lt-055": "a sensory level is read, but alone it is urgent in the knowledge base",
+    "b5-lt-076": "stroke that has mostly settled (emergency knowledge not yet modelled)",
+    "b5-lt-080": "Guillain-Barre: 'without pushing with his arms' is read as a negation of the weakness",
+    "b5-lt-082": "bilateral sciatica alone with a clear screen; the knowledge base has no rule for it",
 }
 
 
@@ -62,7 +70,7 @@ CASES = _cases()
 
 
 def test_the_blind_batches_are_present_and_well_formed() -> None:
-    assert len(CASES) >= 640
+    assert len(CASES) >= 800
     for case in CASES:
         assert case["urgency"] in case["acceptable"], case["id"]
         assert case["style"] in ("lay", "texting", "clinical"), case["id"]
