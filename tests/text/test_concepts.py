@@ -169,3 +169,45 @@ def test_someone_elses_body_as_a_simile_is_the_patients_own_numbness() -> None:
 def test_clinical_shorthand_for_a_dropped_foot() -> None:
     assert understand("Strength 3/5 b/l ankle DF.").answers.get("foot_drop") is True
     assert understand("Power 5/5 throughout incl DF.").answers.get("foot_drop") is not True
+
+
+@pytest.mark.parametrize(
+    ("text", "finding"),
+    [
+        ("Bladder leaking, bowels normal.", "bladder_dysfunction"),
+        ("PMH: nil\nSaddle numbness since yesterday\nCannot pee at all", "saddle_anaesthesia"),
+        ("Hx: 2 days of saddle numbness and urinary retention.", "saddle_anaesthesia"),
+        ("I have numbness in my groin and my heel.", "saddle_anaesthesia"),
+        ("I lost control of my bowels on the bus.", "bowel_dysfunction"),
+        ("I haven't managed to pee since about 9 this morning", "bladder_dysfunction"),
+        ("And I nearly didn't make it to the toilet twice today.", "bladder_dysfunction"),
+    ],
+)
+def test_a_red_flag_is_not_lost_to_a_neighbouring_word(text: str, finding: str) -> None:
+    assert understand(text).answers.get(finding) is True, text
+
+
+@pytest.mark.parametrize(
+    ("text", "finding"),
+    [
+        ("Patient is a 54F with low back pain. FHx: mother had breast cancer.", "cancer_history"),
+        ("I feel crap and can't sleep.", "bowel_dysfunction"),
+        ("I can't sit on a bar stool.", "bowel_dysfunction"),
+        ("I've had a wee bit of difficulty sleeping.", "bladder_dysfunction"),
+        ("My left leg has been weak for two days", "bilateral_leg_weakness"),
+        ("Numbness in the ball of my foot", "saddle_anaesthesia"),
+        ("I have not had any bladder problems.", "bladder_dysfunction"),
+        ("Pins and needles down my leg and my stomach is upset", "sensory_level"),
+        ("Power 5/5 including ankle DF, absent ankle jerks", "foot_drop"),
+    ],
+)
+def test_common_words_do_not_make_red_flags(text: str, finding: str) -> None:
+    assert understand(text).answers.get(finding) is not True, text
+
+
+def test_spans_point_into_the_text_even_when_lower_casing_changes_its_length() -> None:
+    text = "\u0130\u0130\u0130 note: numbess around the back passage and cant pee"
+    reading = understand(text).reading
+    assert reading is not None and reading.mentions
+    for m in reading.mentions:
+        assert text[m.start : m.end] == m.text

@@ -39,7 +39,9 @@ def test_unknown_finding_in_lexicon(copy: Path) -> None:
 
 def test_pattern_that_does_not_compile(copy: Path) -> None:
     lexicon = copy / "lexicon.yaml"
-    lexicon.write_text(lexicon.read_text() + "  itch:\n    patterns: ['(unclosed']\n")
+    lexicon.write_text(
+        lexicon.read_text().replace("    patterns:\n", "    patterns:\n      - '(unclosed'\n", 1)
+    )
     with pytest.raises(KnowledgeBaseError, match="does not compile"):
         load_text_resources(copy)
 
@@ -96,4 +98,11 @@ def test_misspelt_key_inside_a_composition(copy: Path) -> None:
     concepts = copy / "concepts.yaml"
     concepts.write_text(concepts.read_text().replace("{all: [SCIATICA]}", "{all: [SCIATICA], windw: 3}", 1))
     with pytest.raises(KnowledgeBaseError, match="windw"):
+        load_text_resources(copy)
+
+
+def test_a_key_given_twice_is_an_error_not_a_silent_overwrite(copy: Path) -> None:
+    lexicon = copy / "lexicon.yaml"
+    lexicon.write_text(lexicon.read_text() + "  itch:\n    patterns: ['itchy']\n")
+    with pytest.raises(KnowledgeBaseError, match="given twice"):
         load_text_resources(copy)

@@ -76,12 +76,32 @@ def _parse(name: str, data: bytes, problems: list[str]) -> Any:
             problems.append(f"{name} line {exc.lineno}: not valid JSON ({exc.msg})")
             return None
     try:
-        return yaml.safe_load(data)
+        return yaml.load(data, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         problems.append(f"{name}{where}: not valid YAML ({getattr(exc, 'problem', exc)})")
         return None
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error (the
+    plain loader keeps the last one without a word)."""
+
+
+def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key '{key}' is given twice", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
 
 
 def validate_one(model: type[M], data: Any, where: str, problems: list[str]) -> M | None:

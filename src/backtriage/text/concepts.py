@@ -106,6 +106,8 @@ class Normaliser:
         """The word meant, when `lower` is a misspelling of a vocabulary word; else None."""
         if lower in self._respell:
             return self._respell[lower]
+        if lower in self._known or lower in self._lemmas:
+            return None  # an English word ("thin", "aspirin") is what it says
         if (
             len(lower) >= 4
             and lower.endswith("in")
@@ -137,6 +139,14 @@ class Normaliser:
         )
 
 
+def lower_keeping_offsets(text: str) -> str:
+    """Lower-case without moving any offset (a few characters lower-case to two)."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
 @dataclass(frozen=True)
 class CorrectedText:
     """Text with some words replaced, and the way back to the original character offsets."""
@@ -148,7 +158,7 @@ class CorrectedText:
 
     @classmethod
     def build(cls, doc: Doc, corrections: Mapping[int, str]) -> CorrectedText:
-        original = doc.text.lower()
+        original = lower_keeping_offsets(doc.text)
         pieces: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
@@ -182,6 +192,10 @@ def _keep(
 
 
 _VIEW = "backtriage_concept_view"
+#: Negations that deny the noun after them ("no problems with my waterworks").
+_DETERMINER_NEGATORS = frozenset({"no", "nil", "without"})
+#: How near (in words) a ruling-out concept must be to a mention to rule it out.
+_BESIDE = 2
 
 
 @dataclass(frozen=True)
@@ -209,6 +223,8 @@ class _Composition:
     excluded: frozenset[str]
     window: int
     denies: bool
+    beside: frozenset[str] = frozenset()
+    one_phrase: bool = False
     needs: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
@@ -234,7 +250,7 @@ class ConceptReader:
             docs = []
             for phrase in concept.words:
                 doc = self.nlp.make_doc(phrase)
-                norms = [plain.lemma(t.lower_) for t in doc]
+                norms = [plain.lemma(voc.respell.get(t.lower_, t.lower_)) for t in doc]
                 words.update(w for n in norms for w in n.split())
                 for w in norms:
                     meaning.setdefault(w, name)
@@ -253,11 +269,14 @@ class ConceptReader:
                 frozenset(comp.none),
                 comp.window,
                 comp.denies,
+                frozenset(comp.beside),
+                comp.one_phrase,
             )
             for finding, comps in voc.findings.items()
             for comp in comps
         ]
         self._not_near = {f: frozenset(c) for f, c in voc.not_near.items()}
+        self._links = frozenset(plain.lemma(w) for w in voc.denial_links)
         self._not_within = {f: frozenset(c) for f, c in voc.not_within.items()}
         self._breaks = frozenset(voc.clause_breaks)
         self._negators = frozenset(voc.negators)
@@ -291,12 +310,23 @@ class ConceptReader:
         doc.user_data[_VIEW] = _View(norms, _clause_ids(doc, self._breaks, self._negators))
         found = {(doc.vocab.strings[m], s, e) for m, s, e in self._norm_matcher(doc)}
         found |= {(doc.vocab.strings[m], s, e) for m, s, e in self._lower_matcher(doc)}
-        hits = [ConceptHit(c, s, e, doc[s:e].text) for c, s, e in found]
+        # sorted, so that ties between equally good combinations break the same way every run
+        ordered = sorted(found, key=lambda f: (f[1], f[2], f[0]))
+        # a phrase inside a longer phrase of the same concept adds nothing, and would let a
+        # combination leave out words that matter ("nearly didn't make it")
+        longest = [
+            (c, s, e)
+            for c, s, e in ordered
+            if not any(c2 == c and s2 <= s and e <= e2 and (s2, e2) != (s, e) for c2, s2, e2 in ordered)
+        ]
+        hits = [ConceptHit(c, s, e, doc[s:e].text) for c, s, e in longest]
         by_concept: dict[str, list[ConceptHit]] = {}
         for h in hits:
             by_concept.setdefault(h.concept, []).append(h)
-        for name, parts, gap in self._sequences:
-            hits.extend(_chain(name, [by_concept.get(p, []) for p in parts], gap, doc))
+        for name, parts, gap in self._sequences:  # in file order: a sequence may use an earlier one
+            chained = _chain(name, [by_concept.get(p, []) for p in parts], gap, doc, self._breaks)
+            hits.extend(chained)
+            by_concept.setdefault(name, []).extend(chained)
         return hits
 
     def mentions(self, doc: Doc, hits: list[ConceptHit]) -> list[Span]:
@@ -332,6 +362,8 @@ class ConceptReader:
                 continue
             if _overlapping(combo):
                 continue
+            if comp.one_phrase and any(norms[i] == "," for i in range(start, end)):
+                continue
             absorbed = sum(norms[i] in negators for h in combo for i in range(h.start, h.end))
             rank = (-absorbed, end - start)
             if best is None or rank < best[0]:
@@ -345,11 +377,25 @@ class ConceptReader:
             norms[i] in negators for i in range(max(0, start - 2), end) if not _in_hits(i, combo)
         ):
             return None  # "bladder does not feel normal" is no denial
+        if comp.denies and any(
+            norms[i] not in self._links for i in range(start, end) if not _in_hits(i, combo)
+        ):
+            return None  # "bladder leaking, bowels normal": the "normal" is the bowels'
+        if comp.beside and any(self._beside(comp.beside, by_concept, h) for h in combo):
+            return None
         span = Span(doc, start, end, label=comp.label)
         span._.concepts = [f"{h.concept}: {h.words}" for h in sorted(combo, key=lambda h: h.start)]
         # ConText ignores a cue inside a mention, so a negation between the concepts ("my legs
         # aren't weak") is recorded here.
-        span._.negated_within = any(norms[i] in negators for i in range(start, end) if not _in_hits(i, combo))
+        # ... and so is one right before it, which a ConText pseudo-cue can hide ("no problems with
+        # my waterworks": medspaCy does not read "no problem" as a negation).
+        span._.negated_within = not comp.denies and (
+            any(norms[i] in negators for i in range(start, end) if not _in_hits(i, combo))
+            or any(
+                norms[i] in _DETERMINER_NEGATORS and clause[i] == clause[start]
+                for i in range(max(0, start - 2), start)
+            )
+        )
         return span
 
     def _near(
@@ -361,8 +407,17 @@ class ConceptReader:
     ) -> bool:
         return any(clause[h.start] == clause_id for c in concepts for h in by_concept.get(c, []))
 
+    @staticmethod
+    def _beside(concepts: frozenset[str], by_concept: dict[str, list[ConceptHit]], hit: ConceptHit) -> bool:
+        """One of `concepts` overlaps `hit` or lies within two words of it."""
+        return any(
+            h.start < hit.end + _BESIDE and hit.start - _BESIDE < h.end
+            for c in concepts
+            for h in by_concept.get(c, ())
+        )
+
     def drop_excluded(self, spans: list[Span], hits: list[ConceptHit]) -> list[Span]:
-        """Drop mentions that share a clause with a concept their finding rules out."""
+        """Drop mentions that a concept next to them rules out ("a splint to prevent foot drop")."""
         if not self._not_near and not self._not_within:
             return spans
         kept = []
@@ -376,11 +431,11 @@ class ConceptReader:
             ):
                 continue  # a pattern mention whose own words rule the finding out
             ruled_out = self._not_near.get(finding)
-            if ruled_out:
-                clause = span.doc.user_data[_VIEW].clause
-                here = clause[span.start]
-                if any(h.concept in ruled_out and clause[h.start] == here for h in hits):
-                    continue
+            if ruled_out and any(
+                h.concept in ruled_out and h.start < span.end + _BESIDE and span.start - _BESIDE < h.end
+                for h in hits
+            ):
+                continue
             kept.append(span)
         return kept
 
@@ -408,8 +463,11 @@ def _clause_ids(doc: Doc, breaks: frozenset[str], negators: frozenset[str]) -> l
     return ids
 
 
-def _chain(name: str, parts: list[list[ConceptHit]], gap: int, doc: Doc) -> list[ConceptHit]:
-    """Concepts in order, each starting at most `gap` words after the previous ends."""
+def _chain(
+    name: str, parts: list[list[ConceptHit]], gap: int, doc: Doc, breaks: frozenset[str]
+) -> list[ConceptHit]:
+    """Concepts in order, each starting at most `gap` words after the previous ends, with no
+    punctuation or clause break between them."""
     if not all(parts):
         return []
     chains: list[tuple[ConceptHit, ...]] = [(h,) for h in parts[0]]
@@ -418,7 +476,8 @@ def _chain(name: str, parts: list[list[ConceptHit]], gap: int, doc: Doc) -> list
             c + (h,)
             for c in chains
             for h in options
-            if 0 <= h.start - c[-1].end <= gap and doc[c[-1].end : h.start].text.find(".") < 0
+            if 0 <= h.start - c[-1].end <= gap
+            and not any(t.is_punct or t.lower_ in breaks for t in doc[c[-1].end : h.start])
         ]
     out = []
     for chain in chains:

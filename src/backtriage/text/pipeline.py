@@ -75,9 +75,14 @@ def _split_sentences(doc: Doc) -> Doc:
         if text in _BREAKS and i + 1 < n:
             if not (text == "?" and not doc[i].whitespace_ and doc[i + 1].is_alpha):
                 starts.add(i + 1)  # but "?CES" is a query, not the end of a question
-        elif "\n" in text and i + 1 < n and (text.count("\n") > 1 or _starts_line_item(doc, i + 1)):
-            # A blank line, or a new line that opens a list item or a heading. A single line
-            # break inside a sentence is just wrapping ("... no\nbladder symptoms").
+        elif (
+            "\n" in text
+            and i + 1 < n
+            and (text.count("\n") > 1 or _starts_line_item(doc, i + 1) or _ends_headed_line(doc, i))
+        ):
+            # A blank line, a new line that opens a list item or a heading, or the end of a line
+            # that was a heading with its content ("PMH: nil"). A single line break inside a
+            # sentence is just wrapping ("... no\nbladder symptoms").
             starts.add(i + 1)
         elif text.isdigit() and len(text) <= 2 and i + 1 < n and texts[i + 1] == ")":
             starts.add(i)
@@ -89,6 +94,17 @@ def _split_sentences(doc: Doc) -> Doc:
     for i, token in enumerate(doc):
         token.is_sent_start = i in starts
     return doc
+
+
+_HEADED_LINE = re.compile(r"[ \t]*[A-Za-z][A-Za-z/ &()-]{0,30}:[^\n]{0,40}$")
+
+
+def _ends_headed_line(doc: Doc, i: int) -> bool:
+    """Token i (a line break) ends a short line that opens with a heading ("PMH: nil")."""
+    text = doc.text
+    end = doc[i].idx
+    start = text.rfind("\n", 0, end) + 1
+    return _HEADED_LINE.match(text, start, end) is not None
 
 
 def _starts_line_item(doc: Doc, i: int) -> bool:

@@ -94,6 +94,12 @@ class CompositionSpec(_Strict):
     none: list[str] = Field(default_factory=list)
     window: int = Field(default=10, ge=1, le=40, description="Most words from first to last.")
     denies: bool = Field(default=False, description="The combination says the finding is absent.")
+    one_phrase: bool = Field(
+        default=False, description="No comma between the parts ('bladder leaking, bowels normal')."
+    )
+    beside: list[str] = Field(
+        default_factory=list, description="Concepts that rule the finding out when next to one of its words."
+    )
 
 
 class ProxySpec(_Strict):
@@ -110,6 +116,9 @@ class ConceptVocabulary(_Strict):
     not_within: dict[str, list[str]] = Field(default_factory=dict)
     proxy: ProxySpec | None = None
     only_current: list[str] = Field(default_factory=list)
+    denial_links: list[str] = Field(
+        default_factory=list, description="The only words allowed between the parts of a denial."
+    )
     history_headings: list[str] = Field(default_factory=list)
     clause_breaks: list[str] = Field(default_factory=list)
     negators: list[str] = Field(default_factory=list)
@@ -309,5 +318,14 @@ def _check_concepts(vocabulary: ConceptVocabulary, kb: KnowledgeBase) -> list[st
         if fid not in kb.findings:
             problems.append(f"concepts.yaml: '{fid}' is not a finding in the knowledge base")
         for comp in comps:
-            need(f"finding '{fid}'", comp.all + comp.none)
+            need(f"finding '{fid}'", comp.all + comp.none + comp.beside)
+    for fid in vocabulary.only_current:
+        if fid not in kb.findings:
+            problems.append(f"concepts.yaml: only_current: '{fid}' is not a finding in the knowledge base")
+    for name, concept in vocabulary.concepts.items():
+        problems.extend(
+            f"concepts.yaml: concept '{name}': write exact phrases in lower case ('{p}')"
+            for p in concept.exact
+            if p != p.lower()
+        )
     return problems

@@ -58,6 +58,9 @@ _WRAPPED_LINE = re.compile(
 )
 
 
+_HEADED_LINE = re.compile(r"[ \t]*[A-Za-z][A-Za-z/ &()-]{0,30}:[^\n]{0,40}$")
+
+
 def clean_text(text: str) -> str:
     """Check the size, drop characters that are not text (NULs, other control characters) and
     turn line breaks that merely wrap a sentence into spaces, so "no\nbladder symptoms" is read
@@ -70,7 +73,17 @@ def clean_text(text: str) -> str:
             "Split it into separate notes."
         )
     printable = _NOT_TEXT.sub(" ", text)
-    return _WRAPPED_LINE.sub(lambda m: " " * len(m.group(0)), printable)
+    return _WRAPPED_LINE.sub(_unwrap, printable)
+
+
+def _unwrap(match: re.Match[str]) -> str:
+    """A line break inside a sentence becomes a space; but a line that is a heading with its
+    content ("PMH: nil") ends there, so what follows is not read as part of it."""
+    text = match.string
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    if _HEADED_LINE.match(text, line_start, match.start()):
+        return match.group(0)
+    return " " * len(match.group(0))
 
 
 def understand(
@@ -93,6 +106,7 @@ def understand(
     course = extract_time_course(text)
     proxy = _written_for_someone_else(text, pipe.resources.concepts.proxy)
     history = _history_blocks(raw, pipe.resources.concepts.history_headings)
+    negators = _NEGATORS | frozenset(pipe.resources.concepts.negators)
     if proxy:
         reading_notes.append(
             "The text seems to be written about someone else (a relative or friend), so what it "
@@ -111,13 +125,9 @@ def understand(
             attrs = attrs.model_copy(update={"negated": True})
         if not attrs.historical and any(a <= span.start_char < b for a, b in history):
             attrs = attrs.model_copy(update={"historical": True})
-        if proxy and attrs.experiencer is not Experiencer.PATIENT:
+        if proxy and attrs.experiencer is not Experiencer.PATIENT and attrs.section != "family_history":
             attrs = attrs.model_copy(update={"experiencer": Experiencer.PATIENT})
-        directly_negated = (
-            denies
-            and span.start > 0
-            and any(t.lower_ in _NEGATORS for t in span.doc[max(0, span.start - 2) : span.start])
-        )
+        directly_negated = denies and _negated_just_before(span, negators)
         counted, reason = _count(
             kb,
             finding,
@@ -219,12 +229,6 @@ def _corrections(span: Span, pipe: TextPipeline) -> list[str]:
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*\u2022\u00b7#]|\d{1,2}[.)]|[a-z][.)]\s)", re.I)
 
 
-def _short_item(line: str) -> bool:
-    """A short line without a heading of its own ("HTN", "T2DM - diet controlled") continues a list."""
-    words = line.split()
-    return 0 < len(words) <= 6 and ":" not in line
-
-
 def _history_blocks(text: str, headings: list[str]) -> list[tuple[int, int]]:
     """Character ranges of past-history lists: a heading line and the list lines after it."""
     if not headings:
@@ -238,7 +242,7 @@ def _history_blocks(text: str, headings: list[str]) -> list[tuple[int, int]]:
             if start is not None:
                 blocks.append((start, pos))
             start = pos
-        elif start is not None and not (_LIST_ITEM.match(line) or _short_item(line)):
+        elif start is not None and not _LIST_ITEM.match(line):
             blocks.append((start, pos))
             start = None
         pos += len(line)
@@ -252,7 +256,7 @@ def _written_for_someone_else(text: str, proxy: ProxySpec | None) -> bool:
     own body is about that relative: their symptoms are the patient's, not family history."""
     if proxy is None:
         return False
-    opening = text[:120].lower()
+    opening = " ".join(text.lower().split()[:8])
     relatives = "|".join(re.escape(w) for w in proxy.relatives)
     # "My mum is 81 ...", or a text that starts with the relative ("dad 74 collapsed ...")
     opened = re.search(
@@ -275,24 +279,31 @@ def _laterality(span: Span) -> str | None:
 
 
 _DENIAL = "phrase that says the finding is absent"
-_NEGATORS = {"no", "not", "n't", "nt", "never", "nil", "without", "isn't", "aren't", "wasn't"}
+_NEGATORS = frozenset({"no", "not", "n't", "nt", "never", "nil", "without"})
+
+
+def _negated_just_before(span: Span, negators: frozenset[str]) -> bool:
+    """A negation within four words before the mention, with no punctuation between ("I
+    wouldn't say my bladder is normal"); a list's "no" before a comma is not one ("no numb bum,
+    wee and poo normal")."""
+    for token in reversed(span.doc[max(span.sent.start, span.start - 4) : span.start]):
+        if token.is_punct:
+            return False
+        if token.lower_ in negators or token.norm_ in negators:
+            return True
+    return False
 
 
 def _drop_superseded(mentions: list[TextMention]) -> list[TextMention]:
-    """A denial phrase ("bladder and bowels normal") supersedes a bare mention of the same
-    finding that overlaps it ("bladder and bowels"), whose negation cue the denial absorbed;
-    but not a mention that reaches before the denial with words of its own ("can't" + "walk on
-    my heels")."""
+    """A denial phrase ("bladder and bowels normal") supersedes a bare pattern mention of the same
+    finding that overlaps it ("bladder and bowels"), whose negation cue the denial absorbed; never
+    a mention described by concepts of its own ("can't" + "walk on my heels", "bladder leaking")."""
     denials = [m for m in mentions if m.reason == _DENIAL]
     denial_ids = {id(d) for d in denials}
     kept = []
     for m in mentions:
         inside = id(m) not in denial_ids and any(
-            d is not m
-            and d.finding == m.finding
-            and d.start < m.end
-            and m.start < d.end
-            and not (m.start < d.start and m.concepts)
+            d is not m and d.finding == m.finding and d.start < m.end and m.start < d.end and not m.concepts
             for d in denials
         )
         if not inside:
