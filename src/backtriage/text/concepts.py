@@ -311,15 +311,9 @@ class ConceptReader:
         found = {(doc.vocab.strings[m], s, e) for m, s, e in self._norm_matcher(doc)}
         found |= {(doc.vocab.strings[m], s, e) for m, s, e in self._lower_matcher(doc)}
         # sorted, so that ties between equally good combinations break the same way every run
-        ordered = sorted(found, key=lambda f: (f[1], f[2], f[0]))
         # a phrase inside a longer phrase of the same concept adds nothing, and would let a
         # combination leave out words that matter ("nearly didn't make it")
-        longest = [
-            (c, s, e)
-            for c, s, e in ordered
-            if not any(c2 == c and s2 <= s and e <= e2 and (s2, e2) != (s, e) for c2, s2, e2 in ordered)
-        ]
-        hits = [ConceptHit(c, s, e, doc[s:e].text) for c, s, e in longest]
+        hits = [ConceptHit(c, s, e, doc[s:e].text) for c, s, e in _outermost(found)]
         by_concept: dict[str, list[ConceptHit]] = {}
         for h in hits:
             by_concept.setdefault(h.concept, []).append(h)
@@ -438,6 +432,20 @@ class ConceptReader:
                 continue
             kept.append(span)
         return kept
+
+
+def _outermost(found: set[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """The matches that no longer match of the same concept contains, in text order."""
+    kept: list[tuple[str, int, int]] = []
+    last_concept, reach = "", -1
+    for concept, start, end in sorted(found, key=lambda f: (f[0], f[1], -f[2])):
+        if concept == last_concept and end <= reach:
+            continue
+        if concept != last_concept:
+            last_concept, reach = concept, -1
+        reach = max(reach, end)
+        kept.append((concept, start, end))
+    return sorted(kept, key=lambda f: (f[1], f[2], f[0]))
 
 
 def _in_hits(i: int, combo: Iterable[ConceptHit]) -> bool:
