@@ -278,6 +278,9 @@ class ConceptReader:
         self._not_near = {f: frozenset(c) for f, c in voc.not_near.items()}
         self._links = frozenset(plain.lemma(w) for w in voc.denial_links)
         self._not_within = {f: frozenset(c) for f, c in voc.not_within.items()}
+        self._ruling = frozenset(
+            c for group in (*self._not_near.values(), *self._not_within.values()) for c in group
+        )
         self._breaks = frozenset(voc.clause_breaks)
         self._negators = frozenset(voc.negators)
 
@@ -308,6 +311,7 @@ class ConceptReader:
         """Every concept in the doc, sequences included."""
         norms = self.normalise(doc)
         doc.user_data[_VIEW] = _View(norms, _clause_ids(doc, self._breaks, self._negators))
+        stops = [t.is_punct or t.lower_ in self._breaks for t in doc]  # where a sequence cannot go on
         found = {(doc.vocab.strings[m], s, e) for m, s, e in self._norm_matcher(doc)}
         found |= {(doc.vocab.strings[m], s, e) for m, s, e in self._lower_matcher(doc)}
         # sorted, so that ties between equally good combinations break the same way every run
@@ -318,7 +322,7 @@ class ConceptReader:
         for h in hits:
             by_concept.setdefault(h.concept, []).append(h)
         for name, parts, gap in self._sequences:  # in file order: a sequence may use an earlier one
-            chained = _chain(name, [by_concept.get(p, []) for p in parts], gap, doc, self._breaks)
+            chained = _chain(name, [by_concept.get(p, []) for p in parts], gap, doc, stops)
             hits.extend(chained)
             by_concept.setdefault(name, []).extend(chained)
         return hits
@@ -414,6 +418,10 @@ class ConceptReader:
         """Drop mentions that a concept next to them rules out ("a splint to prevent foot drop")."""
         if not self._not_near and not self._not_within:
             return spans
+        ruling = self._ruling
+        hits = [h for h in hits if h.concept in ruling]
+        if not hits:
+            return spans
         kept = []
         for span in spans:
             finding = span.label_.removesuffix(ABSENT_SUFFIX)
@@ -472,7 +480,7 @@ def _clause_ids(doc: Doc, breaks: frozenset[str], negators: frozenset[str]) -> l
 
 
 def _chain(
-    name: str, parts: list[list[ConceptHit]], gap: int, doc: Doc, breaks: frozenset[str]
+    name: str, parts: list[list[ConceptHit]], gap: int, doc: Doc, stops: list[bool]
 ) -> list[ConceptHit]:
     """Concepts in order, each starting at most `gap` words after the previous ends, with no
     punctuation or clause break between them."""
@@ -484,8 +492,7 @@ def _chain(
             c + (h,)
             for c in chains
             for h in options
-            if 0 <= h.start - c[-1].end <= gap
-            and not any(t.is_punct or t.lower_ in breaks for t in doc[c[-1].end : h.start])
+            if 0 <= h.start - c[-1].end <= gap and not any(stops[c[-1].end : h.start])
         ]
     out = []
     for chain in chains:
