@@ -96,7 +96,8 @@ def _split_sentences(doc: Doc) -> Doc:
     return doc
 
 
-_HEADED_LINE = re.compile(r"[ \t]*[A-Za-z][A-Za-z/ &()-]{0,30}:[^\n]{0,40}$")
+#: A short line that opens with a heading and holds its content ("PMH: nil").
+HEADED_LINE = re.compile(r"[ \t]*[A-Za-z][A-Za-z/ &()-]{0,30}:[^\n]{0,40}$")
 
 
 def _ends_headed_line(doc: Doc, i: int) -> bool:
@@ -104,7 +105,7 @@ def _ends_headed_line(doc: Doc, i: int) -> bool:
     text = doc.text
     end = doc[i].idx
     start = text.rfind("\n", 0, end) + 1
-    return _HEADED_LINE.match(text, start, end) is not None
+    return HEADED_LINE.match(text, start, end) is not None
 
 
 def _starts_line_item(doc: Doc, i: int) -> bool:

@@ -127,14 +127,6 @@ class ConceptVocabulary(_Strict):
     respell: dict[str, str] = Field(default_factory=dict)
     lemmas: dict[str, str] = Field(default_factory=dict)
 
-    def not_near_as_compositions(self) -> dict[str, list[CompositionSpec]]:
-        """`not_near` in the shape the checks use (each list as the `none` of a composition)."""
-        pairs = (*self.not_near.items(), *self.not_within.items())
-        out: dict[str, list[CompositionSpec]] = {}
-        for f, names in pairs:
-            out.setdefault(f, []).append(CompositionSpec(all=names, none=[]))
-        return out
-
 
 class Lexicon(_Strict):
     vocabulary: dict[str, str] = Field(default_factory=dict)
@@ -313,15 +305,18 @@ def _check_concepts(vocabulary: ConceptVocabulary, kb: KnowledgeBase) -> list[st
             problems.append(f"concepts.yaml: concept '{name}' has no words")
         for seq in concept.sequences:
             need(f"concept '{name}'", seq.of)
-    groups = (vocabulary.findings.items(), vocabulary.not_near_as_compositions().items())
-    for fid, comps in (item for group in groups for item in group):
+    named: list[tuple[str, str, list[str]]] = [
+        (fid, f"finding '{fid}'", comp.all + comp.none + comp.beside)
+        for fid, comps in vocabulary.findings.items()
+        for comp in comps
+    ]
+    for key, table in (("not_near", vocabulary.not_near), ("not_within", vocabulary.not_within)):
+        named.extend((fid, f"{key}: '{fid}'", names) for fid, names in table.items())
+    named.extend((fid, "only_current", []) for fid in vocabulary.only_current)
+    for fid, where, names in named:
         if fid not in kb.findings:
-            problems.append(f"concepts.yaml: '{fid}' is not a finding in the knowledge base")
-        for comp in comps:
-            need(f"finding '{fid}'", comp.all + comp.none + comp.beside)
-    for fid in vocabulary.only_current:
-        if fid not in kb.findings:
-            problems.append(f"concepts.yaml: only_current: '{fid}' is not a finding in the knowledge base")
+            problems.append(f"concepts.yaml: {where}: '{fid}' is not a finding in the knowledge base")
+        need(where, names)
     for name, concept in vocabulary.concepts.items():
         problems.extend(
             f"concepts.yaml: concept '{name}': write exact phrases in lower case ('{p}')"

@@ -26,7 +26,7 @@ from re._constants import (  # type: ignore[import-not-found]
 
 from spacy.tokens import Doc, Span
 
-from backtriage.text.concepts import CorrectedText
+from backtriage.text.concepts import CorrectedText, lower_keeping_offsets
 
 __all__ = ["TargetRules", "longest_per_label", "required_words"]
 
@@ -101,7 +101,7 @@ class TargetRules:
     def find(self, doc: Doc, corrected: CorrectedText | None = None) -> list[Span]:
         """Mentions in `doc`; with `corrected`, the patterns read the corrected text and each
         mention maps back to the words as written."""
-        text = corrected.text if corrected else _lower(doc.text)
+        text = corrected.text if corrected else lower_keeping_offsets(doc.text)
         present = {w for w in self._words if w in text}
         # Mentions never cross a sentence, so each rule only scans the sentences holding one of
         # its words (sentence breaks are set by the step before this one).
@@ -150,11 +150,3 @@ def longest_per_label(spans: list[Span]) -> list[Span]:
             continue
         kept.append(span)
     return kept
-
-
-def _lower(text: str) -> str:
-    """Lower-case without changing any offset (a few characters lower-case to two)."""
-    lowered = text.lower()
-    if len(lowered) == len(text):
-        return lowered
-    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)

@@ -25,8 +25,8 @@ from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
 from backtriage.knowledge.schema import FindingGroup
 from backtriage.text.context import ContextAttributes, Experiencer, attributes_of
 from backtriage.text.extract import extract_demographics, extract_time_course
-from backtriage.text.pipeline import SPAN_GROUP, TextPipeline, default_pipeline
-from backtriage.text.resources import ABSENT_SUFFIX, ProxySpec
+from backtriage.text.pipeline import HEADED_LINE, SPAN_GROUP, TextPipeline, default_pipeline
+from backtriage.text.resources import ABSENT_SUFFIX, ConceptVocabulary
 
 __all__ = ["MAX_TEXT_CHARS", "TextFindings", "clean_text", "understand"]
 
@@ -58,9 +58,6 @@ _WRAPPED_LINE = re.compile(
 )
 
 
-_HEADED_LINE = re.compile(r"[ \t]*[A-Za-z][A-Za-z/ &()-]{0,30}:[^\n]{0,40}$")
-
-
 def clean_text(text: str) -> str:
     """Check the size, drop characters that are not text (NULs, other control characters) and
     turn line breaks that merely wrap a sentence into spaces, so "no\nbladder symptoms" is read
@@ -81,7 +78,7 @@ def _unwrap(match: re.Match[str]) -> str:
     content ("PMH: nil") ends there, so what follows is not read as part of it."""
     text = match.string
     line_start = text.rfind("\n", 0, match.start()) + 1
-    if _HEADED_LINE.match(text, line_start, match.start()):
+    if HEADED_LINE.match(text, line_start, match.start()):
         return match.group(0)
     return " " * len(match.group(0))
 
@@ -104,9 +101,10 @@ def understand(
     mentions: list[TextMention] = []
     seen: set[tuple[str, int, int]] = set()
     course = extract_time_course(text)
-    proxy = _written_for_someone_else(text, pipe.resources.concepts.proxy)
-    history = _history_blocks(raw, pipe.resources.concepts.history_headings)
-    negators = _NEGATORS | frozenset(pipe.resources.concepts.negators)
+    cues = _cues(pipe.resources.concepts)
+    proxy = _written_for_someone_else(text, cues)
+    history = _history_blocks(raw, cues.history_heading)
+    negators = cues.negators
     if proxy:
         reading_notes.append(
             "The text seems to be written about someone else (a relative or friend), so what it "
@@ -134,7 +132,7 @@ def understand(
             attrs,
             denies=denies,
             directly_negated=directly_negated,
-            only_current=frozenset(pipe.resources.concepts.only_current),
+            only_current=cues.only_current,
         )
         if (
             finding == "longstanding_stable"
@@ -229,11 +227,51 @@ def _corrections(span: Span, pipe: TextPipeline) -> list[str]:
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*\u2022\u00b7#]|\d{1,2}[.)]|[a-z][.)]\s)", re.I)
 
 
-def _history_blocks(text: str, headings: list[str]) -> list[tuple[int, int]]:
+@dataclass(frozen=True)
+class _Cues:
+    """What understand() needs from the concept vocabulary, compiled once per vocabulary."""
+
+    negators: frozenset[str]
+    only_current: frozenset[str]
+    history_heading: re.Pattern[str] | None
+    relative_opening: re.Pattern[str] | None
+    own_body: re.Pattern[str] | None
+
+
+_CUES: dict[int, tuple[ConceptVocabulary, _Cues]] = {}
+
+
+def _cues(vocabulary: ConceptVocabulary) -> _Cues:
+    """Compiled once per vocabulary (kept beside it, so its id cannot be reused)."""
+    cached = _CUES.get(id(vocabulary))
+    if cached is None or cached[0] is not vocabulary:
+        cached = _CUES[id(vocabulary)] = (vocabulary, _compile_cues(vocabulary))
+    return cached[1]
+
+
+def _compile_cues(vocabulary: ConceptVocabulary) -> _Cues:
+    def words(items: list[str]) -> str:
+        return "|".join(re.escape(w) for w in items)
+
+    headings, proxy = vocabulary.history_headings, vocabulary.proxy
+    return _Cues(
+        negators=_NEGATORS | frozenset(vocabulary.negators),
+        only_current=frozenset(vocabulary.only_current),
+        history_heading=re.compile(rf"[ \t]*(?:{words(headings)})\b\s*(?::|-|$)", re.I) if headings else None,
+        # "My mum is 81 ...", or a text that starts with the relative ("dad 74 collapsed ...")
+        relative_opening=re.compile(
+            rf"(?:\b(?:my|our)\s+(?:\w+\s+)?|^\W*)(?:{words(proxy.relatives)})\b(?P<next>(?:\W+\w+){{0,3}})"
+        )
+        if proxy
+        else None,
+        own_body=re.compile(rf"\bmy\s+(?:own\s+|\w+\s+)?(?:{words(proxy.own_body)})\b") if proxy else None,
+    )
+
+
+def _history_blocks(text: str, heading: re.Pattern[str] | None) -> list[tuple[int, int]]:
     """Character ranges of past-history lists: a heading line and the list lines after it."""
-    if not headings:
+    if heading is None:
         return []
-    heading = re.compile(r"[ \t]*(?:" + "|".join(re.escape(h) for h in headings) + r")\b\s*(?::|-|$)", re.I)
     blocks: list[tuple[int, int]] = []
     start: int | None = None
     pos = 0
@@ -251,21 +289,15 @@ def _history_blocks(text: str, headings: list[str]) -> list[tuple[int, int]]:
     return blocks
 
 
-def _written_for_someone_else(text: str, proxy: ProxySpec | None) -> bool:
+def _written_for_someone_else(text: str, cues: _Cues) -> bool:
     """A text that opens on a relative ("My mum is 81 and ...") and never speaks of the writer's
     own body is about that relative: their symptoms are the patient's, not family history."""
-    if proxy is None:
+    if cues.relative_opening is None or cues.own_body is None:
         return False
-    opening = " ".join(text.lower().split()[:8])
-    relatives = "|".join(re.escape(w) for w in proxy.relatives)
-    # "My mum is 81 ...", or a text that starts with the relative ("dad 74 collapsed ...")
-    opened = re.search(
-        rf"(?:\b(?:my|our)\s+(?:\w+\s+)?|^\W*)(?:{relatives})\b(?P<next>(?:\W+\w+){{0,3}})", opening
-    )
-    if opened is None or re.search(_PAST_OF_RELATIVE, opened.group("next")):
+    opened = cues.relative_opening.search(" ".join(text.lower().split()[:8]))
+    if opened is None or _PAST_OF_RELATIVE.search(opened.group("next")):
         return False  # "My dad had ...": family history, told by the patient
-    body = "|".join(re.escape(w) for w in proxy.own_body)
-    return re.search(rf"\bmy\s+(?:own\s+|\w+\s+)?(?:{body})\b", text.lower()) is None
+    return cues.own_body.search(text.lower()) is None
 
 
 def _laterality(span: Span) -> str | None:
