@@ -108,6 +108,8 @@ class TriageService:
             if record.status == "done":
                 raise ConflictError(f"interview '{interview_id}' is finished; start a new one")
             question = record.current_question or {}
+            if question:
+                answers = Question.model_validate(question).complete(answers)
             merged = dict(record.answers)
             merged.update(answers)
             case = Case.from_mapping({"answers": merged, "age": record.age, "sex": record.sex})

@@ -8,6 +8,7 @@
 | BACKTRIAGE_RATE_LIMIT | 600 | requests per minute per API key (or client, with --no-auth) |
 | BACKTRIAGE_REQUIRE_API_KEY | true | false = open local mode (what `serve --no-auth` sets) |
 | BACKTRIAGE_MAX_BODY_BYTES | 2097152 | larger bodies get 413 (fits a 100,000-character text) |
+| BACKTRIAGE_EMERGENCY_NUMBER | 999 | the number every emergency message tells people to call (911, 112 ...) |
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Settings", "default_database_url"]
+__all__ = ["DEFAULT_EMERGENCY_NUMBER", "Settings", "default_database_url"]
+
+#: The knowledge base follows UK pathways; deployments elsewhere set their own number.
+DEFAULT_EMERGENCY_NUMBER = "999"
 
 
 def default_database_url() -> str:
@@ -35,6 +39,7 @@ class Settings(BaseModel):
     rate_limit_per_minute: int = Field(default=600, ge=1)
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     require_api_key: bool = True
+    emergency_number: str = Field(default=DEFAULT_EMERGENCY_NUMBER, pattern=r"^\+?[0-9][0-9 -]{1,14}$")
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -54,5 +59,7 @@ class Settings(BaseModel):
             values["require_api_key"] = env["BACKTRIAGE_REQUIRE_API_KEY"].lower() not in ("0", "false", "no")
         if env.get("BACKTRIAGE_MAX_BODY_BYTES"):
             values["max_body_bytes"] = int(env["BACKTRIAGE_MAX_BODY_BYTES"])
+        if env.get("BACKTRIAGE_EMERGENCY_NUMBER"):
+            values["emergency_number"] = env["BACKTRIAGE_EMERGENCY_NUMBER"].strip()
         values.update(overrides)
         return cls.model_validate(values)

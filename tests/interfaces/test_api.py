@@ -58,8 +58,10 @@ def test_assess_with_answers_and_with_text(open_client: TestClient) -> None:
         },
     )
     body = r.json()
-    assert body["urgency"] == "self_care" and len(body["conditions"]) == 3
-    assert body["text"]["mentions"]
+    # The text shows no harmless pattern in full (persistence, spread and walking unasked).
+    assert body["urgency"] == "routine" and len(body["conditions"]) == 3
+    assert any(r["kind"] == "no_benign_pattern" for r in body["urgency_reasons"])
+    assert body["text"]["mentions"] and body["scope"] == "back" and body["emergency_number"]
 
 
 def test_parse(open_client: TestClient) -> None:
@@ -93,10 +95,12 @@ def test_full_interview_over_http_is_stored(open_client: TestClient, store: Audi
     r = open_client.post("/v1/interviews", json={"text": "my lower back tingles after sitting", "age": 35})
     assert r.status_code == 201
     view = r.json()
-    assert view["question"]["id"] == "red_flags" and not view["done"]
+    assert view["question"]["id"] == "emergency_screen" and not view["done"]
+    asked = []
     steps = 0
     while not view["done"]:
         q = view["question"]
+        asked.append(q["id"])
         if q["kind"] == "yes_no":
             answers = {q["finding"]: False}
         elif q["none_of_these"]:
@@ -108,9 +112,11 @@ def test_full_interview_over_http_is_stored(open_client: TestClient, store: Audi
         view = r.json()
         steps += 1
         assert steps < 25
-    assert view["assessment"]["urgency"] == "self_care"
+    # "No" to everything, including "does it clear when you move?": no harmless pattern.
+    assert "resolves_with_movement" in asked
+    assert view["assessment"]["urgency"] == "routine"
     again = open_client.get(f"/v1/interviews/{view['id']}").json()
-    assert again["done"] and again["assessment"]["urgency"] == "self_care"
+    assert again["done"] and again["assessment"]["urgency"] == "routine"
     r = open_client.post(f"/v1/interviews/{view['id']}/answers", json={"answers": {}})
     assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
     out = io.StringIO()

@@ -29,7 +29,7 @@ def test_assess_text_shows_the_words_behind_each_finding() -> None:
 def test_assess_text_json_has_spans_and_context() -> None:
     result = runner.invoke(app, ["assess", POSTURE, "--format", "json"])
     data = json.loads(result.stdout)
-    assert data["urgency"] == "self_care"
+    assert data["urgency"] == "routine"  # a text alone rarely shows a whole harmless pattern
     saddle = next(f for f in data["findings"] if f["id"] == "saddle_anaesthesia")
     assert saddle["present"] is False and saddle["origin"] == "text"
     mention = saddle["mentions"][0]
@@ -67,7 +67,7 @@ def test_jsonl_accepts_text_and_answers_lines(tmp_path: Path) -> None:
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(o["id"], o.get("urgency")) for o in out] == [
         ("t1", "emergency"),
-        ("t2", "self_care"),
+        ("t2", "routine"),
         ("a1", "urgent"),
         ("bad", None),
     ]
@@ -143,4 +143,4 @@ def test_jsonl_with_worker_processes_keeps_order_and_errors(tmp_path: Path) -> N
     assert len(out) == 40
     assert [o.get("id") for o in out[:17]] == list(range(17))
     assert out[17] == {"id": None, "line": 18, "error": out[17]["error"]}
-    assert [o["urgency"] for o in out[18:20]] == ["self_care", "emergency"]
+    assert [o["urgency"] for o in out[18:20]] == ["routine", "emergency"]

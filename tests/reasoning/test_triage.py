@@ -7,7 +7,17 @@ from backtriage.domain.urgency import UrgencyLevel
 from backtriage.reasoning.engine import Engine
 from tests.conftest import SCREEN_NO
 
-POSTURE = {"posture_related": True, "resolves_with_movement": True, "lower_back_symptoms": True}
+POSTURE = {
+    "posture_related": True,
+    "resolves_with_movement": True,
+    "lower_back_symptoms": True,
+    # the seed's discriminators: a harmless pattern needs them answered
+    "persistent": False,
+    "recurring": False,
+    "wide_area": False,
+    "worse_with_walking": False,
+    "radiates_to_leg": False,
+}
 
 
 def run(engine: Engine, **answers: bool | None) -> tuple[UrgencyLevel, list[str]]:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from backtriage.domain.urgency import UrgencyLevel
 
 __all__ = [
+    "Scope",
     "TextMention",
     "TextReading",
     "AdviceItem",
@@ -24,8 +25,16 @@ __all__ = [
 
 DISCLAIMER = (
     "backtriage gives information, not a diagnosis, and is not a substitute for a clinician. "
-    "In an emergency call your local emergency number."
+    "In an emergency call {emergency_number}."
 )
+
+
+class Scope(StrEnum):
+    """Whether the problem lies in the back and its nerves, the tool's scope."""
+
+    BACK = "back"
+    POSSIBLY_NOT_BACK = "possibly_not_back"
+    NOT_BACK = "not_back"
 
 
 class _Out(BaseModel):
@@ -113,6 +122,10 @@ class ConditionResult(_Out):
     evidence_against: list[EvidenceItem]
     unanswered: list[str] = Field(description="Findings that bear on this condition but were not answered.")
     level: str | None = Field(default=None, description="Most likely spinal root level, if any.")
+    scope: str = Field(default="back", description="'back', or 'not_back' for causes outside the back.")
+    defining_denied: bool = Field(
+        default=False, description="Every finding that defines this cause was answered no, so it cannot lead."
+    )
 
 
 class FiredRule(_Out):
@@ -129,6 +142,7 @@ class UrgencyReasonKind(StrEnum):
     RULE = "rule"
     DIFFERENTIAL = "differential"
     PENDING_SCREEN = "pending_screen"
+    NO_BENIGN_PATTERN = "no_benign_pattern"
     DEFAULT = "default"
 
 
@@ -159,6 +173,18 @@ class Assessment(_Out):
 
     urgency: UrgencyLevel
     urgency_label: str
+    scope: Scope = Field(
+        description="'back'; 'possibly_not_back' when a cause outside the back is suspected too; "
+        "'not_back' when only causes outside the back explain the red flags."
+    )
+    scope_message: str | None = Field(
+        default=None, description="Plain words for a scope other than 'back', naming the suspected causes."
+    )
+    suspected: list[str] = Field(
+        default_factory=list,
+        description="Causes the fired red-flag rules point to, most urgent first (condition ids).",
+    )
+    emergency_number: str = Field(description="The number to call in an emergency, from the settings.")
     urgency_reasons: list[UrgencyReason]
     red_flags: list[FiredRule] = Field(description="Rules of urgency 'urgent' or above that fired.")
     rules_fired: list[FiredRule] = Field(description="Every rule that fired, red flag or not.")
@@ -172,4 +198,4 @@ class Assessment(_Out):
     kb_version: str
     kb_hash: str
     text: TextReading | None = Field(default=None, description="Present when text was given.")
-    disclaimer: str = DISCLAIMER
+    disclaimer: str = Field(description="What backtriage is and is not, with the emergency number.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -39,11 +40,24 @@ class Question(BaseModel):
         default=False,
         description="Offer 'None of these': choosing it answers every option's finding 'no'.",
     )
+    unchosen_means_no: bool = Field(
+        default=False, description="Options left unchosen are answered 'no' (never a red flag)."
+    )
     red_flag: bool = False
     why: str = Field(description="Why this question is asked now.")
     bears_on: list[str] = Field(
         default_factory=list, description="Condition or rule ids the answer bears on."
     )
+
+    def complete(self, answers: Mapping[str, bool | None]) -> dict[str, bool | None]:
+        """The answers with what the question implies added: unchosen options as 'no' when the
+        question says so. The server applies this, so every client gets the same reading."""
+        completed = dict(answers)
+        if self.unchosen_means_no:
+            for o in self.options:
+                if o.finding and o.finding not in completed:
+                    completed[o.finding] = False
+        return completed
 
 
 class InterviewStep(BaseModel):

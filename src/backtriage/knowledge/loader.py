@@ -21,6 +21,7 @@ from backtriage.errors import KnowledgeBaseError
 from backtriage.knowledge.datafiles import read_data_folder, validate_many, validate_one
 from backtriage.knowledge.schema import (
     Advice,
+    BenignPattern,
     ChoiceQuestion,
     Condition,
     Finding,
@@ -39,7 +40,7 @@ KB_FILES: dict[str, tuple[str, ...]] = {
     "sources.yaml": ("sources",),
     "findings.yaml": ("findings",),
     "conditions.yaml": ("conditions",),
-    "red_flags.yaml": ("rules", "screens"),
+    "red_flags.yaml": ("rules", "screens", "benign_patterns"),
     "advice.yaml": ("advice",),
     "policy.yaml": ("policy",),
     "questions.yaml": ("questions",),
@@ -65,6 +66,7 @@ class KnowledgeBase:
     policy: Policy
     content_hash: str
     questions: dict[str, ChoiceQuestion] = field(default_factory=dict)
+    benign_patterns: tuple[BenignPattern, ...] = ()
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -109,6 +111,9 @@ def _load(folder: Path) -> KnowledgeBase:
     )
     rules = validate_many(RedFlagRule, raw["red_flags.yaml"]["rules"], "red_flags.yaml", "rules", problems)
     screens = validate_many(Screen, raw["red_flags.yaml"]["screens"], "red_flags.yaml", "screens", problems)
+    patterns = validate_many(
+        BenignPattern, raw["red_flags.yaml"]["benign_patterns"], "red_flags.yaml", "benign_patterns", problems
+    )
     advice = validate_many(Advice, raw["advice.yaml"]["advice"], "advice.yaml", "advice", problems)
     policy = validate_one(Policy, raw["policy.yaml"]["policy"], "policy.yaml: policy", problems)
     questions = validate_many(
@@ -123,6 +128,7 @@ def _load(folder: Path) -> KnowledgeBase:
         ("conditions.yaml: condition", conditions),
         ("red_flags.yaml: rule", rules),
         ("red_flags.yaml: screen", screens),
+        ("red_flags.yaml: benign pattern", patterns),
         ("advice.yaml: advice", advice),
         ("questions.yaml: question", questions),
     ):
@@ -141,6 +147,7 @@ def _load(folder: Path) -> KnowledgeBase:
         policy=policy,
         content_hash=data.content_hash,
         questions={q.id: q for q in questions},
+        benign_patterns=tuple(patterns),
     )
     errors, warnings = check_knowledge_base(kb)
     if errors:
@@ -281,7 +288,7 @@ def check_knowledge_base(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
             answered = findings.get(o.finding)
             if answered is not None and answered.derived_from is not None:
                 errors.append(f"{where} option '{o.id}': '{o.finding}' is derived, not asked")
-            if answered is not None and answered.red_flag and not o.value:
+            if answered is not None and answered.red_flag and (not o.value or q.unchosen_means_no):
                 errors.append(f"{where} option '{o.id}': a choice may not answer red flag '{o.finding}' no")
     pol = kb.policy
     need_sources("policy.yaml: policy", pol.sources)
@@ -299,10 +306,45 @@ def check_knowledge_base(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
     if pol.pending_screen_urgency <= UrgencyLevel.SELF_CARE:
         errors.append("policy.yaml: pending_screen_urgency must be above 'self_care'")
 
+    errors.extend(_check_scope_and_patterns(kb, used))
+    errors.extend(_check_policy_advice(kb))
     for f in findings.values():
         if f.id not in used and f.derived_from is None:
             warnings.append(f"findings.yaml: finding '{f.id}' is used by no condition or rule")
     return errors, warnings
+
+
+def _check_scope_and_patterns(kb: KnowledgeBase, used: set[str]) -> list[str]:
+    """Defining findings and harmless patterns name real findings; no pattern hides a red flag."""
+    errors = []
+    for c in kb.conditions.values():
+        for fid in c.defining:
+            if fid not in kb.findings:
+                errors.append(f"conditions.yaml: condition '{c.id}' defining: unknown finding '{fid}'")
+    if not kb.benign_patterns:
+        errors.append("red_flags.yaml: no benign pattern; self-care could never be advised")
+    for bp in kb.benign_patterns:
+        where = f"red_flags.yaml: benign pattern '{bp.id}'"
+        errors.extend(f"{where}: unknown source '{s}'" for s in bp.sources if s not in kb.sources)
+        for fid in [*bp.all_of, *bp.denied, *bp.asked]:
+            if fid not in kb.findings:
+                errors.append(f"{where}: unknown finding '{fid}'")
+            used.add(fid)
+        errors.extend(
+            f"{where}: red-flag finding '{fid}' cannot be part of a harmless pattern"
+            for fid in bp.all_of
+            if fid in kb.red_flag_findings
+        )
+    return errors
+
+
+def _check_policy_advice(kb: KnowledgeBase) -> list[str]:
+    pol = kb.policy
+    return [f"policy.yaml: unknown advice '{aid}'" for aid in pol.not_back_advice if aid not in kb.advice] + (
+        ["policy.yaml: unconfirmed_benign_urgency must be above 'self_care'"]
+        if pol.unconfirmed_benign_urgency <= UrgencyLevel.SELF_CARE
+        else []
+    )
 
 
 def _unreachable(rule: RedFlagRule, kb: KnowledgeBase) -> list[str]:

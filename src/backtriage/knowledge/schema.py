@@ -8,6 +8,7 @@ a source) are checked by `backtriage.knowledge.validate`, not here.
 from __future__ import annotations
 
 import re
+import string
 from enum import StrEnum
 from typing import Literal
 
@@ -17,6 +18,9 @@ from backtriage.domain.urgency import UrgencyLevel
 
 __all__ = [
     "Advice",
+    "BenignPattern",
+    "ConditionScope",
+    "InterviewSettings",
     "ChoiceOption",
     "ChoiceQuestion",
     "AdviceKind",
@@ -195,6 +199,9 @@ class Evidence(_Strict):
         return self.lr_absent if self.lr_absent is not None else 1.0
 
 
+ConditionScope = Literal["back", "not_back"]
+
+
 class Condition(_Strict):
     """A possible cause of back paraesthesia."""
 
@@ -214,6 +221,14 @@ class Condition(_Strict):
     levels: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Spinal root level -> findings that point to it (e.g. L5 -> foot_drop).",
+    )
+    scope: ConditionScope = Field(
+        default="back",
+        description="'not_back' for causes outside the back and its nerves (stroke, heart attack ...).",
+    )
+    defining: list[str] = Field(
+        default_factory=list,
+        description="Findings that define the cause: once every one is answered no, it cannot lead.",
     )
 
     @field_validator("icd10")
@@ -275,11 +290,61 @@ class AdviceKind(StrEnum):
     INFORMATION = "information"
 
 
+#: The only placeholder advice may use; filled in from the deployment's settings.
+ADVICE_PLACEHOLDERS = frozenset({"emergency_number"})
+
+
 class Advice(_Strict):
+    """Patient-facing advice; ``{emergency_number}`` is filled in from the settings."""
+
     id: str = Field(pattern=_ID)
     kind: AdviceKind
     text: str = Field(min_length=10)
     sources: list[str] = Field(min_length=1)
+
+    @field_validator("text")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        unknown = names - ADVICE_PLACEHOLDERS
+        if unknown:
+            raise ValueError(
+                f"unknown placeholder(s) {sorted(unknown)}; only {{emergency_number}} is filled in"
+            )
+        return value
+
+
+class BenignPattern(_Strict):
+    """A harmless pattern: ``all`` answered yes, ``denied`` answered no, ``asked`` answered at all.
+
+    Self-care needs one of these to hold: positive evidence, not just an absence of red flags.
+    """
+
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=3)
+    all_of: list[str] = Field(min_length=1, alias="all")
+    denied: list[str] = Field(min_length=1)
+    asked: list[str] = Field(default_factory=list, description="Must be answered, yes or no.")
+    rationale: str = Field(min_length=10)
+    sources: list[str] = Field(min_length=1)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class InterviewSettings(_Strict):
+    """When the interview stops, and its answer model. Ours: estimates, tuned on the vignettes."""
+
+    max_questions: int = Field(ge=1)
+    stop_probability: float = Field(gt=0, le=1, description="Stop once the leading cause is this likely...")
+    min_gain: float = Field(ge=0, description="...or no question would gain this many bits.")
+    min_raise_probability: float = Field(
+        ge=0,
+        le=1,
+        description="Ask a question that could raise the urgency if 'yes' is at least this likely.",
+    )
+    background_rate: float = Field(
+        gt=0, lt=1, description="Chance a finding is present when the cause does not explain it."
+    )
 
 
 class Policy(_Strict):
@@ -294,8 +359,30 @@ class Policy(_Strict):
     pending_screen_urgency: UrgencyLevel = Field(
         description="Lowest urgency while the mandatory red-flag screen is unanswered."
     )
+    unconfirmed_benign_urgency: UrgencyLevel = Field(
+        description="Lowest urgency while no harmless pattern (benign_patterns) has been shown."
+    )
     urgency_advice: dict[UrgencyLevel, list[str]]
     always_advice: list[str] = Field(default_factory=list)
+    not_back_advice: list[str] = Field(
+        default_factory=list, description="Advice first in line when the cause may lie outside the back."
+    )
+    advice_conditions: int = Field(ge=0, description="How many leading causes add their own advice.")
+    advice_min_probability: float = Field(gt=0, lt=1, description="...and how likely each must be.")
+    not_back_probability: float = Field(
+        gt=0, lt=1, description="A cause outside the back this likely makes the scope 'possibly_not_back'."
+    )
+    denied_cause_share: float = Field(
+        gt=0,
+        lt=1,
+        description="A cause whose defining findings were all denied is held below this share of the "
+        "best other cause, so it cannot lead.",
+    )
+    new_within_days: int = Field(
+        ge=1,
+        description="GIRFT: cauda equina features present longer than this, unchanged, are long-standing.",
+    )
+    interview: InterviewSettings
     sources: list[str] = Field(min_length=1)
 
     @field_validator("differential_thresholds")
@@ -322,6 +409,9 @@ class ChoiceQuestion(_Strict):
     none_of_these: bool = Field(
         default=False,
         description="Offer 'None of these', which answers every option's finding 'no'.",
+    )
+    unchosen_means_no: bool = Field(
+        default=False, description="Options left unchosen answer their finding 'no'."
     )
     text: str = Field(min_length=5)
     help: str | None = None

@@ -6,7 +6,9 @@ specific findings (saddle numbness, a fever, weakness of both legs) also carry a
 ``unexplained_lr``: when present, it applies to every condition that does not list the finding,
 because a single cause that cannot account for it is a worse explanation of the whole picture. The
 conditions are then treated as competing explanations of the one presentation and normalised
-with a softmax over the scores, so probabilities are in [0, 1] and sum to 1.
+with a softmax over the scores, so probabilities are in [0, 1] and sum to 1. A cause whose
+defining findings (``defining`` in conditions.yaml) were all answered "no" is held below the best
+remaining cause: "positional compression" cannot lead once the person says posture plays no part.
 
 Why this model: every number is visible, cited and editable in the data files, and each
 condition's explanation is exactly the list of ratios that were multiplied. Its known weakness,
@@ -114,7 +116,7 @@ class Differential:
                     score += row.log_absent
             scores.append(score)
         top = max(scores)
-        weights = [math.exp(s - top) for s in scores]
+        weights = self._hold_down_denied([math.exp(s - top) for s in scores], states)
         total = math.fsum(weights)
 
         results = []
@@ -122,6 +124,17 @@ class Differential:
             results.append(self._explain(cc, w / total, states))
         results.sort(key=lambda r: (-r.probability, r.id))
         return results
+
+    def _hold_down_denied(self, weights: list[float], states: FindingStates) -> list[float]:
+        """A cause whose defining findings were all answered "no" cannot lead: its weight is held
+        below ``denied_cause_share`` of the best cause that is still possible."""
+        denied = [_defining_denied(cc.condition, states) for cc in self._conditions]
+        if not any(denied) or all(denied):
+            return weights
+        cap = self._kb.policy.denied_cause_share * max(
+            w for w, d in zip(weights, denied, strict=True) if not d
+        )
+        return [min(w, cap) if d else w for w, d in zip(weights, denied, strict=True)]
 
     def _explain(self, cc: _CompiledCondition, probability: float, states: FindingStates) -> ConditionResult:
         supporting: list[EvidenceItem] = []
@@ -152,7 +165,13 @@ class Differential:
             evidence_against=against,
             unanswered=unanswered,
             level=_level(c, states),
+            scope=c.scope,
+            defining_denied=_defining_denied(c, states),
         )
+
+
+def _defining_denied(condition: Condition, states: FindingStates) -> bool:
+    return bool(condition.defining) and all(states.get(f) is False for f in condition.defining)
 
 
 def _level(condition: Condition, states: FindingStates) -> str | None:

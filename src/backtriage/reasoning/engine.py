@@ -4,34 +4,33 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from backtriage.domain.assessment import AdviceItem, Assessment, FindingState
+from backtriage.domain.assessment import DISCLAIMER, AdviceItem, Assessment, FindingState
 from backtriage.domain.case import Case
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
 from backtriage.reasoning.differential import Differential
 from backtriage.reasoning.findings import resolve_findings
+from backtriage.reasoning.scope import decide_scope
 from backtriage.reasoning.triage import Triage
+from backtriage.settings import DEFAULT_EMERGENCY_NUMBER, Settings
 
 __all__ = ["Engine", "assess", "default_engine"]
-
-#: How many leading causes contribute their own advice.
-_ADVICE_CONDITIONS = 2
-#: A leading cause must be at least this likely to add its advice.
-_ADVICE_MIN_PROBABILITY = 0.10
 
 
 class Engine:
     """Reasoning over one knowledge base; compile once, assess many cases."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, emergency_number: str = DEFAULT_EMERGENCY_NUMBER) -> None:
         self.kb = kb
+        self.emergency_number = emergency_number
         self.differential = Differential(kb)
         self.triage = Triage(kb)
+        self._disclaimer = DISCLAIMER.format(emergency_number=emergency_number)
         self._advice = {
             a.id: AdviceItem(
                 id=a.id,
                 kind=a.kind.value,
-                text=a.text,
+                text=a.text.format(emergency_number=emergency_number),
                 sources=list(a.sources),
             )
             for a in kb.advice.values()
@@ -43,14 +42,16 @@ class Engine:
         conditions = self.differential.rank(states)
         outcome = self.triage.decide(states, conditions)
 
+        scope = decide_scope(kb, outcome.urgency, outcome.fired, conditions)
         advice_ids: list[str] = list(kb.policy.urgency_advice[outcome.urgency])
+        if scope.message is not None:
+            advice_ids[1:1] = kb.policy.not_back_advice
         if outcome.pending and outcome.urgency <= kb.policy.pending_screen_urgency:
             advice_ids.insert(1, "action_answer_screen")
-        for rule in outcome.fired:
-            for cid in rule.suggests[:1]:
-                advice_ids.extend(kb.conditions[cid].advice)
-        for c in conditions[:_ADVICE_CONDITIONS]:
-            if c.probability >= _ADVICE_MIN_PROBABILITY:
+        for cid in scope.suspected:
+            advice_ids.extend(kb.conditions[cid].advice)
+        for c in conditions[: kb.policy.advice_conditions]:
+            if c.probability >= kb.policy.advice_min_probability:
                 advice_ids.extend(kb.conditions[c.id].advice)
         advice_ids.extend(kb.policy.always_advice)
         advice = [self._advice[a] for a in dict.fromkeys(advice_ids) if a in self._advice]
@@ -86,6 +87,10 @@ class Engine:
         return Assessment.model_construct(
             urgency=outcome.urgency,
             urgency_label=outcome.urgency.label,
+            scope=scope.scope,
+            scope_message=scope.message,
+            suspected=scope.suspected,
+            emergency_number=self.emergency_number,
             urgency_reasons=outcome.reasons,
             red_flags=[r for r in outcome.fired if r.urgency >= UrgencyLevel.URGENT],
             rules_fired=outcome.fired,
@@ -96,12 +101,15 @@ class Engine:
             sources={s: kb.sources[s].citation for s in cited},
             kb_version=kb.version,
             kb_hash=kb.content_hash,
+            text=None,
+            disclaimer=self._disclaimer,
         )
 
 
 @lru_cache(maxsize=1)
 def default_engine() -> Engine:
-    return Engine(load_knowledge_base())
+    """The shipped knowledge base, with the emergency number from the settings."""
+    return Engine(load_knowledge_base(), Settings.from_env().emergency_number)
 
 
 def assess(case: Case | dict[str, object], kb: KnowledgeBase | None = None) -> Assessment:

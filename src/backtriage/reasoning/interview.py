@@ -11,7 +11,8 @@ Order of business at each step:
      start?") while nothing they ask about is known, because one answer fills several findings.
   4. Any question whose "yes" would raise the urgency through a red-flag rule: first those that
      would complete a rule another answer already half-meets, then those not unlikely (at least
-     `min_raise_probability`), most likely first.
+     `min_raise_probability`), most likely first. Then, when the only thing between the case and
+     self-care is a harmless pattern not yet shown, what the nearest pattern still needs.
   5. The question with the largest expected information gain about the cause.
 
 It stops when nothing in 2-4 remains and the leading cause is clear enough (probability at least
@@ -28,38 +29,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from backtriage.domain.assessment import Assessment
+from backtriage.domain.assessment import Assessment, UrgencyReasonKind
 from backtriage.domain.case import Case
 from backtriage.domain.interview import InterviewStep, Question, QuestionOption
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.knowledge.loader import KnowledgeBase
-from backtriage.knowledge.schema import ChoiceQuestion, Evidence, Finding
+from backtriage.knowledge.schema import ChoiceQuestion, Evidence, Finding, InterviewSettings
 from backtriage.reasoning.engine import Engine
 from backtriage.reasoning.findings import resolve_findings
 
-__all__ = ["InterviewPolicy", "Interviewer"]
-
-#: Chance that a finding is present when the cause does not explain it (our estimate).
-BACKGROUND_RATE = 0.1
-
-
-@dataclass(frozen=True)
-class InterviewPolicy:
-    max_questions: int = 20
-    stop_probability: float = 0.5
-    min_gain: float = 0.05
-    min_raise_probability: float = 0.15
+__all__ = ["Interviewer"]
 
 
 class Interviewer:
     """Stateless: give it what is known and what was asked, it says what to ask next."""
 
-    def __init__(self, engine: Engine, policy: InterviewPolicy | None = None) -> None:
+    def __init__(self, engine: Engine, policy: InterviewSettings | None = None) -> None:
         self.engine = engine
         self.kb: KnowledgeBase = engine.kb
-        self.policy = policy or InterviewPolicy()
+        self.policy = policy or self.kb.policy.interview
         self._order = [c.id for c in self.kb.conditions.values()]
         self._p_yes = {f.id: self._answer_model(f) for f in self.kb.asked_findings}
         self._rule_findings = {
@@ -75,9 +64,9 @@ class Interviewer:
         for c in self.kb.conditions.values():
             ev = next((e for e in c.evidence if e.finding == finding.id), None)
             if ev is None:
-                p = BACKGROUND_RATE * (finding.unexplained_lr or 1.0)
+                p = self.policy.background_rate * (finding.unexplained_lr or 1.0)
             else:
-                p = _p_yes_given(ev)
+                p = _p_yes_given(ev, self.policy.background_rate)
             probabilities.append(min(0.99, max(0.01, p)))
         return probabilities
 
@@ -181,6 +170,10 @@ class Interviewer:
                 why=f"A 'yes' would change the advice: {rule.name.lower()}.",
             )
 
+        benign = self._benign_question(case, asked, a)  # 4b. what self-care would need shown
+        if benign is not None:
+            return benign
+
         top = a.conditions[0]
         entropy = _entropy(weights)
         best: tuple[float, Finding] | None = None  # 5. expected information gain
@@ -196,6 +189,19 @@ class Interviewer:
         shifted = self._most_affected(weights, self._p_yes[f.id])
         names = " and ".join(self.kb.conditions[c].name for c in shifted)
         return self._yes_no(f, bears_on=shifted, why=f"Helps tell apart {names}.")
+
+    def _benign_question(self, case: Case, asked: set[str], a: Assessment) -> Question | None:
+        """When only the missing harmless pattern stands between this case and self-care, ask
+        what the nearest pattern still needs (the seed's discriminators among it)."""
+        blocking = [r for r in a.urgency_reasons if r.urgency is a.urgency]
+        if not blocking or any(r.kind is not UrgencyReasonKind.NO_BENIGN_PATTERN for r in blocking):
+            return None
+        for fid in self.engine.triage.benign_missing(self._states(case, case.answers)):
+            if fid not in asked:
+                return self._yes_no(
+                    self.kb.findings[fid], why="Needed before home care can be advised (a harmless pattern)."
+                )
+        return None
 
     # ---- helpers -------------------------------------------------------------------------
     def _states(self, case: Case, answers: dict[str, bool | None]) -> dict[str, bool]:
@@ -254,19 +260,20 @@ class Interviewer:
             help=q.help,
             options=options,
             none_of_these=q.none_of_these,
+            unchosen_means_no=q.unchosen_means_no,
             red_flag=red_flag,
             why=why,
             bears_on=bears_on,
         )
 
 
-def _p_yes_given(ev: Evidence) -> float:
+def _p_yes_given(ev: Evidence, background_rate: float) -> float:
     if ev.sensitivity is not None:
         return ev.sensitivity
     lr_pos, lr_neg = ev.ratio_present, ev.ratio_absent
     if ev.lr_present is not None and ev.lr_absent is not None and abs(lr_pos - lr_neg) > 1e-9:
         return lr_pos * (1 - lr_neg) / (lr_pos - lr_neg)
-    return BACKGROUND_RATE * lr_pos
+    return background_rate * lr_pos
 
 
 def _dot(a: list[float], b: list[float]) -> float:

@@ -37,7 +37,7 @@ def simulated_answer(
         findings = [o.finding for o in q.options if o.finding]
         if all(value(f) is False for f in findings):
             return dict.fromkeys(findings, False)
-    return chosen
+    return q.complete(chosen)
 
 
 def interview_vignette(

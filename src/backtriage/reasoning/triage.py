@@ -5,7 +5,9 @@ The urgency is the highest of
   2. the base urgency of each condition whose probability reaches the policy threshold,
      capped at the policy's ``differential_urgency_cap``;
   3. ``pending_screen_urgency`` while any question of an applicable mandatory screen is
-     unanswered, so ``self_care`` is impossible until the screen has been answered "no".
+     unanswered, so ``self_care`` is impossible until the screen has been answered "no";
+  4. ``unconfirmed_benign_urgency`` until a harmless pattern (``benign_patterns``) holds, so
+     ``self_care`` needs positive evidence, not just an absence of red flags.
 
 Why this is safe: rules only ever look for findings that are present, and a red-flag finding
 may not appear in a rule's ``none`` clause (the loader refuses such a file); every red-flag
@@ -26,7 +28,7 @@ from backtriage.domain.assessment import (
 )
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.knowledge.loader import KnowledgeBase
-from backtriage.knowledge.schema import RedFlagRule
+from backtriage.knowledge.schema import BenignPattern, RedFlagRule
 from backtriage.reasoning.findings import FindingStates
 
 __all__ = ["Triage", "TriageOutcome"]
@@ -38,6 +40,8 @@ class TriageOutcome:
     reasons: list[UrgencyReason]
     fired: list[FiredRule]
     pending: list[PendingQuestion]
+    #: Unanswered findings that would complete a harmless pattern; empty once one holds.
+    benign_missing: list[str]
 
 
 class Triage:
@@ -124,6 +128,13 @@ class Triage:
                     ),
                 )
             )
+        missing: list[str] = []
+        if not self.benign_pattern(states):
+            missing = self.benign_missing(states)
+            floor = self._kb.policy.unconfirmed_benign_urgency
+            if urgency < floor:
+                urgency = floor
+                reasons.append(_no_benign_reason(floor, missing, self._kb))
         if not reasons:
             reasons.append(
                 UrgencyReason(
@@ -136,7 +147,43 @@ class Triage:
                 )
             )
         reasons.sort(key=lambda r: -r.urgency.rank)
-        return TriageOutcome(urgency=urgency, reasons=reasons, fired=fired, pending=pending)
+        return TriageOutcome(
+            urgency=urgency, reasons=reasons, fired=fired, pending=pending, benign_missing=missing
+        )
+
+    def benign_pattern(self, states: FindingStates) -> BenignPattern | None:
+        """The first harmless pattern that holds: all of it answered yes, its denials answered no."""
+        for bp in self._kb.benign_patterns:
+            if (
+                all(states.get(f) is True for f in bp.all_of)
+                and all(states.get(f) is False for f in bp.denied)
+                and all(f in states for f in bp.asked)
+            ):
+                return bp
+        return None
+
+    def benign_missing(self, states: FindingStates) -> list[str]:
+        """What is still unanswered in the harmless patterns nothing has ruled out, nearest first."""
+        open_patterns = []
+        for bp in self._kb.benign_patterns:
+            if any(states.get(f) is False for f in bp.all_of) or any(
+                states.get(f) is True for f in bp.denied
+            ):
+                continue
+            missing = [f for f in (*bp.all_of, *bp.denied, *bp.asked) if f not in states]
+            open_patterns.append((len(missing), missing))
+        open_patterns.sort(key=lambda item: item[0])
+        return list(dict.fromkeys(f for _, missing in open_patterns for f in missing))
+
+
+def _no_benign_reason(floor: UrgencyLevel, missing: list[str], kb: KnowledgeBase) -> UrgencyReason:
+    names = ", ".join(p.name.lower() for p in kb.benign_patterns)
+    still = f" Still to answer: {', '.join(missing)}." if missing else ""
+    return UrgencyReason(
+        kind=UrgencyReasonKind.NO_BENIGN_PATTERN,
+        urgency=floor,
+        summary=f"Self-care needs a pattern known to be harmless ({names}); none has been shown.{still}",
+    )
 
 
 def _match(rule: RedFlagRule, states: FindingStates) -> list[str] | None:

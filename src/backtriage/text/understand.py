@@ -33,9 +33,6 @@ __all__ = ["MAX_TEXT_CHARS", "TextFindings", "clean_text", "understand"]
 #: The longest text accepted, in characters (a long discharge summary is ~30,000).
 MAX_TEXT_CHARS = 100_000
 
-#: Symptoms that started within this many days are "new" for the GIRFT 14-day rule.
-NEW_WITHIN_DAYS = 14
-
 
 @dataclass
 class TextFindings:
@@ -89,6 +86,7 @@ def understand(
     raw = text
     text = clean_text(text)
     kb = kb or load_knowledge_base()
+    new_within = kb.policy.new_within_days  # the GIRFT 14-day rule
     reading_notes: list[str] = []
     if not text.strip():
         reading = TextReading(
@@ -137,9 +135,9 @@ def understand(
         if (
             finding == "longstanding_stable"
             and counted == "present"
-            and (course.duration_days is None or course.duration_days <= NEW_WITHIN_DAYS)
+            and (course.duration_days is None or course.duration_days <= new_within)
         ):
-            counted, reason = "ignored", "stability stated, but not for longer than 14 days"
+            counted, reason = "ignored", f"stability stated, but not for longer than {new_within} days"
         mentions.append(
             TextMention.model_construct(
                 finding=finding,
@@ -171,7 +169,7 @@ def understand(
             answers[m.finding] = False
 
     age, sex = extract_demographics(text)
-    if course.duration_days is not None and course.duration_days <= NEW_WITHIN_DAYS:
+    if course.duration_days is not None and course.duration_days <= new_within:
         # New symptoms: the GIRFT downgrade for long-standing stable features cannot apply.
         if answers.get("longstanding_stable") is not True:
             answers["longstanding_stable"] = False
