@@ -16,7 +16,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from backtriage.errors import InvalidInputError
 
 __all__ = ["DEFAULT_EMERGENCY_NUMBER", "Settings", "default_database_url"]
 
@@ -62,4 +64,9 @@ class Settings(BaseModel):
         if env.get("BACKTRIAGE_EMERGENCY_NUMBER"):
             values["emergency_number"] = env["BACKTRIAGE_EMERGENCY_NUMBER"].strip()
         values.update(overrides)
-        return cls.model_validate(values)
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = "BACKTRIAGE_" + str(first["loc"][0]).upper() if first["loc"] else "a setting"
+            raise InvalidInputError(f"{name}: {first['msg']}") from None

@@ -6,6 +6,10 @@
 3. Emergencies come from red-flag rules only.
 4. Probabilities are bounded, sum to one, and are sorted.
 5. Results are deterministic and do not depend on answer order.
+6. `self_care` only on positive evidence: a harmless pattern is shown in full.
+7. A cause whose defining findings were all denied never leads the differential.
+8. A scope other than 'back' is always explained, and 'not_back' only comes from rules that
+   point outside the back.
 """
 
 from __future__ import annotations
@@ -105,3 +109,69 @@ def test_results_are_deterministic_and_order_free(case: Case, seed) -> None:  # 
     shuffled = case.model_copy(update={"answers": dict(items)})
     assert ENGINE.assess(shuffled).model_dump_json() == first
     assert json.loads(first)["kb_hash"] == KB.content_hash
+
+
+@st.composite
+def nearly_benign(draw: st.DrawFn) -> Case:
+    """Cases built around a harmless pattern, with pieces randomly missing, flipped or added."""
+    pattern = draw(st.sampled_from(KB.benign_patterns))
+    answers: dict[str, bool | None] = dict.fromkeys(ALWAYS_SCREENED, False)
+    answers.update(dict.fromkeys(pattern.all_of, True))
+    answers.update(dict.fromkeys(pattern.denied, False))
+    answers.update({f: draw(st.booleans()) for f in pattern.asked})
+    for fid in draw(
+        st.lists(st.sampled_from([*pattern.all_of, *pattern.denied, *pattern.asked]), max_size=2)
+    ):
+        answers[fid] = draw(answer)
+    answers.update(draw(st.dictionaries(st.sampled_from(ASKED), answer, max_size=6)))
+    return Case(answers=answers, age=draw(st.one_of(st.none(), st.integers(18, 90))))
+
+
+def _pattern_holds(answers: dict[str, bool | None]) -> bool:
+    return any(
+        all(answers.get(f) is True for f in bp.all_of)
+        and all(answers.get(f) is False for f in bp.denied)
+        and all(answers.get(f) is not None for f in bp.asked)
+        for bp in KB.benign_patterns
+    )
+
+
+@SETTINGS
+@given(case=st.one_of(nearly_benign(), cases), data=st.data())
+def test_self_care_only_on_a_shown_harmless_pattern(case: Case, data: st.DataObject) -> None:
+    result = ENGINE.assess(case)
+    if result.urgency is not UrgencyLevel.SELF_CARE:
+        return
+    assert _pattern_holds(case.answers)
+    assert not any(case.answers.get(f) is True for f in RED_FLAGS)
+    # Take away one piece of the evidence: unless another pattern still holds, no self-care.
+    pieces = [f for bp in KB.benign_patterns for f in (*bp.all_of, *bp.denied, *bp.asked)]
+    fid = data.draw(st.sampled_from(pieces))
+    weaker = {**case.answers, fid: None}
+    if not _pattern_holds(weaker):
+        assert (
+            ENGINE.assess(case.model_copy(update={"answers": weaker})).urgency is not UrgencyLevel.SELF_CARE
+        )
+
+
+@SETTINGS
+@given(case=st.one_of(nearly_benign(), cases))
+def test_a_cause_whose_defining_findings_were_denied_never_leads(case: Case) -> None:
+    result = ENGINE.assess(case)
+    leader = KB.conditions[result.conditions[0].id]
+    denied = bool(leader.defining) and all(case.answers.get(f) is False for f in leader.defining)
+    if denied:  # allowed only when every cause is ruled out the same way
+        assert all(c.defining_denied for c in result.conditions if KB.conditions[c.id].defining)
+        assert all(KB.conditions[c.id].defining for c in result.conditions)
+
+
+@SETTINGS
+@given(case=cases)
+def test_scope_is_explained_and_comes_from_rules(case: Case) -> None:
+    result = ENGINE.assess(case)
+    if result.scope.value != "back":
+        assert result.scope_message and "back problem" in result.scope_message
+    if result.scope.value == "not_back":
+        fired = {cid for r in result.rules_fired for cid in r.suggests}
+        assert any(KB.conditions[cid].scope == "not_back" for cid in fired)
+        assert result.urgency >= UrgencyLevel.URGENT

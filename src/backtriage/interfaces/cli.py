@@ -99,9 +99,11 @@ def _fail(message: str, code: ExitCode) -> NoReturn:
 
 def _engine(kb_path: Path | None) -> Engine:
     try:
-        return Engine(load_knowledge_base(kb_path))
+        return Engine(load_knowledge_base(kb_path), Settings.from_env().emergency_number)
     except KnowledgeBaseError as exc:
         _fail(f"knowledge base is invalid: {exc}", ExitCode.KNOWLEDGE_BASE_INVALID)
+    except InvalidInputError as exc:
+        _fail(str(exc), exc.exit_code)
 
 
 def _examples() -> dict[str, Path]:
@@ -217,7 +219,7 @@ def assess(
 
 def _make_assess_handler(kb_path: Path | None, top: int) -> Handler:
     """Handler for one ``assess --jsonl`` record (module level, so worker processes can build it)."""
-    engine = Engine(load_knowledge_base(kb_path))
+    engine = Engine(load_knowledge_base(kb_path), Settings.from_env().emergency_number)
 
     def handle(record: dict[str, Any]) -> str:
         record_text = record.get("text")

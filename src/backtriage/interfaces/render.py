@@ -35,6 +35,7 @@ def render_assessment(console: Console, a: Assessment, top: int = 5) -> None:
     head = Text(f" {a.urgency.value.upper().replace('_', ' ')} ", style=_STYLE[a.urgency])
     head.append(f"  {a.urgency_label}", style="bold")
     console.print(Panel(head, title="backtriage", expand=False))
+    _render_scope(console, a)
 
     if a.red_flags:
         console.print(Text("Red flags", style="bold red"))
@@ -76,6 +77,25 @@ def render_assessment(console: Console, a: Assessment, top: int = 5) -> None:
     lines = [Text(f"- {item.text}") for item in a.advice]
     console.print(Panel(Group(*lines), title="What to do", expand=False))
     console.print(Text(f"{a.disclaimer}  Knowledge base {a.kb_version} ({a.kb_hash[:12]}).", style="dim"))
+
+
+def _render_scope(console: Console, a: Assessment) -> None:
+    """Whether this looks like a back problem at all, and what else is suspected, up front."""
+    if a.scope_message:
+        style = "bold red" if a.urgency is UrgencyLevel.EMERGENCY else "bold yellow"
+        console.print(Text(a.scope_message, style=style))
+        if a.urgency is UrgencyLevel.EMERGENCY:
+            console.print(Text(f"Call {a.emergency_number} now.", style="bold red"))
+    names = [c.name for c in a.conditions if c.id in a.suspected]
+    detail = f"; suspected: {', '.join(names)}" if names else ""
+    console.print(Text(f"Scope: {_SCOPE_NAMES[a.scope.value]}{detail}", style="dim"))
+
+
+_SCOPE_NAMES = {
+    "back": "the back and its nerves",
+    "possibly_not_back": "possibly not (only) the back",
+    "not_back": "probably not the back",
+}
 
 
 def _evidence(e: EvidenceItem) -> str:

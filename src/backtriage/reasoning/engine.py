@@ -106,10 +106,10 @@ class Engine:
         )
 
 
-@lru_cache(maxsize=1)
-def default_engine() -> Engine:
-    """The shipped knowledge base, with the emergency number from the settings."""
-    return Engine(load_knowledge_base(), Settings.from_env().emergency_number)
+@lru_cache(maxsize=8)
+def default_engine(emergency_number: str | None = None) -> Engine:
+    """The shipped knowledge base, with the emergency number given or from the settings."""
+    return Engine(load_knowledge_base(), emergency_number or Settings.from_env().emergency_number)
 
 
 def assess(case: Case | dict[str, object], kb: KnowledgeBase | None = None) -> Assessment:

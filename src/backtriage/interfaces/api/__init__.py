@@ -18,6 +18,7 @@ from backtriage.errors import BacktriageError, ConflictError, NotFoundError
 from backtriage.interfaces.api.deps import ApiError, RateLimiter
 from backtriage.interfaces.api.routes import assess, health, interviews, knowledge
 from backtriage.service import TriageService
+from backtriage.reasoning.engine import default_engine
 from backtriage.settings import Settings
 from backtriage.storage import AuditStore
 
@@ -106,14 +107,14 @@ def create_app(
     if service is None:
         store = AuditStore(settings.database_url)
         store.upgrade()
-        service = TriageService(store)
+        service = TriageService(store, default_engine(settings.emergency_number))
     app = FastAPI(
         lifespan=_warm,
         title="backtriage",
         version=__version__,
         summary="Triage for numbness and tingling in the back: urgency, likely causes and why.",
-        description="Not a substitute for a clinician. In an emergency call your local "
-        "emergency number. Send `Authorization: Bearer <API key>` unless the server "
+        description=f"Not a substitute for a clinician. In an emergency call {settings.emergency_number}. "
+        "Send `Authorization: Bearer <API key>` unless the server "
         "runs with --no-auth.",
     )
     app.state.warm_up = warm_up
