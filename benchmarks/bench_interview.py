@@ -1,32 +1,62 @@
-"""Interview efficiency on the structured vignettes, with a simulated patient.
+"""Interview efficiency with simulated patients: structured vignettes and opening-text scenarios.
 
     python benchmarks/bench_interview.py
 
-For every vignette a simulated patient answers from the vignette's findings (anything not
-mentioned is "no"; red-flag screen questions in vignettes marked "screen incomplete" stay
-"don't know"). Prints the number of questions to the final outcome, the share of interviews that
-reach the vignette's urgency, under-triage, and red-flag coverage (every applicable red-flag
-screen question asked before any non-emergency outcome).
+Structured vignettes (tests/vignettes): a simulated patient answers from the vignette's findings
+(anything not mentioned is "no"; red-flag screen questions in vignettes marked "screen
+incomplete" stay "don't know"). Scenarios (tests/scenarios/interview.yaml): the interview starts
+from what the text reader took from a short lay opening text, then the patient answers from the
+scenario's truth. Prints the number of questions to the final outcome, the share of interviews
+that reach the expected urgency, under-triage, and red-flag coverage (every applicable red-flag
+screen question asked before any non-emergency outcome), then one row per scenario.
 """
 
 from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from backtriage.domain.interview import InterviewStep
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.reasoning.engine import default_engine
 from backtriage.reasoning.interview import Interviewer
 from backtriage.reasoning.simulate import interview_vignette
+from backtriage.text import understand
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main() -> None:
-    interviewer = Interviewer(default_engine())
+def scenario_outcome(
+    interviewer: Interviewer, scenario: Mapping[str, Any]
+) -> tuple[InterviewStep, list[str], bool]:
+    """Run one opening-text scenario; returns the last step, the questions and whether it met
+    every expectation (urgency, leading or suspected cause, scope, must-ask questions)."""
+    opening = understand(scenario["opening"], kb=interviewer.kb).answers
+    step, asked = interview_vignette(interviewer, scenario, opening=opening)
+    a, want = step.assessment, scenario["expected"]
+    leads = _listed(want["leads"])
+    named = a.conditions[0].id in leads or (
+        a.urgency is UrgencyLevel.EMERGENCY and bool(set(a.suspected) & set(leads))
+    )
+    met = (
+        a.urgency.value == want["urgency"]
+        and named
+        and a.scope.value in _listed(want["scope"])
+        and set(want.get("must_ask", [])) <= set(asked)
+    )
+    return step, asked, met
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _vignette_rows(interviewer: Interviewer) -> list[tuple[str, str]]:
     vignettes = [
         v
         for p in sorted((ROOT / "tests" / "vignettes").glob("*.yaml"))
@@ -46,7 +76,7 @@ def main() -> None:
         )
     n = len(vignettes)
     ordered = sorted(counts)
-    rows = [
+    return [
         ("vignettes", str(n)),
         ("questions to outcome, median", f"{statistics.median(counts):g} (target <= 8)"),
         ("questions to outcome, 90th percentile", str(ordered[int(0.9 * (n - 1))])),
@@ -56,9 +86,28 @@ def main() -> None:
         ("red-flag coverage", f"{covered}/{n} ({100 * covered / n:.0f}%)"),
         ("time per whole interview, median", f"{1000 * statistics.median(seconds):.1f} ms"),
     ]
-    print("| measure | value |\n|---|---|")
-    for k, val in rows:
+
+
+def main() -> None:
+    interviewer = Interviewer(default_engine())
+    print("Structured vignettes\n\n| measure | value |\n|---|---|")
+    for k, val in _vignette_rows(interviewer):
         print(f"| {k} | {val} |")
+    scenarios = yaml.safe_load((ROOT / "tests" / "scenarios" / "interview.yaml").read_text())
+    print(
+        "\nOpening-text scenarios\n\n| scenario | urgency (expected) | leading / suspected | scope | questions | met |"
+    )
+    print("|---|---|---|---|---|---|")
+    met_all = 0
+    for s in scenarios:
+        step, asked, met = scenario_outcome(interviewer, s)
+        a = step.assessment
+        named = ", ".join([a.conditions[0].id, *(c for c in a.suspected if c != a.conditions[0].id)][:3])
+        print(
+            f"| {s['id']} | {a.urgency.value} ({s['expected']['urgency']}) | {named} | {a.scope.value} | {len(asked)} | {'yes' if met else 'NO'} |"
+        )
+        met_all += met
+    print(f"\nScenarios meeting every expectation: {met_all}/{len(scenarios)}")
 
 
 if __name__ == "__main__":

@@ -32,12 +32,40 @@ def interview(vignette: dict[str, Any]) -> tuple[InterviewStep, list[str]]:
     return interview_vignette(INTERVIEWER, vignette)
 
 
-def test_the_first_question_is_the_red_flag_checklist() -> None:
+#: Average silent reading speed of adults, in words a minute (Brysbaert 2019: about 238).
+READING_WORDS_PER_MINUTE = 240
+
+
+def test_the_first_question_is_the_emergency_screen_readable_in_20_seconds() -> None:
     step = INTERVIEWER.step(Case())
-    assert step.question is not None
-    assert step.question.red_flag and step.question.none_of_these
-    findings = {o.finding for o in step.question.options}
-    assert {"saddle_anaesthesia", "bladder_dysfunction", "bowel_dysfunction"} <= findings
+    q = step.question
+    assert q is not None and q.id == "emergency_screen"
+    assert q.red_flag and q.none_of_these
+    findings = {o.finding for o in q.options}
+    # the back's own emergencies ...
+    assert {
+        "saddle_anaesthesia",
+        "bladder_dysfunction",
+        "bowel_dysfunction",
+        "bilateral_leg_weakness",
+    } <= findings
+    # ... and those beyond it, whatever the presentation
+    assert {
+        "stroke_signs",
+        "chest_pain",
+        "breathing_difficulty",
+        "cold_pale_limb",
+        "head_or_neck_injury",
+    } <= findings
+    words = len(" ".join([q.text, *(o.text for o in q.options)]).split())
+    assert words / READING_WORDS_PER_MINUTE * 60 <= 20, f"{words} words take over 20 seconds to read"
+    for o in q.options:  # each is a red flag, with a rule of its own (the loader checks that)
+        assert o.finding is None or KB.findings[o.finding].red_flag, o.id
+
+
+def test_the_screen_comes_first_even_after_an_opening_text() -> None:
+    step = INTERVIEWER.step(Case(answers={"worse_with_walking": True, "lower_back_symptoms": True}, age=72))
+    assert step.question is not None and step.question.id == "emergency_screen"
 
 
 def test_an_emergency_ends_the_interview_at_once() -> None:

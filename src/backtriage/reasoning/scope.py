@@ -48,10 +48,10 @@ def decide_scope(
 
 def _message(scope: Scope, names: list[str], urgency: UrgencyLevel) -> str:
     causes = _join(names)
-    if scope is Scope.NOT_BACK:
-        lead = f"This may not be a back problem: it could be {causes}."
-    else:
+    if scope is Scope.POSSIBLY_NOT_BACK and urgency >= UrgencyLevel.URGENT:
         lead = f"This may not be only a back problem: {causes} must be ruled out first."
+    else:
+        lead = f"This may not be a back problem: it could be {causes}."
     if urgency is UrgencyLevel.EMERGENCY:
         return f"{lead} Get emergency help now."
     return lead

@@ -41,13 +41,20 @@ def simulated_answer(
 
 
 def interview_vignette(
-    interviewer: Interviewer, vignette: Mapping[str, Any], limit: int = 60
+    interviewer: Interviewer,
+    vignette: Mapping[str, Any],
+    limit: int = 60,
+    opening: Mapping[str, bool] | None = None,
 ) -> tuple[InterviewStep, list[str]]:
-    """Run a whole interview for one vignette; returns the last step and the questions asked."""
-    truth = vignette["answers"]
+    """Run a whole interview for one vignette; returns the last step and the questions asked.
+
+    ``opening`` holds what was read from an opening text, known before the first question (the
+    caller reads it, so reasoning stays independent of the text reader). The truth is the
+    vignette's ``answers`` (or a scenario's ``truth``)."""
+    truth = vignette.get("answers", vignette.get("truth", {}))
     incomplete = "screen incomplete" in str(vignette.get("description", "")).lower()
     screened = {q for s in interviewer.kb.screens for q in s.questions}
-    answers: dict[str, Any] = {}
+    answers: dict[str, Any] = dict(opening or {})
     asked: list[str] = []
     for _ in range(limit):
         case = Case(answers=answers, age=vignette.get("age"), sex=vignette.get("sex"))
