@@ -25,7 +25,7 @@ from backtriage.domain.interview import InterviewStep
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.reasoning.engine import default_engine
 from backtriage.reasoning.interview import Interviewer
-from backtriage.reasoning.simulate import interview_vignette
+from backtriage.reasoning.simulate import interview_vignette, meets_expectations
 from backtriage.text import understand
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,25 +35,10 @@ def scenario_outcome(
     interviewer: Interviewer, scenario: Mapping[str, Any]
 ) -> tuple[InterviewStep, list[str], bool]:
     """Run one opening-text scenario; returns the last step, the questions and whether it met
-    every expectation (urgency, leading or suspected cause, scope, must-ask questions)."""
+    every expectation."""
     opening = understand(scenario["opening"], kb=interviewer.kb).answers
     step, asked = interview_vignette(interviewer, scenario, opening=opening)
-    a, want = step.assessment, scenario["expected"]
-    leads = _listed(want["leads"])
-    named = a.conditions[0].id in leads or (
-        a.urgency is UrgencyLevel.EMERGENCY and bool(set(a.suspected) & set(leads))
-    )
-    met = (
-        a.urgency.value == want["urgency"]
-        and named
-        and a.scope.value in _listed(want["scope"])
-        and set(want.get("must_ask", [])) <= set(asked)
-    )
-    return step, asked, met
-
-
-def _listed(value: str | list[str]) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
+    return step, asked, meets_expectations(step, asked, scenario["expected"])
 
 
 def _vignette_rows(interviewer: Interviewer) -> list[tuple[str, str]]:

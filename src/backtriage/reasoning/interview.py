@@ -8,7 +8,9 @@ Order of business at each step:
      unanswered, in the knowledge base's order: saddle sensation, bladder, bowel, then the
      screens the presentation brings in.
   3. Broad choice questions ("where is it?", "which of these describe it?", "how did it
-     start?") while nothing they ask about is known, because one answer fills several findings.
+     start?"), because one answer fills several findings: first the one that overlaps most with
+     what is already known (so the questions follow what an opening text raised), showing only
+     the options still unknown.
   4. Any question whose "yes" would raise the urgency through a red-flag rule: first those that
      would complete a rule another answer already half-meets, then those not unlikely (at least
      `min_raise_probability`), most likely first. Then, when the only thing between the case and
@@ -28,7 +30,7 @@ background rate (times its `unexplained_lr`, if any). The background rate is our
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from backtriage.domain.assessment import Assessment, UrgencyReasonKind
 from backtriage.domain.case import Case
@@ -131,7 +133,7 @@ class Interviewer:
         for q in checklist:  # 2. the red-flag checklist ...
             targets = {o.finding for o in q.options if o.finding}
             if q.id not in asked and targets - known:
-                return self._choice(q, why="Red-flag questions come first.", red_flag=True)
+                return self._choice(q, why="Red-flag questions come first.", red_flag=True, known=known)
         for pending in a.pending_red_flags:  # ... and the mandatory screen
             if pending.finding not in asked:
                 return self._yes_no(
@@ -139,10 +141,9 @@ class Interviewer:
                     why=f"Needed before home care can be advised ({pending.screen.replace('_', ' ')}).",
                 )
 
-        for q in self.kb.questions.values():  # 3. broad choice questions
-            targets = {o.finding for o in q.options if o.finding}
-            if q.id not in asked and not q.none_of_these and not targets & known:
-                return self._choice(q, why="One answer here covers several questions.")
+        broad = self._broad_questions(asked, case.answers)  # 3. broad choice questions
+        if broad is not None:
+            return broad
 
         posterior = {c.id: c.probability for c in a.conditions}
         weights = [posterior[cid] for cid in self._order]
@@ -236,8 +237,36 @@ class Interviewer:
             bears_on=bears_on,
         )
 
-    def _choice(self, q: ChoiceQuestion, why: str, red_flag: bool = False) -> Question:
-        options = [QuestionOption(id=o.id, text=o.text, finding=o.finding, value=o.value) for o in q.options]
+    def _broad_questions(self, asked: set[str], answers: Mapping[str, bool | None]) -> Question | None:
+        """The broad question that follows what is already known (an opening text about walking
+        leads to "which of these describe it?"), showing only what is still unknown. A single
+        choice is one answer, so it is skipped once any of its options is known to hold."""
+        known = {fid for fid, v in answers.items() if v is not None}
+        candidates = []
+        for order, q in enumerate(self.kb.questions.values()):
+            targets = {o.finding for o in q.options if o.finding}
+            if q.id in asked or q.none_of_these or not targets - known:
+                continue
+            if q.kind == "single_choice" and any(
+                o.finding and answers.get(o.finding) is o.value for o in q.options
+            ):
+                continue
+            candidates.append((-len(targets & known), order, q))
+        if not candidates:
+            return None
+        q = min(candidates, key=lambda c: (c[0], c[1]))[2]
+        return self._choice(q, why="One answer here covers several questions.", known=known)
+
+    def _choice(
+        self, q: ChoiceQuestion, why: str, red_flag: bool = False, known: set[str] | None = None
+    ) -> Question:
+        """A choice question, without the options whose answer is already known."""
+        known = known or set()
+        options = [
+            QuestionOption(id=o.id, text=o.text, finding=o.finding, value=o.value)
+            for o in q.options
+            if q.kind == "single_choice" or o.finding not in known
+        ]
         if q.none_of_these:
             options.append(QuestionOption(id="none", text="None of these", finding=None))
         bears_on = (

@@ -12,9 +12,10 @@ from typing import Any
 
 from backtriage.domain.case import Case
 from backtriage.domain.interview import InterviewStep, Question
+from backtriage.domain.urgency import UrgencyLevel
 from backtriage.reasoning.interview import Interviewer
 
-__all__ = ["interview_vignette", "simulated_answer"]
+__all__ = ["interview_vignette", "meets_expectations", "simulated_answer", "unmet_expectations"]
 
 
 def simulated_answer(
@@ -65,3 +66,32 @@ def interview_vignette(
         asked.append(step.question.id)
         answers.update(simulated_answer(step.question, truth, screened, incomplete))
     raise RuntimeError("interview did not finish")
+
+
+def unmet_expectations(step: InterviewStep, asked: list[str], expected: Mapping[str, Any]) -> list[str]:
+    """What a finished scenario interview got wrong: urgency, leading (or, for an emergency,
+    suspected) cause, scope, and questions that had to be asked. Empty when all were met."""
+    a = step.assessment
+    leads = _listed(expected["leads"])
+    named = a.conditions[0].id in leads or (
+        a.urgency is UrgencyLevel.EMERGENCY and bool(set(a.suspected) & set(leads))
+    )
+    problems = []
+    if a.urgency.value != expected["urgency"]:
+        problems.append(f"urgency {a.urgency.value}, expected {expected['urgency']}")
+    if not named:
+        problems.append(f"led by {a.conditions[0].id} (suspected {a.suspected}), expected {leads}")
+    if a.scope.value not in _listed(expected["scope"]):
+        problems.append(f"scope {a.scope.value}, expected {expected['scope']}")
+    missing = set(expected.get("must_ask", [])) - set(asked)
+    if missing:
+        problems.append(f"never asked {sorted(missing)}")
+    return problems
+
+
+def meets_expectations(step: InterviewStep, asked: list[str], expected: Mapping[str, Any]) -> bool:
+    return not unmet_expectations(step, asked, expected)
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
