@@ -79,17 +79,17 @@ def main() -> None:
     for k, val in _vignette_rows(interviewer):
         print(f"| {k} | {val} |")
     scenarios = yaml.safe_load((ROOT / "tests" / "scenarios" / "interview.yaml").read_text())
-    print(
-        "\nOpening-text scenarios\n\n| scenario | urgency (expected) | leading / suspected | scope | questions | met |"
-    )
+    print("\nOpening-text scenarios\n")
+    print("| scenario | urgency (expected) | leading / suspected | scope | questions | met |")
     print("|---|---|---|---|---|---|")
     met_all = 0
     for s in scenarios:
         step, asked, met = scenario_outcome(interviewer, s)
         a = step.assessment
         named = ", ".join([a.conditions[0].id, *(c for c in a.suspected if c != a.conditions[0].id)][:3])
+        urgency = f"{a.urgency.value} ({s['expected']['urgency']})"
         print(
-            f"| {s['id']} | {a.urgency.value} ({s['expected']['urgency']}) | {named} | {a.scope.value} | {len(asked)} | {'yes' if met else 'NO'} |"
+            f"| {s['id']} | {urgency} | {named} | {a.scope.value} | {len(asked)} | {'yes' if met else 'NO'} |"
         )
         met_all += met
     print(f"\nScenarios meeting every expectation: {met_all}/{len(scenarios)}")

@@ -13,7 +13,12 @@ Prints, per file and overall:
   * acceptable urgency: cases whose urgency is one of the acceptable levels;
   * top-3 cause, for in-scope (`seed`) cases: one of the three likeliest causes has an ICD-10 code
     that starts with one of the case's prefixes;
-  * red-flag findings recall and precision, where cases carry `red_flags`.
+  * red-flag findings recall and precision, where cases carry `red_flags` (scored on the
+    red-flag ids the case writers were given, so newer red-flag findings are not "extra");
+  * over-triage to emergency: cases for which `emergency` is not acceptable that came out
+    `emergency`;
+  * emergency cause named: emergencies where a suspected cause, or one of the three likeliest,
+    has one of the case's ICD-10 prefixes.
 
 The texts are never printed unless --details is given (then only the ids and what went wrong).
 """
@@ -31,6 +36,24 @@ from backtriage.domain.urgency import UrgencyLevel
 from backtriage.knowledge.loader import load_knowledge_base
 from backtriage.text import assess_text
 
+#: The red-flag ids the case writers were given to label with.
+CASE_FLAG_IDS = (
+    "bilateral_leg_weakness",
+    "sudden_severe_back_pain",
+    "foot_drop",
+    "saddle_anaesthesia",
+    "bladder_dysfunction",
+    "bowel_dysfunction",
+    "gait_disturbance",
+    "sensory_level",
+    "ascending_weakness",
+    "sexual_dysfunction",
+    "fever",
+    "cancer_history",
+    "major_trauma",
+    "tearing_pain",
+)
+
 
 @dataclass
 class Tally:
@@ -47,6 +70,9 @@ class Tally:
     flags_found: int = 0
     flags_reported: int = 0
     flags_correct: int = 0
+    not_emergencies: int = 0
+    over_to_emergency: int = 0
+    emergency_named: int = 0
     misses: list[str] = field(default_factory=list)
 
     def row(self, name: str) -> str:
@@ -57,7 +83,9 @@ class Tally:
             f"| {name} | {self.cases} | {pct(self.emergencies_found, self.emergencies)} | "
             f"{pct(self.under_triaged, self.cases)} | {pct(self.acceptable, self.cases)} | "
             f"{pct(self.top3, self.in_scope)} | {pct(self.flags_found, self.flags_expected)} | "
-            f"{pct(self.flags_correct, self.flags_reported)} |"
+            f"{pct(self.flags_correct, self.flags_reported)} | "
+            f"{pct(self.over_to_emergency, self.not_emergencies)} | "
+            f"{pct(self.emergency_named, self.emergencies)} |"
         )
 
 
@@ -78,6 +106,8 @@ def score(case: dict[str, Any], tallies: list[Tally], icd10: dict[str, list[str]
     top3 = [c.id for c in result.conditions[:3]]
     codes = [code for cid in top3 for code in icd10.get(cid, [])]
     cause_ok = any(code.startswith(p) for code in codes for p in case.get("icd10", []))
+    named_codes = [code for cid in {*top3, *result.suspected} for code in icd10.get(cid, [])]
+    named = any(code.startswith(p) for code in named_codes for p in case.get("icd10", []))
     in_scope = case.get("scope", "seed") == "seed" and bool(case.get("icd10"))
     present = {f.id for f in result.findings if f.present is True}
     expected_flags = set(case.get("red_flags") or [])
@@ -88,6 +118,10 @@ def score(case: dict[str, Any], tallies: list[Tally], icd10: dict[str, list[str]
         if case["urgency"] == "emergency":
             t.emergencies += 1
             t.emergencies_found += got is UrgencyLevel.EMERGENCY
+            t.emergency_named += named
+        if UrgencyLevel.EMERGENCY not in acceptable:
+            t.not_emergencies += 1
+            t.over_to_emergency += got is UrgencyLevel.EMERGENCY
         under = all(got < a for a in acceptable)
         t.under_triaged += under
         t.acceptable += got in acceptable
@@ -119,7 +153,7 @@ def main() -> None:
     args = parser.parse_args()
     kb = load_knowledge_base()
     icd10 = {cid: list(c.icd10) for cid, c in kb.conditions.items()}
-    flag_ids = [fid for fid, f in kb.findings.items() if f.red_flag]
+    flag_ids = [fid for fid in CASE_FLAG_IDS if fid in kb.findings]
     overall = Tally()
     per_file: dict[str, Tally] = {}
     per_group: dict[str, Tally] = defaultdict(Tally)
@@ -130,9 +164,10 @@ def main() -> None:
             score(case, [tally, overall, per_group[str(case.get(args.by, "?"))]], icd10)
     print(
         "| cases | n | emergency sensitivity | under-triage | acceptable urgency | top-3 cause "
-        "(in scope) | red-flag recall | red-flag precision |"
+        "(in scope) | red-flag recall | red-flag precision | over-triage to emergency | "
+        "emergency cause named |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, tally in per_file.items():
         print(tally.row(name))
     for name, tally in sorted(per_group.items()):
