@@ -112,8 +112,11 @@ def test_full_interview_over_http_is_stored(open_client: TestClient, store: Audi
         view = r.json()
         steps += 1
         assert steps < 25
-    # "No" to everything, including "does it clear when you move?": no harmless pattern.
-    assert "resolves_with_movement" in asked
+    # "No" to everything, including "goes within minutes once I move" (left unchosen in the
+    # "which of these describe it?" question, so the server records it as "no"): no harmless
+    # pattern, so no self-care.
+    assert "pattern" in asked
+    assert view["answers"]["resolves_with_movement"] is False
     assert view["assessment"]["urgency"] == "routine"
     again = open_client.get(f"/v1/interviews/{view['id']}").json()
     assert again["done"] and again["assessment"]["urgency"] == "routine"

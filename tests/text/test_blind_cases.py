@@ -18,29 +18,12 @@ from backtriage.text import assess_text
 
 BLIND = Path(__file__).resolve().parents[1] / "text_vignettes" / "blind"
 
-#: Under-triaged today, and why. Strokes and other emergencies outside the back need the
-#: emergency knowledge of the next issue; the rest are named limits of the reader.
+#: Under-triaged today, and why: named limits of the reader or of the knowledge base.
 KNOWN_UNDER_TRIAGE = {
-    "b1-lt-010": "stroke: one-sided numbness with facial droop (emergency knowledge not yet modelled)",
-    "b2-cl-021": "stroke (emergency knowledge not yet modelled)",
-    "b2-lt-027": "stroke (emergency knowledge not yet modelled)",
-    "b2-lt-066": "stroke (emergency knowledge not yet modelled)",
-    "b1-lt-008": "a sensory level told as 'from under her breasts downwards doesn't feel right, "
-    "sort of numb' is read as uncertain ('sort of')",
     "b1-cl-060": "bilateral sciatica alone with a clear screen; the knowledge base has no rule for it",
     "b3-lt-050": "bilateral sciatica alone with a clear screen; the knowledge base has no rule for it",
-    "b3-lt-026": "heart attack felt in the back (emergency knowledge not yet modelled)",
-    "b3-lt-028": "acute limb ischaemia (emergency knowledge not yet modelled)",
-    "b3-lt-043": "stroke (emergency knowledge not yet modelled)",
-    "b3-lt-022": "numb from the waist down after a fall in osteoporosis is read, but a sensory level "
-    "alone is urgent in the knowledge base",
-    "b3-lt-091": "central cord injury after a face-first fall in an older person: the knowledge base has "
-    "no rule for a fall from standing with new arm symptoms",
     "b3-lt-048": "a month-old one-sided tingly patch by the anal cleft is not read as saddle change",
     "b4-cl-013": "ruptured aortic aneurysm with collapse (emergency knowledge not yet modelled)",
-    "b4-cl-022": "stroke (emergency knowledge not yet modelled)",
-    "b4-lt-018": "stroke (emergency knowledge not yet modelled)",
-    "b4-lt-070": "heart attack felt between the shoulders (emergency knowledge not yet modelled)",
     "b4-lt-067": "bilateral sciatica alone with a clear screen; the knowledge base has no rule for it",
     "b4-cl-021": "fever with recent infection and new leg tingling is read, but the knowledge base makes "
     "spinal infection urgent, not an emergency, without a neurological deficit",
@@ -50,8 +33,6 @@ KNOWN_UNDER_TRIAGE = {
     "b5-lt-012": "a fall on to the bottom in an old man on warfarin: no rule for anticoagulation",
     "b5-lt-049": "a two-month one-sided change when wiping, 'a bit less sensitive', is not read",
     "b5-lt-050": "'couldn't feel the chair under me properly' is not read as saddle numbness",
-    "b5-lt-055": "a sensory level is read, but alone it is urgent in the knowledge base",
-    "b5-lt-076": "stroke that has mostly settled (emergency knowledge not yet modelled)",
     "b5-lt-080": "Guillain-Barre: 'without pushing with his arms' is read as a negation of the weakness",
     "b5-lt-082": "bilateral sciatica alone with a clear screen; the knowledge base has no rule for it",
 }

@@ -16,7 +16,9 @@ import pytest
 import yaml
 
 from backtriage.domain.assessment import Assessment
+from backtriage.domain.case import Case
 from backtriage.domain.urgency import UrgencyLevel
+from backtriage.reasoning.engine import default_engine
 from backtriage.text import assess_text
 
 DIR = Path(__file__).resolve().parent.parent / "text_vignettes"
@@ -83,3 +85,25 @@ def test_phrasings_of_one_case_agree(results: dict[str, Assessment]) -> None:
             groups[v["group"]].add(results[v["id"]].urgency.value)
     assert len(groups) >= 8
     assert {g: u for g, u in groups.items() if len(u) > 1} == {}
+
+
+WHEN_ASKED = [v for v in VIGNETTES if v["expected"].get("self_care_when_asked")]
+
+
+@pytest.mark.parametrize("vignette", WHEN_ASKED, ids=[v["id"] for v in WHEN_ASKED])
+def test_benign_text_leaves_a_harmless_pattern_open(
+    vignette: dict[str, Any], results: dict[str, Assessment]
+) -> None:
+    """The text alone is routine, but nothing read from it rules out a harmless pattern: giving the
+    benign answers to what that pattern still needs (as the interview would ask) ends in self-care."""
+    engine = default_engine()
+    first = results[vignette["id"]]
+    assert first.urgency is UrgencyLevel.ROUTINE
+    states = {f.id: f.present for f in first.findings if f.present is not None}
+    missing = engine.triage.benign_missing(states)
+    assert missing, "the text should leave a harmless pattern open"
+    pattern = next(
+        bp for bp in engine.kb.benign_patterns if set(missing) <= {*bp.all_of, *bp.denied, *bp.asked}
+    )
+    answers = {f: f in pattern.all_of for f in missing}
+    assert assess_text(vignette["text"], Case(answers=answers)).urgency is UrgencyLevel.SELF_CARE

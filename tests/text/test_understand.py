@@ -23,10 +23,21 @@ def test_cannot_feel_when_wiping_and_no_pee_is_cauda_equina_emergency() -> None:
     assert bladder.mentions[0].text == "haven't peed"
 
 
-def test_benign_posture_text_with_screen_answered_is_self_care() -> None:
+def test_benign_posture_text_short_of_the_whole_pattern_is_routine() -> None:
     result = assess_text(
         "Tingling in my low back after sitting, gone in minutes when I walk. "
         "No numbness down below, bladder and bowels normal."
+    )
+    assert result.urgency is UrgencyLevel.ROUTINE
+    reason = next(r for r in result.urgency_reasons if r.kind.value == "no_benign_pattern")
+    assert "wide_area" in reason.summary and "worse_with_walking" in reason.summary
+
+
+def test_benign_posture_text_with_screen_answered_is_self_care() -> None:
+    result = assess_text(
+        "Tingling in my low back after sitting, gone in minutes when I walk. It hasn't spread, "
+        "walking doesn't bring it on and nothing goes down my legs. It only comes back when I sit "
+        "for hours. No numbness down below, bladder and bowels normal."
     )
     assert result.urgency is UrgencyLevel.SELF_CARE
     assert result.conditions[0].id == "positional_nerve_compression"

@@ -315,8 +315,15 @@ def check_knowledge_base(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
 
 
 def _check_scope_and_patterns(kb: KnowledgeBase, used: set[str]) -> list[str]:
-    """Defining findings and harmless patterns name real findings; no pattern hides a red flag."""
+    """Exclusions, defining findings and harmless patterns name real findings, and none of them
+    can answer or stand in for a red flag."""
     errors = []
+    for f in kb.findings.values():
+        for fid in f.excludes:
+            if fid not in kb.findings:
+                errors.append(f"findings.yaml: finding '{f.id}' excludes unknown finding '{fid}'")
+            elif fid in kb.red_flag_findings:
+                errors.append(f"findings.yaml: finding '{f.id}' may not rule out red flag '{fid}'")
     for c in kb.conditions.values():
         for fid in c.defining:
             if fid not in kb.findings:

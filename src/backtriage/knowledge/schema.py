@@ -130,6 +130,11 @@ class Finding(_Strict):
             "conditions are unaffected (ratio 1)."
         ),
     )
+    excludes: list[str] = Field(
+        default_factory=list,
+        description="Findings that are absent by definition when this one is present (numbness that "
+        "clears within minutes of moving is not persistent); an explicit answer still wins.",
+    )
     hpo: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
 

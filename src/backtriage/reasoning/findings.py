@@ -2,7 +2,8 @@
 
 Answers are checked against the knowledge base here, once, so the rest of the reasoning can
 trust every id it sees. Findings derived from age and sex are computed, never taken from the
-caller, so "age_50_or_over: true" for a 30-year-old cannot happen.
+caller, so "age_50_or_over: true" for a 30-year-old cannot happen. A present finding also answers
+"no" to what it excludes by definition (``excludes``), unless that was answered explicitly.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ def resolve_findings(case: Case, kb: KnowledgeBase) -> tuple[FindingStates, set[
 
     states: FindingStates = {fid: v for fid, v in case.answers.items() if v is not None}
     derived: set[str] = set()
+    for fid, present in list(states.items()):
+        for excluded in kb.findings[fid].excludes if present else ():
+            if excluded not in states:  # an explicit answer wins over the definition
+                states[excluded] = False
+                derived.add(excluded)
     for finding in kb.findings.values():
         rule = finding.derived_from
         if rule is None:

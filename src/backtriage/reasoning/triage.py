@@ -163,17 +163,17 @@ class Triage:
         return None
 
     def benign_missing(self, states: FindingStates) -> list[str]:
-        """What is still unanswered in the harmless patterns nothing has ruled out, nearest first."""
-        open_patterns = []
+        """What is still unanswered in the nearest harmless pattern nothing has ruled out (the one
+        with least missing); empty when every pattern has been ruled out."""
+        nearest: list[str] | None = None
         for bp in self._kb.benign_patterns:
-            if any(states.get(f) is False for f in bp.all_of) or any(
+            ruled_out = any(states.get(f) is False for f in bp.all_of) or any(
                 states.get(f) is True for f in bp.denied
-            ):
-                continue
+            )
             missing = [f for f in (*bp.all_of, *bp.denied, *bp.asked) if f not in states]
-            open_patterns.append((len(missing), missing))
-        open_patterns.sort(key=lambda item: item[0])
-        return list(dict.fromkeys(f for _, missing in open_patterns for f in missing))
+            if not ruled_out and (nearest is None or len(missing) < len(nearest)):
+                nearest = missing
+        return nearest or []
 
 
 def _no_benign_reason(floor: UrgencyLevel, missing: list[str], kb: KnowledgeBase) -> UrgencyReason:

@@ -17,8 +17,8 @@ from backtriage import __version__
 from backtriage.errors import BacktriageError, ConflictError, NotFoundError
 from backtriage.interfaces.api.deps import ApiError, RateLimiter
 from backtriage.interfaces.api.routes import assess, health, interviews, knowledge
-from backtriage.service import TriageService
 from backtriage.reasoning.engine import default_engine
+from backtriage.service import TriageService
 from backtriage.settings import Settings
 from backtriage.storage import AuditStore
 
