@@ -23,7 +23,6 @@ KNOWN_UNDER_TRIAGE = {
     "b1-cl-060": "bilateral sciatica alone with a clear screen; the knowledge base has no rule for it",
     "b3-lt-050": "bilateral sciatica alone with a clear screen; the knowledge base has no rule for it",
     "b3-lt-048": "a month-old one-sided tingly patch by the anal cleft is not read as saddle change",
-    "b4-cl-013": "ruptured aortic aneurysm with collapse (emergency knowledge not yet modelled)",
     "b4-lt-067": "bilateral sciatica alone with a clear screen; the knowledge base has no rule for it",
     "b4-cl-021": "fever with recent infection and new leg tingling is read, but the knowledge base makes "
     "spinal infection urgent, not an emergency, without a neurological deficit",
@@ -51,7 +50,7 @@ CASES = _cases()
 
 
 def test_the_blind_batches_are_present_and_well_formed() -> None:
-    assert len(CASES) >= 800
+    assert len(CASES) >= 920
     for case in CASES:
         assert case["urgency"] in case["acceptable"], case["id"]
         assert case["style"] in ("lay", "texting", "clinical"), case["id"]
@@ -69,13 +68,18 @@ def test_no_blind_case_is_under_triaged(case: dict[str, Any]) -> None:
 
 
 def test_blind_accuracy_floors() -> None:
-    """Floors a little under today's figures on the tuned batches (measured in the CHANGELOG)."""
-    acceptable = emergencies = found = 0
+    """Floors a little under today's figures on the tuned batches (measured in the CHANGELOG),
+    and a ceiling on over-triage: emergencies found must not come from calling everything one."""
+    acceptable = emergencies = found = calm = over = 0
     for case in CASES:
         got = assess_text(case["text"]).urgency
         acceptable += got in [UrgencyLevel(u) for u in case["acceptable"]]
         if case["urgency"] == "emergency":
             emergencies += 1
             found += got is UrgencyLevel.EMERGENCY
+        if "emergency" not in case["acceptable"]:
+            calm += 1
+            over += got is UrgencyLevel.EMERGENCY
     assert acceptable / len(CASES) >= 0.88
-    assert found / emergencies >= 0.88
+    assert found / emergencies >= 0.95
+    assert over / calm <= 0.09

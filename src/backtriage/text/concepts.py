@@ -24,11 +24,11 @@ from rapidfuzz.distance import Levenshtein
 from spacy.language import Language
 from spacy.lookups import Table, load_lookups
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 from backtriage.text.resources import ABSENT_SUFFIX, ConceptVocabulary
 
-__all__ = ["ConceptHit", "ConceptReader", "CorrectedText", "Normaliser"]
+__all__ = ["ConceptHit", "ConceptReader", "CorrectedText", "Normaliser", "clause_of"]
 
 #: Contractions and shorthand as spaCy's tokenizer splits them ("ca" + "n't", "ca" + "nt").
 _OPENED = {
@@ -206,6 +206,12 @@ class _View:
     clause: list[int]
 
 
+def clause_of(doc: Doc, token: int) -> int | None:
+    """The clause number of a token, once the concept reader has read the doc (else None)."""
+    view: _View | None = doc.user_data.get(_VIEW)
+    return view.clause[token] if view is not None and token < len(view.clause) else None
+
+
 @dataclass(frozen=True)
 class ConceptHit:
     """One concept found in the text: tokens [start, end) of the doc."""
@@ -278,9 +284,10 @@ class ConceptReader:
         self._not_near = {f: frozenset(c) for f, c in voc.not_near.items()}
         self._links = frozenset(plain.lemma(w) for w in voc.denial_links)
         self._not_within = {f: frozenset(c) for f, c in voc.not_within.items()}
+        self._not_in_clause = {f: [frozenset(g) for g in groups] for f, groups in voc.not_in_clause.items()}
         self._ruling = frozenset(
             c for group in (*self._not_near.values(), *self._not_within.values()) for c in group
-        )
+        ) | {c for groups in self._not_in_clause.values() for g in groups for c in g}
         self._breaks = frozenset(voc.clause_breaks)
         self._negators = frozenset(voc.negators)
 
@@ -416,7 +423,7 @@ class ConceptReader:
 
     def drop_excluded(self, spans: list[Span], hits: list[ConceptHit]) -> list[Span]:
         """Drop mentions that a concept next to them rules out ("a splint to prevent foot drop")."""
-        if not self._not_near and not self._not_within:
+        if not self._not_near and not self._not_within and not self._not_in_clause:
             return spans
         ruling = self._ruling
         hits = [h for h in hits if h.concept in ruling]
@@ -438,8 +445,17 @@ class ConceptReader:
                 for h in hits
             ):
                 continue
+            if self._in_clause_with(self._not_in_clause.get(finding, ()), span, hits):
+                continue  # e.g. numbness from a saddle that came back fine once off the bike
             kept.append(span)
         return kept
+
+    @staticmethod
+    def _in_clause_with(groups: Iterable[frozenset[str]], span: Span, hits: list[ConceptHit]) -> bool:
+        """Every concept of one of `groups` is in the clause where `span` starts."""
+        clause = span.doc.user_data[_VIEW].clause
+        here = {h.concept for h in hits if clause[h.start] == clause[span.start]}
+        return any(group <= here for group in groups)
 
 
 def _outermost(found: set[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
@@ -467,16 +483,26 @@ def _overlapping(combo: Sequence[ConceptHit]) -> bool:
 
 def _clause_ids(doc: Doc, breaks: frozenset[str], negators: frozenset[str]) -> list[int]:
     """Clause number of each token. Sentences and clause breaks start a new clause, and so does a
-    negator after punctuation ("numb down below, no bladder trouble")."""
+    negator after punctuation ("numb down below, no bladder trouble"). A break set off by commas
+    on both sides is an aside, not a new clause ("He denies, however, any bladder trouble")."""
     ids: list[int] = []
     n = 0
     previous_punct = False
     for token in doc:
-        if token.is_sent_start or token.lower_ in breaks or (token.norm_ in negators and previous_punct):
+        if (
+            token.is_sent_start
+            or (token.lower_ in breaks and not _aside(token))
+            or (token.norm_ in negators and previous_punct)
+        ):
             n += 1
         ids.append(n)
         previous_punct = token.is_punct
     return ids
+
+
+def _aside(token: Token) -> bool:
+    doc = token.doc
+    return 0 < token.i < len(doc) - 1 and doc[token.i - 1].text == "," and doc[token.i + 1].text == ","
 
 
 def _chain(

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from spacy.tokens import Span
 
 from backtriage.errors import InvalidInputError
+from backtriage.text.concepts import clause_of
 from backtriage.text.pipeline import SPAN_GROUP, TextPipeline, default_pipeline
 
 __all__ = ["ContextAttributes", "Experiencer", "attributes_of", "context_of"]
@@ -43,7 +44,7 @@ def attributes_of(span: Span) -> ContextAttributes:
     other = bool(span._.is_other_experiencer)
     section = getattr(span._, "section_category", None)
     return ContextAttributes.model_construct(
-        negated=bool(span._.is_negated),
+        negated=bool(span._.is_negated) and not _negation_in_another_clause(span),
         uncertain=bool(span._.is_uncertain),
         historical=bool(span._.is_historical),
         hypothetical=bool(span._.is_hypothetical),
@@ -70,3 +71,15 @@ def context_of(sentence: str, target: str, pipeline: TextPipeline | None = None)
     doc = nlp.get_pipe("medspacy_sectionizer")(doc)
     doc = pipe.context(doc)
     return attributes_of(doc.spans[SPAN_GROUP][0])
+
+
+def _negation_in_another_clause(span: Span) -> bool:
+    """True when every negation ConText applied lies in another clause than the mention: ConText's
+    scope runs to the end of the sentence, past "but" in "it wasn't bad but I can't feel when I
+    wipe". Clauses are the concept reader's (sentences, "but", "however", ";" ...); without them
+    (a bare ConText query) ConText's answer stands."""
+    here = clause_of(span.doc, span.start)
+    if here is None:
+        return False
+    negations = [m for m in span._.modifiers if m.category == "NEGATED_EXISTENCE"]
+    return bool(negations) and all(clause_of(span.doc, m.modifier_span[0]) != here for m in negations)

@@ -114,6 +114,11 @@ class ConceptVocabulary(_Strict):
     findings: dict[str, list[CompositionSpec]]
     not_near: dict[str, list[str]] = Field(default_factory=dict)
     not_within: dict[str, list[str]] = Field(default_factory=dict)
+    not_in_clause: dict[str, list[list[str]]] = Field(
+        default_factory=dict,
+        description="Finding -> groups of concepts; a mention sharing its clause with every concept "
+        "of one group is dropped (numbness from a bike saddle that came back fine).",
+    )
     proxy: ProxySpec | None = None
     only_current: list[str] = Field(default_factory=list)
     denial_links: list[str] = Field(
@@ -312,6 +317,10 @@ def _check_concepts(vocabulary: ConceptVocabulary, kb: KnowledgeBase) -> list[st
     ]
     for key, table in (("not_near", vocabulary.not_near), ("not_within", vocabulary.not_within)):
         named.extend((fid, f"{key}: '{fid}'", names) for fid, names in table.items())
+    named.extend(
+        (fid, f"not_in_clause: '{fid}'", [c for g in groups for c in g])
+        for fid, groups in vocabulary.not_in_clause.items()
+    )
     named.extend((fid, "only_current", []) for fid in vocabulary.only_current)
     for fid, where, names in named:
         if fid not in kb.findings:
