@@ -128,65 +128,70 @@ class Interviewer:
     def _next(self, case: Case, asked: set[str], a: Assessment) -> Question | None:
         known = {fid for fid, v in case.answers.items() if v is not None}
         unknown = [f for f in self.kb.asked_findings if f.id not in known and f.id not in asked]
+        weights = [{c.id: c.probability for c in a.conditions}[cid] for cid in self._order]
+        return (
+            self._red_flag_question(asked, known, a)  # 2
+            or self._broad_questions(asked, case.answers)  # 3
+            or self._raising_question(case, unknown, weights, a)  # 4
+            or self._benign_question(case, asked, a)  # 4b
+            or self._informative_question(unknown, weights, a)  # 5
+        )
 
-        checklist = [q for q in self.kb.questions.values() if q.none_of_these]
-        for q in checklist:  # 2. the red-flag checklist ...
+    def _red_flag_question(self, asked: set[str], known: set[str], a: Assessment) -> Question | None:
+        """The red-flag checklists (the emergency screen first), then the mandatory screen."""
+        for q in self.kb.questions.values():
             targets = {o.finding for o in q.options if o.finding}
-            if q.id not in asked and targets - known:
+            if q.none_of_these and q.id not in asked and targets - known:
                 return self._choice(q, why="Red-flag questions come first.", red_flag=True, known=known)
-        for pending in a.pending_red_flags:  # ... and the mandatory screen
+        for pending in a.pending_red_flags:
             if pending.finding not in asked:
                 return self._yes_no(
                     self.kb.findings[pending.finding],
                     why=f"Needed before home care can be advised ({pending.screen.replace('_', ' ')}).",
                 )
+        return None
 
-        broad = self._broad_questions(asked, case.answers)  # 3. broad choice questions
-        if broad is not None:
-            return broad
-
-        posterior = {c.id: c.probability for c in a.conditions}
-        weights = [posterior[cid] for cid in self._order]
-
-        raising = []  # 4. answers that would raise the urgency through a rule
+    def _raising_question(
+        self, case: Case, unknown: list[Finding], weights: list[float], a: Assessment
+    ) -> Question | None:
+        """A question whose "yes" would raise the urgency through a rule: one that completes a
+        rule already half-met however unlikely, else the likeliest not-unlikely one."""
+        raising = []
         for f in unknown:
             if f.id not in self._rule_findings:
                 continue
             p_yes = _dot(weights, self._p_yes[f.id])
-            trial = dict(case.answers)
-            trial[f.id] = True
-            fired = self.engine.triage.fire_rules(self._states(case, trial))
+            fired = self.engine.triage.fire_rules(self._states(case, {**case.answers, f.id: True}))
             raised = [r for r in fired if r.urgency > a.urgency and f.id in r.findings]
-            # A question that completes a rule already half-met is asked however unlikely.
             completes = any(len(r.findings) > 1 for r in raised)
             if raised and (completes or p_yes >= self.policy.min_raise_probability):
                 raising.append((completes, p_yes, f, raised))
-        if raising:
-            _, _, f, raised = max(raising, key=lambda item: (item[0], item[1], item[2].id))
-            rule = max(raised, key=lambda r: r.urgency.rank)
-            return self._yes_no(
-                f,
-                red_flag=f.red_flag,
-                bears_on=[r.id for r in raised],
-                why=f"A 'yes' would change the advice: {rule.name.lower()}.",
-            )
+        if not raising:
+            return None
+        _, _, f, raised = max(raising, key=lambda item: (item[0], item[1], item[2].id))
+        rule = max(raised, key=lambda r: r.urgency.rank)
+        return self._yes_no(
+            f,
+            red_flag=f.red_flag,
+            bears_on=[r.id for r in raised],
+            why=f"A 'yes' would change the advice: {rule.name.lower()}.",
+        )
 
-        benign = self._benign_question(case, asked, a)  # 4b. what self-care would need shown
-        if benign is not None:
-            return benign
-
-        top = a.conditions[0]
+    def _informative_question(
+        self, unknown: list[Finding], weights: list[float], a: Assessment
+    ) -> Question | None:
+        """The question with the largest expected information gain, unless the picture is clear."""
         entropy = _entropy(weights)
-        best: tuple[float, Finding] | None = None  # 5. expected information gain
+        best: tuple[float, Finding] | None = None
         for f in unknown:
             gain = _gain(weights, self._p_yes[f.id], entropy)
             if best is None or gain > best[0] + 1e-12:
                 best = (gain, f)
         if best is None or best[0] < self.policy.min_gain:
             return None
-        if top.probability >= self.policy.stop_probability and best[0] < 2 * self.policy.min_gain:
+        if a.conditions[0].probability >= self.policy.stop_probability and best[0] < 2 * self.policy.min_gain:
             return None
-        gain, f = best
+        f = best[1]
         shifted = self._most_affected(weights, self._p_yes[f.id])
         names = " and ".join(self.kb.conditions[c].name for c in shifted)
         return self._yes_no(f, bears_on=shifted, why=f"Helps tell apart {names}.")

@@ -87,47 +87,13 @@ class Triage:
 
     def decide(self, states: FindingStates, conditions: list[ConditionResult]) -> TriageOutcome:
         fired = self.fire_rules(states)
-        reasons: list[UrgencyReason] = []
-        urgency = UrgencyLevel.SELF_CARE
-        for rule in fired:
-            urgency = max(urgency, rule.urgency)
-            reasons.append(
-                UrgencyReason(
-                    kind=UrgencyReasonKind.RULE,
-                    urgency=rule.urgency,
-                    ref=rule.id,
-                    summary=f"Rule '{rule.name}' fired on: {', '.join(rule.findings)}",
-                )
-            )
-        for c in conditions:
-            lent = min(c.base_urgency, self._cap)
-            threshold = self._thresholds.get(lent)
-            if lent > UrgencyLevel.SELF_CARE and threshold is not None and c.probability >= threshold:
-                urgency = max(urgency, lent)
-                reasons.append(
-                    UrgencyReason(
-                        kind=UrgencyReasonKind.DIFFERENTIAL,
-                        urgency=lent,
-                        ref=c.id,
-                        summary=(
-                            f"{c.name} is {c.probability:.0%} likely (threshold {threshold:.0%} for '{lent}')"
-                        ),
-                    )
-                )
+        reasons = [_rule_reason(rule) for rule in fired] + self._differential_reasons(conditions)
+        urgency = max((r.urgency for r in reasons), default=UrgencyLevel.SELF_CARE)
         pending = self.pending_questions(states)
         floor = self._kb.policy.pending_screen_urgency
         if pending and urgency < floor:
             urgency = floor
-            reasons.append(
-                UrgencyReason(
-                    kind=UrgencyReasonKind.PENDING_SCREEN,
-                    urgency=floor,
-                    summary=(
-                        "Self-care cannot be advised until these red-flag questions are "
-                        f"answered: {', '.join(p.finding for p in pending)}"
-                    ),
-                )
-            )
+            reasons.append(_pending_reason(floor, pending))
         missing: list[str] = []
         if not self.benign_pattern(states):
             missing = self.benign_missing(states)
@@ -136,20 +102,29 @@ class Triage:
                 urgency = floor
                 reasons.append(_no_benign_reason(floor, missing, self._kb))
         if not reasons:
-            reasons.append(
-                UrgencyReason(
-                    kind=UrgencyReasonKind.DEFAULT,
-                    urgency=UrgencyLevel.SELF_CARE,
-                    summary=(
-                        "No red flag is present, the red-flag screen was answered 'no' and the "
-                        "likely causes can be managed at home"
-                    ),
-                )
-            )
+            reasons.append(_DEFAULT_REASON)
         reasons.sort(key=lambda r: -r.urgency.rank)
         return TriageOutcome(
             urgency=urgency, reasons=reasons, fired=fired, pending=pending, benign_missing=missing
         )
+
+    def _differential_reasons(self, conditions: list[ConditionResult]) -> list[UrgencyReason]:
+        """A cause lends its base urgency (capped) once it is likely enough."""
+        reasons = []
+        for c in conditions:
+            lent = min(c.base_urgency, self._cap)
+            threshold = self._thresholds.get(lent)
+            if lent > UrgencyLevel.SELF_CARE and threshold is not None and c.probability >= threshold:
+                reasons.append(
+                    UrgencyReason(
+                        kind=UrgencyReasonKind.DIFFERENTIAL,
+                        urgency=lent,
+                        ref=c.id,
+                        summary=f"{c.name} is {c.probability:.0%} likely "
+                        f"(threshold {threshold:.0%} for '{lent}')",
+                    )
+                )
+        return reasons
 
     def benign_pattern(self, states: FindingStates) -> BenignPattern | None:
         """The first harmless pattern that holds: all of it answered yes, its denials answered no."""
@@ -174,6 +149,31 @@ class Triage:
             if not ruled_out and (nearest is None or len(missing) < len(nearest)):
                 nearest = missing
         return nearest or []
+
+
+_DEFAULT_REASON = UrgencyReason(
+    kind=UrgencyReasonKind.DEFAULT,
+    urgency=UrgencyLevel.SELF_CARE,
+    summary="No red flag is present, the red-flag screen was answered 'no' and a harmless pattern was shown",
+)
+
+
+def _rule_reason(rule: FiredRule) -> UrgencyReason:
+    return UrgencyReason(
+        kind=UrgencyReasonKind.RULE,
+        urgency=rule.urgency,
+        ref=rule.id,
+        summary=f"Rule '{rule.name}' fired on: {', '.join(rule.findings)}",
+    )
+
+
+def _pending_reason(floor: UrgencyLevel, pending: list[PendingQuestion]) -> UrgencyReason:
+    return UrgencyReason(
+        kind=UrgencyReasonKind.PENDING_SCREEN,
+        urgency=floor,
+        summary="Self-care cannot be advised until these red-flag questions are answered: "
+        + ", ".join(p.finding for p in pending),
+    )
 
 
 def _no_benign_reason(floor: UrgencyLevel, missing: list[str], kb: KnowledgeBase) -> UrgencyReason:
