@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from backtriage.domain.assessment import DISCLAIMER, AdviceItem, Assessment, FindingState
+from backtriage.domain.assessment import DISCLAIMER, AdviceItem, Assessment, ConditionResult, FindingState
 from backtriage.domain.case import Case
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
 from backtriage.reasoning.differential import Differential
-from backtriage.reasoning.findings import resolve_findings
-from backtriage.reasoning.scope import decide_scope
-from backtriage.reasoning.triage import Triage
+from backtriage.reasoning.findings import FindingStates, resolve_findings
+from backtriage.reasoning.scope import ScopeOutcome, decide_scope
+from backtriage.reasoning.triage import Triage, TriageOutcome
 from backtriage.settings import DEFAULT_EMERGENCY_NUMBER, Settings
 
 __all__ = ["Engine", "assess", "default_engine"]
@@ -41,46 +41,15 @@ class Engine:
         states, derived = resolve_findings(case, kb)
         conditions = self.differential.rank(states)
         outcome = self.triage.decide(states, conditions)
-
         scope = decide_scope(kb, outcome.urgency, outcome.fired, conditions)
-        advice_ids: list[str] = list(kb.policy.urgency_advice[outcome.urgency])
-        if scope.message is not None:
-            advice_ids[1:1] = kb.policy.not_back_advice
-        if outcome.pending and outcome.urgency <= kb.policy.pending_screen_urgency:
-            advice_ids.insert(1, "action_answer_screen")
-        for cid in scope.suspected:
-            advice_ids.extend(kb.conditions[cid].advice)
-        for c in conditions[: kb.policy.advice_conditions]:
-            if c.probability >= kb.policy.advice_min_probability:
-                advice_ids.extend(kb.conditions[c.id].advice)
-        advice_ids.extend(kb.policy.always_advice)
-        advice = [self._advice[a] for a in dict.fromkeys(advice_ids) if a in self._advice]
-
-        findings = [
-            FindingState.model_construct(
-                id=fid,
-                label=kb.findings[fid].label,
-                present=value,
-                origin="derived" if fid in derived else "answer",
-                mentions=[],
-            )
-            for fid, value in sorted(states.items())
-        ]
-        findings.extend(
-            FindingState.model_construct(
-                id=fid, label=kb.findings[fid].label, present=None, origin="answer", mentions=[]
-            )
-            for fid, value in sorted(case.answers.items())
-            if value is None
-        )
+        advice = self._advice_for(outcome, scope, conditions)
         cited: dict[str, None] = {}
-        for rule in outcome.fired:
-            cited.update(dict.fromkeys(rule.sources))
-        for item in advice:
-            cited.update(dict.fromkeys(item.sources))
-        for c in conditions:
-            for ev in (*c.evidence_for, *c.evidence_against):
-                cited.update(dict.fromkeys(ev.sources))
+        for ids in (
+            *(rule.sources for rule in outcome.fired),
+            *(item.sources for item in advice),
+            *(ev.sources for c in conditions for ev in (*c.evidence_for, *c.evidence_against)),
+        ):
+            cited.update(dict.fromkeys(ids))
         # Every part was built here from validated inputs, so skip re-validation (hot path).
         # Fields with a default factory are passed explicitly: pydantic inspects factories on
         # model_construct, which costs more than the validation it saves.
@@ -96,7 +65,7 @@ class Engine:
             rules_fired=outcome.fired,
             pending_red_flags=outcome.pending,
             conditions=conditions,
-            findings=findings,
+            findings=self._finding_states(case, states, derived),
             advice=advice,
             sources={s: kb.sources[s].citation for s in cited},
             kb_version=kb.version,
@@ -104,6 +73,46 @@ class Engine:
             text=None,
             disclaimer=self._disclaimer,
         )
+
+    def _advice_for(
+        self, outcome: TriageOutcome, scope: ScopeOutcome, conditions: list[ConditionResult]
+    ) -> list[AdviceItem]:
+        """What to do for this urgency (and scope), then what the suspected and leading causes add."""
+        policy = self.kb.policy
+        ids: list[str] = list(policy.urgency_advice[outcome.urgency])
+        if scope.message is not None:
+            ids[1:1] = policy.not_back_advice
+        if outcome.pending and outcome.urgency <= policy.pending_screen_urgency:
+            ids.insert(1, "action_answer_screen")
+        for cid in scope.suspected:
+            ids.extend(self.kb.conditions[cid].advice)
+        for c in conditions[: policy.advice_conditions]:
+            if c.probability >= policy.advice_min_probability:
+                ids.extend(self.kb.conditions[c.id].advice)
+        ids.extend(policy.always_advice)
+        return [self._advice[a] for a in dict.fromkeys(ids) if a in self._advice]
+
+    def _finding_states(self, case: Case, states: FindingStates, derived: set[str]) -> list[FindingState]:
+        """Every known finding, then those answered "don't know"."""
+        labels = {fid: f.label for fid, f in self.kb.findings.items()}
+        known = [
+            FindingState.model_construct(
+                id=fid,
+                label=labels[fid],
+                present=value,
+                origin="derived" if fid in derived else "answer",
+                mentions=[],
+            )
+            for fid, value in sorted(states.items())
+        ]
+        unsure = [
+            FindingState.model_construct(
+                id=fid, label=labels[fid], present=None, origin="answer", mentions=[]
+            )
+            for fid, value in sorted(case.answers.items())
+            if value is None
+        ]
+        return known + unsure
 
 
 @lru_cache(maxsize=8)
