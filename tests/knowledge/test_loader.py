@@ -251,3 +251,45 @@ def test_all_problems_are_reported_together(kb_copy: Path) -> None:
     _edit(kb_copy, "advice.yaml", change)
     text = _problems(kb_copy)
     assert "nope_one" in text and "nope_two" in text
+
+
+def _pattern(data: dict, **changes: object) -> None:  # type: ignore[type-arg]
+    data["benign_patterns"][0].update(changes)
+
+
+def test_a_harmless_pattern_resting_on_a_red_flag_is_refused(kb_copy: Path) -> None:
+    _edit(kb_copy, "red_flags.yaml", lambda d: _pattern(d, all=["posture_related", "saddle_anaesthesia"]))
+    assert "red-flag finding 'saddle_anaesthesia' cannot be part of a harmless pattern" in _problems(kb_copy)
+
+
+def test_without_harmless_patterns_self_care_is_impossible_and_refused(kb_copy: Path) -> None:
+    _edit(kb_copy, "red_flags.yaml", lambda d: d.update(benign_patterns=[]))
+    assert "no benign pattern" in _problems(kb_copy)
+
+
+def test_a_choice_may_not_answer_a_red_flag_no_by_omission(kb_copy: Path) -> None:
+    def change(data: dict) -> None:  # type: ignore[type-arg]
+        screen = next(q for q in data["questions"] if q["id"] == "emergency_screen")
+        screen["unchosen_means_no"] = True
+
+    _edit(kb_copy, "questions.yaml", change)
+    assert "a choice may not answer red flag 'stroke_signs' no" in _problems(kb_copy)
+
+
+def test_a_definition_may_not_rule_out_a_red_flag(kb_copy: Path) -> None:
+    def change(data: dict) -> None:  # type: ignore[type-arg]
+        finding = next(f for f in data["findings"] if f["id"] == "resolves_with_movement")
+        finding["excludes"] = ["persistent", "saddle_anaesthesia"]
+
+    _edit(kb_copy, "findings.yaml", change)
+    assert "may not rule out red flag 'saddle_anaesthesia'" in _problems(kb_copy)
+
+
+def test_advice_may_only_use_the_emergency_number_placeholder(kb_copy: Path) -> None:
+    _edit(kb_copy, "advice.yaml", lambda d: d["advice"][0].update(text="Call {ambulance} now, please."))
+    assert "unknown placeholder(s) ['ambulance']" in _problems(kb_copy)
+
+
+def test_policy_numbers_are_validated(kb_copy: Path) -> None:
+    _edit(kb_copy, "policy.yaml", lambda d: d["policy"]["interview"].update(background_rate=1.5))
+    assert "policy.yaml: policy: interview.background_rate: Input should be less than 1" in _problems(kb_copy)
