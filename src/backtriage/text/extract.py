@@ -110,7 +110,8 @@ _PAST_EVENT = re.compile(
     r"pregnan\w*|injury|injured)\b(?![^.;\n]*\b(?:started|began|came on|since)\b)",
     re.I,
 )
-_SLASH = re.compile(r"(?<![\d/])x?\s*(?P<num>\d{1,2})\s*/\s*(?P<unit>52|7|12)(?![\d/])", re.I)
+# No leading "\s*" outside the optional "x": it would make the search quadratic in a run of spaces.
+_SLASH = re.compile(r"(?<![\d/])(?:x\s*)?(?P<num>\d{1,2})\s*/\s*(?P<unit>52|7|12)(?![\d/])", re.I)
 _SINCE = re.compile(
     r"\bsince\s+(?P<when>this\s+morning|last\s+night|yesterday|today|this\s+afternoon|"
     r"this\s+evening|the\s+weekend|last\s+week|last\s+month|last\s+year)\b",

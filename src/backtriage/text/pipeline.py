@@ -23,6 +23,7 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy
 import spacy
 from medspacy.context import ConText, ConTextRule
 from medspacy.custom_tokenizer import create_medspacy_tokenizer
@@ -91,8 +92,10 @@ def _split_sentences(doc: Doc) -> Doc:
             while j > 0 and (upper[j - 1] or texts[j - 1] in "()/&-"):
                 j -= 1
             starts.add(j)
-    for i, token in enumerate(doc):
-        token.is_sent_start = i in starts
+    # One array write: setting token.is_sent_start one by one re-checks the whole doc each time
+    # (quadratic in the number of tokens).
+    flags = numpy.array([1 if i in starts else -1 for i in range(n)], dtype="int32").reshape(-1, 1)
+    doc.from_array(["SENT_START"], flags.astype("uint64"))  # type: ignore[arg-type]
     return doc
 
 

@@ -15,6 +15,7 @@ Rules (from the safety policy, not from convenience):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from spacy.tokens import Span
@@ -66,8 +67,34 @@ def clean_text(text: str) -> str:
             f"text is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}. "
             "Split it into separate notes."
         )
-    printable = _NOT_TEXT.sub(" ", text)
+    printable = _LONG_SPACE.sub(_break_space, _LONG_RUN.sub(_open_run, _NOT_TEXT.sub(" ", text)))
     return _WRAPPED_LINE.sub(_unwrap, printable)
+
+
+#: A run of this many characters without a space is not language; the tokenizer's affix search
+#: is quadratic in a token's length, so such runs are opened up before reading.
+LONG_RUN = 64
+_LONG_RUN = re.compile(rf"\S{{{LONG_RUN},}}")
+_NOT_WORD = re.compile(r"[^\w]")
+
+
+_LONG_SPACE = re.compile(r"\s{16,}")
+
+
+def _break_space(match: re.Match[str]) -> str:
+    """A long stretch of blank space gets full stops in it (offsets kept; its first and last two
+    characters, which may be a paragraph break, stay): patterns that allow spaces between words
+    would otherwise try every way of dividing it, which is cubic in its length."""
+    gap = match.group(0)
+    middle = "".join("." if i % 2 else c for i, c in enumerate(gap[2:-2]))
+    return gap[:2] + middle + gap[-2:]
+
+
+def _open_run(match: re.Match[str]) -> str:
+    """Every character of a long run that is not a letter or digit becomes a space (offsets
+    kept), so "!!!!..." or a wall of emoji is read in time linear in its length; words in it
+    stay whole."""
+    return _NOT_WORD.sub(" ", match.group(0))
 
 
 def _unwrap(match: re.Match[str]) -> str:
@@ -95,7 +122,6 @@ def understand(
         return TextFindings(answers={}, reading=reading)
 
     pipe = pipeline or default_pipeline()
-    doc = pipe(text)
     mentions: list[TextMention] = []
     seen: set[tuple[str, int, int]] = set()
     course = extract_time_course(text)
@@ -108,18 +134,19 @@ def understand(
             "The text seems to be written about someone else (a relative or friend), so what it "
             "says of them is read as the patient's own."
         )
-    for span in doc.spans.get(SPAN_GROUP, []):
+    for offset, span in _read_in_pieces(pipe, text):
         label = span.label_
         denies = label.endswith(ABSENT_SUFFIX)
         finding = label.removesuffix(ABSENT_SUFFIX)
-        key = (label, span.start_char, span.end_char)
+        start, end = offset + span.start_char, offset + span.end_char
+        key = (label, start, end)
         if key in seen or finding not in kb.findings:
             continue
         seen.add(key)
         attrs = attributes_of(span)
         if span._.negated_within and not attrs.negated:
             attrs = attrs.model_copy(update={"negated": True})
-        if not attrs.historical and any(a <= span.start_char < b for a, b in history):
+        if not attrs.historical and any(a <= start < b for a, b in history):
             attrs = attrs.model_copy(update={"historical": True})
         if proxy and attrs.experiencer is not Experiencer.PATIENT and attrs.section != "family_history":
             attrs = attrs.model_copy(update={"experiencer": Experiencer.PATIENT})
@@ -142,8 +169,8 @@ def understand(
             TextMention.model_construct(
                 finding=finding,
                 text=span.text,
-                start=span.start_char,
-                end=span.end_char,
+                start=start,
+                end=end,
                 negated=attrs.negated,
                 uncertain=attrs.uncertain,
                 historical=attrs.historical,
@@ -298,10 +325,48 @@ def _written_for_someone_else(text: str, cues: _Cues) -> bool:
     return cues.own_body.search(text.lower()) is None
 
 
+#: Longer texts are read a piece at a time, cut at paragraph or sentence ends: ConText compares
+#: every modifier with every mention in a doc, which is quadratic in a text's length.
+PIECE_CHARS = 2000
+
+
+def _read_in_pieces(pipe: TextPipeline, text: str) -> Iterator[tuple[int, Span]]:
+    """(offset of the piece, mention) for every mention, piece by piece. A section heading
+    does not reach across a cut; cuts fall at blank lines first, where sections usually end."""
+    start = 0
+    while start < len(text):
+        end = _piece_end(text, start)
+        doc = pipe(text[start:end])  # kept alive while its spans are read
+        for span in doc.spans.get(SPAN_GROUP, []):
+            yield start, span
+        start = end
+
+
+def _piece_end(text: str, start: int) -> int:
+    limit = start + PIECE_CHARS
+    if limit >= len(text):
+        return len(text)
+    floor = start + PIECE_CHARS // 2
+    for mark in ("\n\n", ". ", "\n", " "):
+        cut = text.rfind(mark, floor, limit)
+        if cut >= 0:
+            return cut + len(mark)
+    return limit
+
+
+def _back_within_sentence(span: Span, words: int) -> int:
+    """The token `words` before the mention, or its sentence's first token if nearer. (Asking
+    spaCy for ``span.sent`` walks the whole sentence, which is quadratic over a long text.)"""
+    doc, lowest = span.doc, max(0, span.start - words)
+    for i in range(span.start, lowest, -1):
+        if doc[i].is_sent_start:
+            return i
+    return lowest
+
+
 def _laterality(span: Span) -> str | None:
     """Side named in the mention or just before it ("L foot drop", "both legs numb")."""
-    sent_start = span.sent.start
-    window = span.doc[max(sent_start, span.start - 3) : span.end]
+    window = span.doc[_back_within_sentence(span, 3) : span.end]
     sides = {_SIDES[t.lower_] for t in window if t.lower_ in _SIDES}
     if "both" in sides or sides == {"left", "right"}:
         return "both"
@@ -316,7 +381,7 @@ def _negated_just_before(span: Span, negators: frozenset[str]) -> bool:
     """A negation within four words before the mention, with no punctuation between ("I
     wouldn't say my bladder is normal"); a list's "no" before a comma is not one ("no numb bum,
     wee and poo normal")."""
-    for token in reversed(span.doc[max(span.sent.start, span.start - 4) : span.start]):
+    for token in reversed(span.doc[_back_within_sentence(span, 4) : span.start]):
         if token.is_punct:
             return False
         if token.lower_ in negators or token.norm_ in negators:
