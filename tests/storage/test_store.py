@@ -91,3 +91,44 @@ def test_concurrent_interviews_do_not_interfere(store: AuditStore) -> None:
         got = service.get_interview(v.id)
         assert got.answers["saddle_anaesthesia"] is (i % 2 == 0)
         assert got.done is (i % 2 == 0)
+
+
+def test_parallel_answers_to_one_interview_from_two_workers_are_all_kept(store: AuditStore) -> None:
+    """Two server processes share the database: each has its own engine. Twenty answers, each to
+    a different finding, posted at once to the same interview: none may be lost."""
+    workers = [TriageService(store), TriageService(AuditStore(store.url))]
+    view = workers[0].start_interview(Case(age=40))
+    findings = [f.id for f in workers[0].engine.kb.asked_findings if not f.red_flag][:20]
+    errors: list[BaseException] = []
+
+    def run(i: int, finding: str) -> None:
+        try:
+            workers[i % 2].answer(view.id, {finding: False})
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i, f)) for i, f in enumerate(findings)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    stored = workers[1].get_interview(view.id).answers
+    assert all(stored.get(f) is False for f in findings), [f for f in findings if f not in stored]
+    workers[1].store.engine.dispose()
+
+
+def test_a_failed_statement_never_carries_its_values_into_the_error(store: AuditStore) -> None:
+    canary = "CANARY-numb-between-my-legs"
+    with store.engine.connect() as conn:
+        try:
+            conn.exec_driver_sql(
+                "INSERT INTO no_such_table VALUES (?)"
+                if store.engine.dialect.name == "sqlite"
+                else "INSERT INTO no_such_table VALUES (%s)",
+                (canary,),
+            )
+        except Exception as exc:  # noqa: BLE001 - the message is what is checked
+            assert canary not in str(exc) and canary not in repr(exc)
+        else:
+            raise AssertionError("the insert should have failed")

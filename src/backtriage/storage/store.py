@@ -51,9 +51,12 @@ class AuditStore:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             connect_args = {"check_same_thread": False, "timeout": 30}
-        self.engine: Engine = create_engine(url, connect_args=connect_args, future=True)
+        # hide_parameters: a failed statement's error never carries its values (patient text)
+        # into a log or a traceback.
+        self.engine: Engine = create_engine(url, connect_args=connect_args, future=True, hide_parameters=True)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin_immediate)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     # ---- schema --------------------------------------------------------------------------
@@ -207,7 +210,15 @@ class AuditStore:
             return len(old) + (gone.rowcount or 0)
 
 
+def _sqlite_begin_immediate(connection: Any) -> None:
+    """Take SQLite's write lock when a transaction starts, not at its first write: otherwise two
+    server processes can both read an interview, both add an answer, and one answer is lost."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Transactions are begun explicitly (BEGIN IMMEDIATE), not by the sqlite3 module.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     # With WAL, NORMAL still never leaves a half-written transaction; a power cut can lose the
