@@ -9,15 +9,16 @@ from __future__ import annotations
 import uuid
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session
 
 from backtriage.domain.assessment import Assessment
 from backtriage.domain.case import Answer, Case
 from backtriage.domain.interview import InterviewStep, Question
-from backtriage.errors import ConflictError
+from backtriage.errors import ConflictError, NotFoundError
 from backtriage.reasoning.engine import Engine, default_engine
 from backtriage.reasoning.interview import Interviewer
 from backtriage.storage.models import InterviewEvent, InterviewRecord
-from backtriage.storage.store import AuditStore, now
+from backtriage.storage.store import AuditStore, now, unknown_interview
 
 __all__ = ["InterviewView", "TriageService"]
 
@@ -101,10 +102,12 @@ class TriageService:
             )
         return self._view(record, step)
 
-    def answer(self, interview_id: str, answers: dict[str, Answer]) -> InterviewView:
+    def answer(
+        self, interview_id: str, answers: dict[str, Answer], api_key_id: str | None = None
+    ) -> InterviewView:
         """Record answers to the current question and move on; 409 once the interview is done."""
         with self.store.transaction() as s:
-            record = self.store.interview_for_update(s, interview_id)
+            record = self._owned(s, interview_id, api_key_id)
             if record.status == "done":
                 raise ConflictError(f"interview '{interview_id}' is finished; start a new one")
             question = record.current_question or {}
@@ -132,9 +135,9 @@ class TriageService:
             )
         return self._view(record, step)
 
-    def get_interview(self, interview_id: str) -> InterviewView:
+    def get_interview(self, interview_id: str, api_key_id: str | None = None) -> InterviewView:
         with self.store.transaction() as s:
-            record = self.store.interview_for_update(s, interview_id)
+            record = self._owned(s, interview_id, api_key_id)
             if record.status == "done":
                 return self._view(record, None)
             case = Case.from_mapping({"answers": record.answers, "age": record.age, "sex": record.sex})
@@ -142,6 +145,14 @@ class TriageService:
         return self._view(record, step)
 
     # ---- helpers -------------------------------------------------------------------------
+    def _owned(self, s: Session, interview_id: str, api_key_id: str | None) -> InterviewRecord:
+        """The interview, if the caller's key made it: another key gets the same 404 as an unknown
+        id, so ids cannot be probed. Open local mode (no key) sees interviews made without one."""
+        record = self.store.interview_for_update(s, interview_id)
+        if record.api_key_id != api_key_id:
+            raise NotFoundError(unknown_interview(interview_id))
+        return record
+
     def _apply(self, record: InterviewRecord, step: InterviewStep, text: str | None) -> None:
         if step.done:
             final = step.assessment

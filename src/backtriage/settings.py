@@ -8,6 +8,7 @@
 | BACKTRIAGE_RATE_LIMIT | 600 | requests per minute per API key (or client, with --no-auth) |
 | BACKTRIAGE_REQUIRE_API_KEY | true | false = open local mode (what `serve --no-auth` sets) |
 | BACKTRIAGE_MAX_BODY_BYTES | 2097152 | larger bodies get 413 (fits a 100,000-character text) |
+| BACKTRIAGE_READ_TIMEOUT | 10 | seconds a request may spend reading text before it gets 503 |
 | BACKTRIAGE_EMERGENCY_NUMBER | 999 | the number every emergency message tells people to call (911, 112 ...) |
 """
 
@@ -41,6 +42,7 @@ class Settings(BaseModel):
     rate_limit_per_minute: int = Field(default=600, ge=1)
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     require_api_key: bool = True
+    read_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     emergency_number: str = Field(default=DEFAULT_EMERGENCY_NUMBER, pattern=r"^\+?[0-9][0-9 -]{1,14}$")
 
     @classmethod
@@ -61,6 +63,8 @@ class Settings(BaseModel):
             values["require_api_key"] = env["BACKTRIAGE_REQUIRE_API_KEY"].lower() not in ("0", "false", "no")
         if env.get("BACKTRIAGE_MAX_BODY_BYTES"):
             values["max_body_bytes"] = int(env["BACKTRIAGE_MAX_BODY_BYTES"])
+        if env.get("BACKTRIAGE_READ_TIMEOUT"):
+            values["read_timeout_seconds"] = env["BACKTRIAGE_READ_TIMEOUT"]
         if env.get("BACKTRIAGE_EMERGENCY_NUMBER"):
             values["emergency_number"] = env["BACKTRIAGE_EMERGENCY_NUMBER"].strip()
         values.update(overrides)

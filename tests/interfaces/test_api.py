@@ -88,7 +88,7 @@ def test_unknown_finding_and_bad_json(open_client: TestClient) -> None:
     r = open_client.post("/v1/assess", json={"answers": {"saddle_anesthesia": True}})
     assert r.status_code == 422 and r.json()["error"]["field"].startswith("answers.saddle_anesthesia")
     r = open_client.post("/v1/assess", content=b"{bad", headers={"content-type": "application/json"})
-    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
 
 
 def test_full_interview_over_http_is_stored(open_client: TestClient, store: AuditStore) -> None:
@@ -197,3 +197,69 @@ def test_chunked_bodies_are_limited_too(store: AuditStore) -> None:
         big = (b"x" * 1024 for _ in range(4))
         r = c.post("/v1/assess", content=big, headers={"content-type": "application/json"})
         assert r.status_code == 413
+
+
+CANARY = "CANARY-7f3a numb between my legs"
+
+
+def test_nul_is_refused_at_the_edge_and_ids_are_never_echoed_in_full(open_client: TestClient) -> None:
+    r = open_client.post("/v1/interviews", json={"text": "numb\u0000back"})
+    assert r.status_code == 422 and "NUL" in r.json()["error"]["message"]
+    r = open_client.post("/v1/assess", json={"text": "numb\u0000back"})
+    assert r.status_code == 422
+    r = open_client.get("/v1/interviews/abc%00def")
+    assert r.status_code == 404 and "\x00" not in r.text
+    long_id = "x" * 60_000  # as long as an HTTP client will send
+    r = open_client.get(f"/v1/interviews/{long_id}")
+    assert r.status_code == 404 and len(r.content) < 500
+
+
+def test_an_interview_belongs_to_the_key_that_made_it(store: AuditStore) -> None:
+    _, secret_a = store.create_api_key("a")
+    _, secret_b = store.create_api_key("b")
+    a, b = ({"Authorization": f"Bearer {s}"} for s in (secret_a, secret_b))
+    with client_for(store) as c:
+        made = c.post("/v1/interviews", json={"age": 40}, headers=a).json()
+        assert c.get(f"/v1/interviews/{made['id']}", headers=a).status_code == 200
+        for call in (
+            lambda: c.get(f"/v1/interviews/{made['id']}", headers=b),
+            lambda: c.post(
+                f"/v1/interviews/{made['id']}/answers", json={"answers": {"fever": False}}, headers=b
+            ),
+        ):
+            r = call()
+            assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_every_response_forbids_caching_and_sniffing(open_client: TestClient) -> None:
+    for r in (open_client.get("/healthz"), open_client.post("/v1/assess", json={"answers": {}})):
+        assert r.headers["cache-control"] == "no-store"
+        assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_reading_runs_off_the_event_loop_within_a_time_budget(store: AuditStore) -> None:
+    service = TriageService(store)
+
+    def slow(*_: object, **__: object) -> None:
+        import time
+
+        time.sleep(1.0)
+
+    service.assess = slow  # type: ignore[method-assign]
+    config = Settings(database_url=store.url, require_api_key=False, read_timeout_seconds=0.05)
+    with TestClient(create_app(config, service)) as c:
+        r = c.post("/v1/assess", json={"text": "numb back"})
+    assert r.status_code == 503 and r.json()["error"]["code"] == "too_slow"
+
+
+def test_a_database_failure_is_a_json_500_with_no_patient_text_anywhere(
+    store: AuditStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE assessments")
+    with client_for(store, require_api_key=False) as c, caplog.at_level("DEBUG"):
+        c_raise = TestClient(c.app, raise_server_exceptions=False)
+        r = c_raise.post("/v1/assess", json={"text": CANARY})
+    assert r.status_code == 500 and r.json()["error"]["code"] == "internal_error"
+    assert CANARY not in r.text
+    assert CANARY not in caplog.text

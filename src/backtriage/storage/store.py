@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -40,6 +41,16 @@ def hash_secret(secret: str) -> str:
 
 def _migrations_dir() -> str:
     return str(resources.files("backtriage.storage") / "migrations")
+
+
+#: Interview ids are UUIDs; anything else is unknown without asking the database.
+_INTERVIEW_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def unknown_interview(interview_id: str) -> str:
+    """The not-found message, quoting at most 40 printable characters of the id."""
+    shown = "".join(c for c in interview_id[:40] if c.isprintable())
+    return f"no interview with id '{shown}{'...' if len(interview_id) > 40 else ''}'"
 
 
 class AuditStore:
@@ -75,12 +86,14 @@ class AuditStore:
             yield session
 
     def interview_for_update(self, session: Session, interview_id: str) -> InterviewRecord:
+        if not _INTERVIEW_ID.fullmatch(interview_id):
+            raise NotFoundError(unknown_interview(interview_id))  # e.g. a NUL or 70 KB id
         stmt = select(InterviewRecord).where(InterviewRecord.id == interview_id)
         if self.engine.dialect.name == "postgresql":
             stmt = stmt.with_for_update()
         record = session.scalars(stmt).first()
         if record is None:
-            raise NotFoundError(f"no interview with id '{interview_id}'")
+            raise NotFoundError(unknown_interview(interview_id))
         return record
 
     # ---- API keys ------------------------------------------------------------------------

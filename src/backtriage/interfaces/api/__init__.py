@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,6 +24,8 @@ from backtriage.settings import Settings
 from backtriage.storage import AuditStore
 
 __all__ = ["create_app"]
+
+_log = logging.getLogger("backtriage.api")
 
 
 def _error(
@@ -82,6 +85,27 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+class SafeHeaders:
+    """Every response says: do not cache (it may hold health data) and do not sniff its type."""
+
+    HEADERS = [(b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff")]
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *self.HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 @asynccontextmanager
 async def _warm(app: FastAPI) -> AsyncIterator[None]:
     """Build the text pipeline before the first request, then freeze the start-up objects so the
@@ -130,6 +154,7 @@ def create_app(
         )
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SafeHeaders)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -138,6 +163,8 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        if first.get("type") == "json_invalid":
+            return _error(400, "bad_request", "the request body is not valid JSON")
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
         field = ".".join(loc) or None
         return _error(422, "invalid_input", f"{field or 'request'}: {first.get('msg')}", field)
@@ -158,6 +185,12 @@ def create_app(
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _error(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def internal(_: Request, exc: Exception) -> JSONResponse:
+        # The type only: an exception's message can quote what it was given.
+        _log.error("internal error: %s", type(exc).__name__)
+        return _error(500, "internal_error", "something went wrong on our side; please try again")
 
     for module in (health, assess, interviews, knowledge):
         app.include_router(module.router)

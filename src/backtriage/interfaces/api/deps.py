@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 
 from backtriage.service import TriageService
 from backtriage.settings import Settings
 
-__all__ = ["ApiError", "Caller", "RateLimiter", "ServiceDep", "caller"]
+__all__ = ["ApiError", "Caller", "RateLimiter", "ServiceDep", "caller", "off_the_loop"]
+
+
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -95,3 +102,20 @@ async def caller(request: Request) -> str | None:
 
 
 Caller = Annotated[str | None, Depends(caller)]
+
+
+async def off_the_loop(request: Request, work: Callable[..., T], *args: Any) -> T:
+    """Run CPU-bound work (reading text) in a worker thread, so /healthz and every other request
+    keep being answered, within the time budget; past it the caller gets 503 and a clear message
+    (the thread finishes in the background)."""
+    budget: float = request.app.state.settings.read_timeout_seconds
+    try:
+        with anyio.fail_after(budget):
+            return await anyio.to_thread.run_sync(functools.partial(work, *args), abandon_on_cancel=True)
+    except TimeoutError:
+        raise ApiError(
+            503,
+            "too_slow",
+            f"reading this took longer than {budget:g} seconds; send a shorter text",
+            headers={"Retry-After": "1"},
+        ) from None

@@ -39,6 +39,14 @@ class _In(BaseModel):
     def _numbers(cls, value: Any) -> Any:
         return _whole_number(value)
 
+    @field_validator("text", check_fields=False)
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        # A NUL cannot be stored by PostgreSQL and is never part of a description.
+        if value is not None and "\x00" in value:
+            raise ValueError("text contains a NUL character (\\u0000); remove it")
+        return value
+
 
 class AssessIn(_In):
     """Answers and/or free text; an explicit answer wins over what the text says."""

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from backtriage.domain.assessment import Assessment
 from backtriage.domain.case import Case
-from backtriage.interfaces.api.deps import Caller, ServiceDep
+from backtriage.interfaces.api.deps import Caller, ServiceDep, off_the_loop
 from backtriage.interfaces.api.schemas import AssessIn, ErrorOut, ParseIn
 
 router = APIRouter(prefix="/v1", tags=["assessment"])
@@ -17,26 +17,32 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorOut},
     422: {"model": ErrorOut},
     429: {"model": ErrorOut},
+    500: {"model": ErrorOut},
+    503: {"model": ErrorOut, "description": "Reading the text took longer than the time budget."},
 }
 
 
 @router.post(
     "/assess", response_model=Assessment, responses=ERRORS, summary="Assess answers and/or free text"
 )
-async def assess(body: AssessIn, service: ServiceDep, key_id: Caller) -> Response:
-    # CPU-bound and quick: run it on the event loop rather than in a thread pool, and send the
-    # model's own JSON instead of validating it a second time against the response model.
+async def assess(body: AssessIn, service: ServiceDep, key_id: Caller, request: Request) -> Response:
+    # Answers alone take about a millisecond: run them on the event loop. Reading text can take
+    # longer, so it runs in a worker thread within the time budget. The model's own JSON is sent
+    # instead of validating it a second time against the response model.
     case = Case(answers=body.answers, age=body.age, sex=body.sex)
-    result = service.assess(case, text=body.text, api_key_id=key_id)
+    if body.text is None:
+        result = service.assess(case, api_key_id=key_id)
+    else:
+        result = await off_the_loop(request, service.assess, case, body.text, key_id)
     if body.top:
         result = result.model_copy(update={"conditions": result.conditions[: body.top]})
     return Response(result.model_dump_json(), media_type="application/json")
 
 
 @router.post("/parse", responses=ERRORS, summary="Findings read from text, with spans and context")
-async def parse(body: ParseIn, service: ServiceDep, key_id: Caller) -> dict[str, Any]:
+async def parse(body: ParseIn, service: ServiceDep, key_id: Caller, request: Request) -> dict[str, Any]:
     from backtriage.text import understand
 
-    found = understand(body.text, kb=service.engine.kb)
+    found = await off_the_loop(request, understand, body.text, None, service.engine.kb)
     assert found.reading is not None
     return {"answers": found.answers, **found.reading.model_dump(mode="json")}

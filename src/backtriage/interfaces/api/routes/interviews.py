@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from backtriage.domain.case import Case
-from backtriage.interfaces.api.deps import Caller, ServiceDep
+from backtriage.interfaces.api.deps import Caller, ServiceDep, off_the_loop
 from backtriage.interfaces.api.schemas import AnswersIn, ErrorOut, InterviewStart
 from backtriage.service import InterviewView
 
@@ -18,6 +18,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorOut},
     422: {"model": ErrorOut},
     429: {"model": ErrorOut},
+    500: {"model": ErrorOut},
+    503: {"model": ErrorOut, "description": "Reading the text took longer than the time budget."},
 }
 
 
@@ -28,9 +30,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     responses=ERRORS,
     summary="Start an interview; returns its id and first question",
 )
-async def start(body: InterviewStart, service: ServiceDep, key_id: Caller) -> InterviewView:
+async def start(body: InterviewStart, service: ServiceDep, key_id: Caller, request: Request) -> InterviewView:
     case = Case(answers=body.answers, age=body.age, sex=body.sex)
-    return service.start_interview(case, text=body.text, api_key_id=key_id)
+    return await off_the_loop(request, service.start_interview, case, body.text, key_id)
 
 
 @router.post(
@@ -39,8 +41,10 @@ async def start(body: InterviewStart, service: ServiceDep, key_id: Caller) -> In
     responses=ERRORS,
     summary="Answer the current question; returns the next question or the assessment",
 )
-async def answer(interview_id: str, body: AnswersIn, service: ServiceDep, key_id: Caller) -> InterviewView:
-    return service.answer(interview_id, body.answers)
+async def answer(
+    interview_id: str, body: AnswersIn, service: ServiceDep, key_id: Caller, request: Request
+) -> InterviewView:
+    return await off_the_loop(request, service.answer, interview_id, body.answers, key_id)
 
 
 @router.get(
@@ -49,5 +53,5 @@ async def answer(interview_id: str, body: AnswersIn, service: ServiceDep, key_id
     responses=ERRORS,
     summary="The interview's state: current question or final assessment",
 )
-async def get(interview_id: str, service: ServiceDep, key_id: Caller) -> InterviewView:
-    return service.get_interview(interview_id)
+async def get(interview_id: str, service: ServiceDep, key_id: Caller, request: Request) -> InterviewView:
+    return await off_the_loop(request, service.get_interview, interview_id, key_id)
