@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy
 import spacy
@@ -297,7 +297,23 @@ class TextPipeline:
         return context
 
 
-@lru_cache(maxsize=1)
+#: spaCy keeps every string it has seen for the life of a pipeline, so a server reading words it
+#: has never met grows without end. Past this many new strings the shipped pipeline is rebuilt
+#: (about half a second), which bounds the memory the vocabulary can take.
+MAX_NEW_STRINGS = 200_000
+
+_shipped: list[tuple[TextPipeline, int]] = []
+_shipped_lock = threading.Lock()
+
+
 def default_pipeline() -> TextPipeline:
-    """The shipped pipeline, built once per process (about half a second)."""
-    return TextPipeline.build()
+    """The shipped pipeline, built once per process and rebuilt when its vocabulary has grown by
+    `MAX_NEW_STRINGS`. A text being read keeps the pipeline it started with."""
+    with _shipped_lock:
+        if _shipped:
+            pipe, base = _shipped[0]
+            if len(pipe.nlp.vocab.strings) - base <= MAX_NEW_STRINGS:
+                return pipe
+        pipe = TextPipeline.build()
+        _shipped[:] = [(pipe, len(pipe.nlp.vocab.strings))]
+        return pipe
