@@ -263,3 +263,29 @@ def test_a_database_failure_is_a_json_500_with_no_patient_text_anywhere(
     assert r.status_code == 500 and r.json()["error"]["code"] == "internal_error"
     assert CANARY not in r.text
     assert CANARY not in caplog.text
+
+
+def test_docs_render_with_no_network_and_ask_for_a_key(store: AuditStore) -> None:
+    with client_for(store) as c:
+        page = c.get("/docs")
+        assert page.status_code == 200
+        assert "cdn" not in page.text.lower() and "/static-offline-docs/swagger-ui-bundle.js" in page.text
+        assert c.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
+        assert c.get("/redoc").status_code == 200
+        doc = c.get("/openapi.json").json()
+        assert doc["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+        assert doc["paths"]["/v1/assess"]["post"]["security"] == [{"HTTPBearer": []}]
+
+
+def test_failed_authentication_is_rate_limited(store: AuditStore) -> None:
+    with client_for(store, rate_limit_per_minute=5) as c:
+        codes = [
+            c.post("/v1/assess", json={}, headers={"Authorization": f"Bearer guess-{i}"}).status_code
+            for i in range(8)
+        ]
+    assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}
+
+
+def test_no_redirect_copies_the_host_header(open_client: TestClient) -> None:
+    r = open_client.post("/v1/assess/", json={}, headers={"Host": "evil.example"}, follow_redirects=False)
+    assert r.status_code == 404 and "location" not in r.headers

@@ -6,11 +6,13 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -132,8 +134,9 @@ def create_app(
         store = AuditStore(settings.database_url)
         store.upgrade()
         service = TriageService(store, default_engine(settings.emergency_number))
-    app = FastAPI(
+    app = FastAPIOffline(  # Swagger UI and ReDoc from package files, so /docs works offline
         lifespan=_warm,
+        redirect_slashes=False,  # a redirect would copy the caller's Host header into Location
         title="backtriage",
         version=__version__,
         summary="Triage for numbness and tingling in the back: urgency, likely causes and why.",
@@ -194,4 +197,21 @@ def create_app(
 
     for module in (health, assess, interviews, knowledge):
         app.include_router(module.router)
+    if not settings.require_api_key:
+        _document_as_open(app)
     return app
+
+
+def _document_as_open(app: FastAPI) -> None:
+    """In open local mode no call needs a key, so the document must not ask for one."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                operation.pop("security", None)
+        schema.get("components", {}).pop("securitySchemes", None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 import anyio
 import anyio.to_thread
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from backtriage.service import TriageService
 from backtriage.settings import Settings
@@ -67,29 +68,33 @@ async def get_service(request: Request) -> TriageService:
 ServiceDep = Annotated[TriageService, Depends(get_service)]
 
 
-async def caller(request: Request) -> str | None:
-    """The API key id of the caller (None in open local mode); enforces the rate limit."""
+_bearer = HTTPBearer(auto_error=False, description="An API key from `backtriage apikey create`.")
+
+
+async def caller(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> str | None:
+    """The API key id of the caller (None in open local mode); enforces the rate limit. Failed
+    authentications count against the client's own limit, so keys cannot be guessed at speed."""
     settings: Settings = request.app.state.settings
+    host = request.client.host if request.client else "local"
     key_id: str | None = None
     if settings.require_api_key:
-        header = request.headers.get("authorization", "")
-        scheme, _, secret = header.partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
-            raise ApiError(
-                401,
-                "unauthorized",
-                "send an API key as 'Authorization: Bearer <key>'",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        key_id = request.app.state.service.store.verify_api_key(secret.strip())
+        secret = credentials.credentials.strip() if credentials else ""
+        key_id = request.app.state.service.store.verify_api_key(secret) if secret else None
         if key_id is None:
-            raise ApiError(
-                401,
-                "unauthorized",
-                "the API key is unknown or revoked",
-                headers={"WWW-Authenticate": "Bearer"},
+            _limit(request, f"failed-auth:{host}")
+            message = (
+                "the API key is unknown or revoked"
+                if secret
+                else "send an API key as 'Authorization: Bearer <key>'"
             )
-    who = key_id or (request.client.host if request.client else "local")
+            raise ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
+    _limit(request, key_id or host)
+    return key_id
+
+
+def _limit(request: Request, who: str) -> None:
     wait = request.app.state.limiter.check(who)
     if wait is not None:
         raise ApiError(
@@ -98,7 +103,6 @@ async def caller(request: Request) -> str | None:
             "too many requests; slow down",
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )
-    return key_id
 
 
 Caller = Annotated[str | None, Depends(caller)]

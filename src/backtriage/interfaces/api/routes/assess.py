@@ -26,14 +26,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     "/assess", response_model=Assessment, responses=ERRORS, summary="Assess answers and/or free text"
 )
 async def assess(body: AssessIn, service: ServiceDep, key_id: Caller, request: Request) -> Response:
-    # Answers alone take about a millisecond: run them on the event loop. Reading text can take
-    # longer, so it runs in a worker thread within the time budget. The model's own JSON is sent
+    # In a worker thread within the time budget: reading text can take a while, and even answers
+    # alone write to the audit store, which may wait on a lock. The model's own JSON is sent
     # instead of validating it a second time against the response model.
     case = Case(answers=body.answers, age=body.age, sex=body.sex)
-    if body.text is None:
-        result = service.assess(case, api_key_id=key_id)
-    else:
-        result = await off_the_loop(request, service.assess, case, body.text, key_id)
+    result = await off_the_loop(request, service.assess, case, body.text, key_id)
     if body.top:
         result = result.model_copy(update={"conditions": result.conditions[: body.top]})
     return Response(result.model_dump_json(), media_type="application/json")
