@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from backtriage.domain.case import Case
+from backtriage.errors import ConflictError
 from backtriage.service import TriageService
 from backtriage.storage import AuditStore
 from backtriage.storage.models import AssessmentRecord, InterviewRecord
@@ -99,11 +100,15 @@ def test_parallel_answers_to_one_interview_from_two_workers_are_all_kept(store: 
     workers = [TriageService(store), TriageService(AuditStore(store.url))]
     view = workers[0].start_interview(Case(age=40))
     findings = [f.id for f in workers[0].engine.kb.asked_findings if not f.red_flag][:20]
+    acknowledged: list[str] = []
     errors: list[BaseException] = []
 
     def run(i: int, finding: str) -> None:
         try:
             workers[i % 2].answer(view.id, {finding: False})
+            acknowledged.append(finding)
+        except ConflictError:
+            pass  # the interview finished first: refused, so nothing was promised
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
@@ -112,9 +117,9 @@ def test_parallel_answers_to_one_interview_from_two_workers_are_all_kept(store: 
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
+    assert errors == [] and acknowledged
     stored = workers[1].get_interview(view.id).answers
-    assert all(stored.get(f) is False for f in findings), [f for f in findings if f not in stored]
+    assert [f for f in acknowledged if stored.get(f) is not False] == []  # every 200 was kept
     workers[1].store.engine.dispose()
 
 

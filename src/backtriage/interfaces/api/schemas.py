@@ -64,13 +64,16 @@ class AssessIn(_In):
 
 class ParseIn(_In):
     text: StrictStr = Field(
-        max_length=100_000, examples=["Pt denies saddle anaesthesia, urinary retention. 45M, 2/52 hx"]
+        max_length=100_000,
+        examples=["Pt denies saddle anaesthesia, urinary retention. 45M, 2/52 hx"],
     )
 
 
 class InterviewStart(_In):
     text: StrictStr | None = Field(
-        default=None, max_length=100_000, examples=["My back tingles after sitting at my desk."]
+        default=None,
+        max_length=100_000,
+        examples=["My back tingles after sitting at my desk."],
     )
     answers: Answers = Field(default_factory=dict)
     age: int | None = Field(default=None, ge=0, le=MAX_AGE)
