@@ -56,3 +56,29 @@ def test_api_key_lifecycle(tmp_path: Path) -> None:
 def test_audit_purge(tmp_path: Path) -> None:
     result = runner.invoke(app, ["audit", "purge", "--older-than", "30", *db(tmp_path)])
     assert result.exit_code == 0 and "deleted 0 records" in result.stdout
+
+
+def test_bad_input_gets_exit_code_2_never_the_bug_code(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 3000 + "]" * 3000)
+    r = runner.invoke(app, ["assess", "--answers", str(deep)])
+    assert r.exit_code == ExitCode.INVALID_INPUT and "nested too deeply" in r.output
+
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text(
+        '{"id": 1, "answers": {"fever": true}}\n' + "[" * 3000 + "]" * 3000 + '\n{"id": 3, "answers": {}}\n'
+    )
+    r = runner.invoke(app, ["assess", "--jsonl", str(batch)])
+    assert r.exit_code == ExitCode.SOME_CASES_FAILED
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [x.get("id") for x in lines] == [1, None, 3] and "nested too deeply" in lines[1]["error"]
+
+    r = runner.invoke(
+        app, ["audit", "export", "-o", str(tmp_path / "no" / "such" / "dir.jsonl"), *db(tmp_path)]
+    )
+    assert r.exit_code == ExitCode.INVALID_INPUT and "cannot write" in r.output
+    r = runner.invoke(app, ["audit", "export", "--database-url", "nonsense://x"])
+    assert r.exit_code == ExitCode.INVALID_INPUT and "cannot open the audit store" in r.output
+
+    r = runner.invoke(app, ["interview", *db(tmp_path)], input="")
+    assert r.exit_code == ExitCode.INVALID_INPUT and "input ended" in r.output

@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
+import click
 import typer
 from rich.console import Console
 
@@ -31,7 +32,7 @@ from backtriage.interfaces.render import (
 )
 from backtriage.knowledge.loader import KnowledgeBase, check_knowledge_base, load_knowledge_base
 from backtriage.reasoning.engine import Engine
-from backtriage.service import TriageService
+from backtriage.service import InterviewView, TriageService
 from backtriage.settings import Settings
 from backtriage.storage import AuditStore
 
@@ -125,6 +126,8 @@ def _read_json(path: Path | str) -> Any:
         raise InvalidInputError(
             f"{name}: not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})"
         ) from None
+    except RecursionError:
+        raise InvalidInputError(f"{name}: JSON nested too deeply") from None
 
 
 def _read_text(text: str) -> str:
@@ -364,11 +367,13 @@ def _settings(database_url: str | None, **overrides: Any) -> Settings:
 
 
 def _store(database_url: str | None) -> AuditStore:
-    store = AuditStore(_settings(database_url).database_url)
     try:
+        store = AuditStore(_settings(database_url).database_url)
         store.upgrade()
+    except InvalidInputError as exc:
+        _fail(str(exc), exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - a bad URL or an unreachable server
-        _fail(f"cannot open the audit store: {exc.__class__.__name__}: {exc}", ExitCode.INVALID_INPUT)
+        _fail(f"cannot open the audit store: {exc.__class__.__name__}", ExitCode.INVALID_INPUT)
     return store
 
 
@@ -457,8 +462,13 @@ def audit_export(
     if str(output) == "-":
         count = store.export(sys.stdout)
     else:
-        with output.open("w", encoding="utf-8") as fh:
-            count = store.export(fh)
+        try:
+            with output.open("w", encoding="utf-8") as fh:
+                count = store.export(fh)
+        except OSError as exc:
+            _fail(
+                f"{output}: cannot write ({exc.strerror or exc.__class__.__name__})", ExitCode.INVALID_INPUT
+            )
     _err().print(f"exported {count} records")
 
 
@@ -495,6 +505,7 @@ def interview(
 
     service = TriageService(_store(database_url))
     out = _out()
+    view: InterviewView | None = None
     try:
         if resume:
             view = service.get_interview(resume)
@@ -515,6 +526,9 @@ def interview(
             view = service.answer(view.id, answers)
     except BacktriageError as exc:
         _fail(str(exc), exc.exit_code)
+    except (EOFError, click.exceptions.Abort):
+        again = f" (continue with: backtriage interview --resume {view.id})" if view is not None else ""
+        _fail(f"no answer was given: the input ended{again}", ExitCode.INVALID_INPUT)
     assert view.assessment is not None
     render_assessment(out, view.assessment)
 

@@ -34,6 +34,8 @@ def _handle(number: int, line: str, handle: Handler) -> tuple[str, bool]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InvalidInputError(f"not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise InvalidInputError("JSON nested too deeply") from None
         if not isinstance(record, dict):
             raise InvalidInputError("each line must be a JSON object")
         record_id = record.get("id")
