@@ -137,9 +137,8 @@ def main() -> int:
     growth = 100 * (memory_end - memory_start) / memory_start
     print(f"\nserver memory: {memory_start:.0f} MiB after warm-up, {memory_end:.0f} MiB at the end", end="")
     print(f" ({growth:+.1f}%)")
-    print(
-        f"{args.seconds} s, {args.clients} clients, {args.workers} server process(es), {os.cpu_count()} CPUs shared"
-    )
+    setup = f"{args.seconds} s, {args.clients} clients, {args.workers} server process(es)"
+    print(f"{setup}, {os.cpu_count()} CPUs shared with the load generator")
     return 0
 
 
