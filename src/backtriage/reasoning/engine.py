@@ -26,6 +26,7 @@ class Engine:
         self.differential = Differential(kb)
         self.triage = Triage(kb)
         self._disclaimer = DISCLAIMER.format(emergency_number=emergency_number)
+        self._labels = {fid: f.label for fid, f in kb.findings.items()}
         self._advice = {
             a.id: AdviceItem(
                 id=a.id,
@@ -94,7 +95,7 @@ class Engine:
 
     def _finding_states(self, case: Case, states: FindingStates, derived: set[str]) -> list[FindingState]:
         """Every known finding, then those answered "don't know"."""
-        labels = {fid: f.label for fid, f in self.kb.findings.items()}
+        labels = self._labels
         known = [
             FindingState.model_construct(
                 id=fid,

@@ -30,8 +30,9 @@ def decide_scope(
     rank = {c.id: i for i, c in enumerate(conditions)}
     serious = [r for r in fired if r.urgency >= UrgencyLevel.URGENT]
     # Each rule's suggestion that the differential ranks highest is what it suspects.
-    suspected = list(dict.fromkeys(min(r.suggests, key=rank.__getitem__) for r in serious if r.suggests))
-    deciding = {min(r.suggests, key=rank.__getitem__) for r in serious if r.urgency == urgency and r.suggests}
+    pointed = [(r, min(r.suggests, key=rank.__getitem__)) for r in serious if r.suggests]
+    suspected = list(dict.fromkeys(cid for _, cid in pointed))
+    deciding = {cid for r, cid in pointed if r.urgency == urgency}
     outside = [cid for cid in suspected if kb.conditions[cid].scope == "not_back"]
     likely_outside = [
         c.id for c in conditions if c.scope == "not_back" and c.probability >= kb.policy.not_back_probability

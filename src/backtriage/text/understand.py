@@ -75,7 +75,7 @@ def clean_text(text: str) -> str:
 #: is quadratic in a token's length, so such runs are opened up before reading.
 LONG_RUN = 64
 _LONG_RUN = re.compile(rf"\S{{{LONG_RUN},}}")
-_NOT_WORD = re.compile(r"[^\w]")
+_NOT_WORD = re.compile(r"\W")
 
 
 _LONG_SPACE = re.compile(r"\s{16,}")
