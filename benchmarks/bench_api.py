@@ -84,6 +84,11 @@ def run_wrk(url: str, body: dict, seconds: int, connections: int, folder: Path) 
         text=True,
         check=True,
     ).stdout
+    return parse_wrk(out)
+
+
+def parse_wrk(out: str) -> dict[str, float]:
+    """Requests, requests/s, p50/p99 (ms) and errors (non-2xx and socket errors) from wrk's report."""
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, flags=re.M))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)

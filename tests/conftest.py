@@ -1,11 +1,17 @@
-"""Shared fixtures: the shipped knowledge base, an engine, and a writable copy of the data."""
+"""Shared fixtures: the shipped knowledge base, an engine, a writable copy of the data, and fresh
+databases (SQLite always; PostgreSQL too when BACKTRIAGE_TEST_DATABASE_URL is set)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from backtriage.knowledge.loader import KnowledgeBase, default_data_dir, load_knowledge_base
 from backtriage.reasoning.engine import Engine, default_engine
@@ -30,3 +36,27 @@ def kb_copy(tmp_path: Path) -> Path:
 
 
 SCREEN_NO = {"saddle_anaesthesia": False, "bladder_dysfunction": False, "bowel_dysfunction": False}
+
+
+PG_URL = os.environ.get("BACKTRIAGE_TEST_DATABASE_URL")
+DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+@contextmanager
+def fresh_database(kind: str, folder: Path) -> Iterator[str]:
+    """The URL of an empty database of `kind`, dropped afterwards (PostgreSQL: a new database
+    on the test server, so parallel tests never share one)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'audit.db'}"
+        return
+    assert PG_URL is not None
+    name = f"bt_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -9,6 +9,7 @@
 | BACKTRIAGE_REQUIRE_API_KEY | true | false = open local mode (what `serve --no-auth` sets) |
 | BACKTRIAGE_MAX_BODY_BYTES | 2097152 | larger bodies get 413 (fits a 100,000-character text) |
 | BACKTRIAGE_READ_TIMEOUT | 10 | seconds a request may spend reading text before it gets 503 |
+| BACKTRIAGE_WORK_THREADS | 2 | calls worked on at once per server process; the rest queue in order |
 | BACKTRIAGE_EMERGENCY_NUMBER | 999 | the number every emergency message tells people to call (911, 112 ...) |
 """
 
@@ -43,6 +44,7 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     require_api_key: bool = True
     read_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    work_threads: int = Field(default=2, ge=1, le=64)
     emergency_number: str = Field(default=DEFAULT_EMERGENCY_NUMBER, pattern=r"^\+?[0-9][0-9 -]{1,14}$")
 
     @classmethod
@@ -65,6 +67,8 @@ class Settings(BaseModel):
             values["max_body_bytes"] = int(env["BACKTRIAGE_MAX_BODY_BYTES"])
         if env.get("BACKTRIAGE_READ_TIMEOUT"):
             values["read_timeout_seconds"] = env["BACKTRIAGE_READ_TIMEOUT"]
+        if env.get("BACKTRIAGE_WORK_THREADS"):
+            values["work_threads"] = env["BACKTRIAGE_WORK_THREADS"]
         if env.get("BACKTRIAGE_EMERGENCY_NUMBER"):
             values["emergency_number"] = env["BACKTRIAGE_EMERGENCY_NUMBER"].strip()
         values.update(overrides)

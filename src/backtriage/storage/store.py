@@ -21,7 +21,7 @@ from typing import Any, TextIO, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import CursorResult, Engine, create_engine, delete, event, select
+from sqlalchemy import CursorResult, Engine, create_engine, delete, event, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backtriage.errors import NotFoundError
@@ -140,18 +140,21 @@ class AuditStore:
         kb_version: str,
         api_key_id: str | None,
     ) -> str:
+        # A plain insert, not the ORM's unit of work: this runs on every API call, and the
+        # session's bookkeeping cost more than the write itself.
         record_id = str(uuid.uuid4())
-        with self.transaction() as s:
-            s.add(
-                AssessmentRecord(
-                    id=record_id,
-                    created_at=now(),
-                    kb_version=kb_version,
-                    inputs=inputs,
-                    result=result,
-                    urgency=urgency,
-                    api_key_id=api_key_id,
-                )
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(AssessmentRecord),
+                {
+                    "id": record_id,
+                    "created_at": now(),
+                    "kb_version": kb_version,
+                    "inputs": inputs,
+                    "result": result,
+                    "urgency": urgency,
+                    "api_key_id": api_key_id,
+                },
             )
         return record_id
 

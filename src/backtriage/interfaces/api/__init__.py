@@ -148,6 +148,7 @@ def create_app(
     app.state.settings = settings
     app.state.service = service
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.work_limiter = None  # made on first use, inside the event loop
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

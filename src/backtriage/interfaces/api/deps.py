@@ -108,14 +108,27 @@ def _limit(request: Request, who: str) -> None:
 Caller = Annotated[str | None, Depends(caller)]
 
 
+def _work_limiter(request: Request) -> anyio.CapacityLimiter:
+    """Few threads, queued in arrival order: with the interpreter lock only one runs Python at a
+    time, and many threads contending for it starve some calls for hundreds of milliseconds. Made
+    on first use, inside the event loop."""
+    state = request.app.state
+    if getattr(state, "work_limiter", None) is None:
+        state.work_limiter = anyio.CapacityLimiter(state.settings.work_threads)
+    return state.work_limiter  # type: ignore[no-any-return]
+
+
 async def off_the_loop(request: Request, work: Callable[..., T], *args: Any) -> T:
     """Run CPU-bound work (reading text) in a worker thread, so /healthz and every other request
-    keep being answered, within the time budget; past it the caller gets 503 and a clear message
-    (the thread finishes in the background)."""
-    budget: float = request.app.state.settings.read_timeout_seconds
+    keep being answered, within the time budget (waiting for a thread counts against it); past it
+    the caller gets 503 and a clear message (the thread finishes in the background)."""
+    settings: Settings = request.app.state.settings
+    budget = settings.read_timeout_seconds
     try:
         with anyio.fail_after(budget):
-            return await anyio.to_thread.run_sync(functools.partial(work, *args), abandon_on_cancel=True)
+            return await anyio.to_thread.run_sync(
+                functools.partial(work, *args), abandon_on_cancel=True, limiter=_work_limiter(request)
+            )
     except TimeoutError:
         raise ApiError(
             503,

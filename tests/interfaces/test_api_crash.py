@@ -1,0 +1,176 @@
+"""Crash safety: `kill -9` a real server ten times while clients write, restart it on the same
+database each time, and check that every acknowledged write is stored exactly once.
+
+Acknowledged means the client got a 2xx answer. Writes that were in flight when the server died
+may or may not be stored (the client never heard back), but must never be stored twice or in
+part. Runs on SQLite with one and with two server processes, and on PostgreSQL when
+BACKTRIAGE_TEST_DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from backtriage.storage import AuditStore
+from backtriage.storage.models import AssessmentRecord, InterviewEvent, InterviewRecord
+from tests.conftest import DATABASES, fresh_database
+
+KILLS = 10
+SCREEN_NO = {"saddle_anaesthesia": False, "bladder_dysfunction": False, "bowel_dysfunction": False}
+CONFIGURATIONS = [(db, 1) for db in DATABASES] + [("sqlite", 2)]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`backtriage serve` in its own process group, so a kill takes every worker with it."""
+
+    def __init__(self, url: str, workers: int) -> None:
+        self.url, self.workers, self.port = url, workers, _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [sys.executable, "-m", "backtriage", "serve", "--port", str(self.port), "--no-auth"]
+        self.process = subprocess.Popen(
+            [*command, "--workers", str(self.workers), "--database-url", self.url],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "BACKTRIAGE_RATE_LIMIT": "100000000"},
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if _call(self.port, "GET", "/healthz")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("the server did not start")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+def _call(port: int, method: str, path: str, body: object = None) -> tuple[int, dict[str, object]]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(
+            method, path, None if body is None else json.dumps(body), {"Content-Type": "application/json"}
+        )
+        response = conn.getresponse()
+        return response.status, json.loads(response.read() or b"{}")
+    finally:
+        conn.close()
+
+
+class Writer(threading.Thread):
+    """Writes assessments (each text carrying a unique reference), interviews, and answers to
+    them, one finding at a time, never sending the same request twice; records what was sent
+    and what the server acknowledged."""
+
+    def __init__(self, port: int, findings: list[str]) -> None:
+        super().__init__(daemon=True)
+        self.port, self.findings, self.running = port, findings, True
+        self.assessments: list[str] = []
+        self.answers: list[tuple[str, str]] = []  # acknowledged (interview id, finding)
+        self.sent: Counter[str] = Counter()  # answer requests sent, per interview
+
+    def run(self) -> None:
+        interview: str | None = None
+        asked = 0
+        while self.running:
+            try:
+                if interview is None or asked == len(self.findings):
+                    interview = None
+                    reference = f"ref-{uuid.uuid4().hex}"
+                    status, _ = _call(self.port, "POST", "/v1/assess", {"text": f"numb back {reference}"})
+                    if status == 200:
+                        self.assessments.append(reference)
+                    status, view = _call(self.port, "POST", "/v1/interviews", {"answers": SCREEN_NO})
+                    interview, asked = (str(view["id"]), 0) if status == 201 else (None, 0)
+                    continue
+                finding = self.findings[asked]
+                asked += 1
+                self.sent[interview] += 1
+                path = f"/v1/interviews/{interview}/answers"
+                status, _ = _call(self.port, "POST", path, {"answers": {finding: False}})
+                if status == 200:
+                    self.answers.append((interview, finding))
+                elif status == 409:  # the interview finished: start another
+                    interview = None
+            except (OSError, http.client.HTTPException, json.JSONDecodeError):
+                time.sleep(0.05)  # the server is down: wait for it to come back
+
+
+@pytest.mark.parametrize(("database", "workers"), CONFIGURATIONS, ids=lambda v: str(v))
+def test_every_acknowledged_write_survives_ten_kills_exactly_once(
+    database: str, workers: int, tmp_path: Path
+) -> None:
+    with fresh_database(database, tmp_path) as url:
+        store = AuditStore(url)
+        store.upgrade()
+        findings = [
+            "posture_related",
+            "resolves_with_movement",
+            "radiates_to_leg",
+            "fever",
+            "unexplained_weight_loss",
+        ]
+        server = Server(url, workers)
+        server.start()
+        writers = [Writer(server.port, findings) for _ in range(4)]
+        for w in writers:
+            w.start()
+        try:
+            for _ in range(KILLS):
+                time.sleep(0.6)  # mid-load: every writer is in a request most of the time
+                server.kill()
+                server.start()
+            time.sleep(0.3)
+        finally:
+            for w in writers:
+                w.running = False
+            for w in writers:
+                w.join(timeout=60)
+            server.kill()
+        _assert_stored_exactly_once(store, writers)
+        store.engine.dispose()
+
+
+def _assert_stored_exactly_once(store: AuditStore, writers: list[Writer]) -> None:
+    acknowledged = [r for w in writers for r in w.assessments]
+    answered = [a for w in writers for a in w.answers]
+    assert len(acknowledged) > 20 and len(answered) > 20, "too little load to test anything"
+    sent = sum((w.sent for w in writers), Counter[str]())
+    acked = Counter(interview for interview, _ in answered)
+    with store.transaction() as s:
+        texts = Counter(
+            str(inputs.get("text")).rsplit(" ", 1)[-1]
+            for inputs in s.scalars(select(AssessmentRecord.inputs))
+        )
+        interviews = {r.id: r.answers for r in s.scalars(select(InterviewRecord))}
+        # One event opens each interview; each answer request adds at most one more.
+        events = Counter(s.scalars(select(InterviewEvent.interview_id)))
+    assert [r for r in acknowledged if texts[r] != 1] == []  # every acknowledged assessment, once
+    assert [a for a in answered if interviews.get(a[0], {}).get(a[1]) is not False] == []  # kept
+    assert [i for i in acked if not acked[i] <= events[i] - 1 <= sent[i]] == []  # no event lost or doubled
