@@ -136,7 +136,7 @@ class TriageService:
         return self._view(record, step)
 
     def get_interview(self, interview_id: str, api_key_id: str | None = None) -> InterviewView:
-        with self.store.transaction() as s:
+        with self.store.reading() as s:
             record = self._owned(s, interview_id, api_key_id)
             if record.status == "done":
                 return self._view(record, None)

@@ -394,6 +394,7 @@ def serve(
     import uvicorn
 
     from backtriage.interfaces.api import create_app
+    from backtriage.logs import server_log_config
 
     settings = _settings(database_url, require_api_key=not no_auth)
     store = _store(database_url)
@@ -412,10 +413,14 @@ def serve(
             port=port,
             workers=workers,
             log_level="warning",
+            log_config=server_log_config(),
+            access_log=False,
         )
         return
     app_ = create_app(settings, TriageService(store), warm_up=True)
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    uvicorn.run(
+        app_, host=host, port=port, log_level="warning", log_config=server_log_config(), access_log=False
+    )
 
 
 @key_app.command("create")
@@ -573,9 +578,9 @@ def main() -> None:
         _err().print(f"error: {exc}", highlight=False, markup=False)
         sys.exit(int(exc.exit_code))
     except Exception as exc:  # noqa: BLE001 - the last line of defence for users
+        # The type only: the message could quote patient text, and stderr often ends up in a log.
         _err().print(
-            f"internal error: {exc.__class__.__name__}: {exc}. This is a bug in backtriage; "
-            "please report it.",
+            f"internal error ({exc.__class__.__name__}). This is a bug in backtriage; please report it.",
             highlight=False,
             markup=False,
         )

@@ -69,6 +69,10 @@ class AuditStore:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin_immediate)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Reads never wait for SQLite's write lock (with WAL a reader sees the last commit).
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(read_only=True), expire_on_commit=False
+        )
 
     # ---- schema --------------------------------------------------------------------------
     def upgrade(self) -> None:
@@ -82,7 +86,14 @@ class AuditStore:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
+        """A write: all of it or none of it, one writer at a time."""
         with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read: a consistent snapshot that never waits for a writer."""
+        with self._read_sessions.begin() as session:
             yield session
 
     def interview_for_update(self, session: Session, interview_id: str) -> InterviewRecord:
@@ -115,12 +126,12 @@ class AuditStore:
             key.revoked_at = key.revoked_at or now()
 
     def verify_api_key(self, secret: str) -> str | None:
-        with self.transaction() as s:
+        with self.reading() as s:
             key = s.scalars(select(ApiKey).where(ApiKey.secret_hash == hash_secret(secret))).first()
             return key.id if key is not None and key.revoked_at is None else None
 
     def list_api_keys(self) -> list[dict[str, Any]]:
-        with self.transaction() as s:
+        with self.reading() as s:
             return [
                 {
                     "id": k.id,
@@ -161,7 +172,7 @@ class AuditStore:
     def export(self, out: TextIO) -> int:
         """Write every interview (with its answers) and assessment as JSON lines."""
         count = 0
-        with self.transaction() as s:
+        with self.reading() as s:
             for rec in s.scalars(select(InterviewRecord).order_by(InterviewRecord.created_at)):
                 out.write(
                     json.dumps(
@@ -228,8 +239,10 @@ class AuditStore:
 
 def _sqlite_begin_immediate(connection: Any) -> None:
     """Take SQLite's write lock when a transaction starts, not at its first write: otherwise two
-    server processes can both read an interview, both add an answer, and one answer is lost."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    server processes can both read an interview, both add an answer, and one answer is lost.
+    Reads (`AuditStore.reading`) begin without it, so a held lock never stalls them."""
+    read_only = connection.get_execution_options().get("read_only", False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

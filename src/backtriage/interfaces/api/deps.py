@@ -81,7 +81,9 @@ async def caller(
     key_id: str | None = None
     if settings.require_api_key:
         secret = credentials.credentials.strip() if credentials else ""
-        key_id = request.app.state.service.store.verify_api_key(secret) if secret else None
+        store = request.app.state.service.store
+        # In a thread: a database that is slow to answer must not stall the event loop.
+        key_id = await anyio.to_thread.run_sync(store.verify_api_key, secret) if secret else None
         if key_id is None:
             _limit(request, f"failed-auth:{host}")
             message = (
