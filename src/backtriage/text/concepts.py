@@ -219,7 +219,6 @@ class ConceptHit:
     concept: str
     start: int
     end: int
-    words: str
 
 
 @dataclass
@@ -299,14 +298,33 @@ class ConceptReader:
             token.norm_ = word
         return pattern
 
-    def normalise(self, doc: Doc) -> list[str]:
-        """Set each token's NORM; return the words, where opening a contraction adds words."""
-        out = []
+    def read_words(self, doc: Doc) -> tuple[_View, list[bool]]:
+        """One pass over the words: set each token's NORM, number the clauses, and mark where a
+        sequence cannot go on (punctuation, clause breaks). Clauses: sentences and clause breaks
+        start a new one, and so does a negator after punctuation ("numb down below, no bladder
+        trouble"); a break set off by commas on both sides is an aside, not a new clause ("He
+        denies, however, any bladder trouble")."""
+        norms: list[str] = []
+        clause: list[int] = []
+        stops: list[bool] = []
+        n, previous_punct = 0, False
+        breaks, negators, norm_of = self._breaks, self._negators, self.normaliser.norm
         for token in doc:
-            norm = self.normaliser.norm(token.lower_)
+            lower = token.lower_
+            norm = norm_of(lower)
             token.norm_ = norm
-            out.append(norm)
-        return out
+            punct, is_break = token.is_punct, lower in breaks
+            if (
+                token.is_sent_start
+                or (is_break and not _aside(token))
+                or (norm in negators and previous_punct)
+            ):
+                n += 1
+            norms.append(norm)
+            clause.append(n)
+            stops.append(punct or is_break)
+            previous_punct = punct
+        return _View(norms, clause), stops
 
     def corrected_text(self, doc: Doc) -> CorrectedText | None:
         """The lower-cased text with misspelt words corrected, for the pattern lexicon; None when
@@ -316,15 +334,13 @@ class ConceptReader:
 
     def hits(self, doc: Doc) -> list[ConceptHit]:
         """Every concept in the doc, sequences included."""
-        norms = self.normalise(doc)
-        doc.user_data[_VIEW] = _View(norms, _clause_ids(doc, self._breaks, self._negators))
-        stops = [t.is_punct or t.lower_ in self._breaks for t in doc]  # where a sequence cannot go on
+        doc.user_data[_VIEW], stops = self.read_words(doc)
         found = {(doc.vocab.strings[m], s, e) for m, s, e in self._norm_matcher(doc)}
         found |= {(doc.vocab.strings[m], s, e) for m, s, e in self._lower_matcher(doc)}
         # sorted, so that ties between equally good combinations break the same way every run
         # a phrase inside a longer phrase of the same concept adds nothing, and would let a
         # combination leave out words that matter ("nearly didn't make it")
-        hits = [ConceptHit(c, s, e, doc[s:e].text) for c, s, e in _outermost(found)]
+        hits = [ConceptHit(c, s, e) for c, s, e in _outermost(found)]
         by_concept: dict[str, list[ConceptHit]] = {}
         for h in hits:
             by_concept.setdefault(h.concept, []).append(h)
@@ -337,10 +353,16 @@ class ConceptReader:
     def mentions(self, doc: Doc, hits: list[ConceptHit]) -> list[Span]:
         """Spans for every composition that fires, labelled with the finding id."""
         spans: list[Span] = []
-        for sent in doc.sents:
-            inside = [h for h in hits if sent.start <= h.start and h.end <= sent.end]
-            if not inside:
-                continue
+        sentences = list(doc.sents)
+        sentence_of = [0] * len(doc)
+        for n, sent in enumerate(sentences):
+            sentence_of[sent.start : sent.end] = [n] * (sent.end - sent.start)
+        within: dict[int, list[ConceptHit]] = {}  # hits inside one sentence, in the order found
+        for h in hits:
+            if sentence_of[h.start] == sentence_of[h.end - 1]:
+                within.setdefault(sentence_of[h.start], []).append(h)
+        for n in sorted(within):
+            inside = within[n]
             by_concept: dict[str, list[ConceptHit]] = {}
             for h in inside:
                 by_concept.setdefault(h.concept, []).append(h)
@@ -389,7 +411,8 @@ class ConceptReader:
         if comp.beside and any(self._beside(comp.beside, by_concept, h) for h in combo):
             return None
         span = Span(doc, start, end, label=comp.label)
-        span._.concepts = [f"{h.concept}: {h.words}" for h in sorted(combo, key=lambda h: h.start)]
+        ordered = sorted(combo, key=lambda h: h.start)
+        span._.concepts = [f"{h.concept}: {doc[h.start : h.end].text}" for h in ordered]
         # ConText ignores a cue inside a mention, so a negation between the concepts ("my legs
         # aren't weak") is recorded here.
         # ... and so is one right before it, which a ConText pseudo-cue can hide ("no problems with
@@ -481,25 +504,6 @@ def _overlapping(combo: Sequence[ConceptHit]) -> bool:
     return any(a.end > b.start for a, b in itertools.pairwise(ordered))
 
 
-def _clause_ids(doc: Doc, breaks: frozenset[str], negators: frozenset[str]) -> list[int]:
-    """Clause number of each token. Sentences and clause breaks start a new clause, and so does a
-    negator after punctuation ("numb down below, no bladder trouble"). A break set off by commas
-    on both sides is an aside, not a new clause ("He denies, however, any bladder trouble")."""
-    ids: list[int] = []
-    n = 0
-    previous_punct = False
-    for token in doc:
-        if (
-            token.is_sent_start
-            or (token.lower_ in breaks and not _aside(token))
-            or (token.norm_ in negators and previous_punct)
-        ):
-            n += 1
-        ids.append(n)
-        previous_punct = token.is_punct
-    return ids
-
-
 def _aside(token: Token) -> bool:
     doc = token.doc
     return 0 < token.i < len(doc) - 1 and doc[token.i - 1].text == "," and doc[token.i + 1].text == ","
@@ -523,5 +527,5 @@ def _chain(
     out = []
     for chain in chains:
         start, end = chain[0].start, chain[-1].end
-        out.append(ConceptHit(name, start, end, doc[start:end].text))
+        out.append(ConceptHit(name, start, end))
     return out
