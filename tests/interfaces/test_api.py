@@ -189,6 +189,52 @@ def test_openapi_document_has_paths_and_examples(open_client: TestClient) -> Non
     assert "examples" in json.dumps(doc["components"]["schemas"]["AssessIn"])
 
 
+DOCUMENTED = {
+    ("get", "/healthz"): {"200"},
+    ("post", "/v1/assess"): {"200", "400", "401", "413", "422", "429", "500", "503"},
+    ("post", "/v1/parse"): {"200", "400", "401", "413", "422", "429", "500", "503"},
+    ("post", "/v1/interviews"): {"201", "400", "401", "413", "422", "429", "500", "503"},
+    ("post", "/v1/interviews/{interview_id}/answers"): {
+        "200",
+        "400",
+        "401",
+        "404",
+        "409",
+        "413",
+        "422",
+        "429",
+        "500",
+        "503",
+    },
+    ("get", "/v1/interviews/{interview_id}"): {"200", "401", "404", "429", "500", "503"},
+    ("get", "/v1/knowledge/findings"): {"200", "401", "429", "500"},
+    ("get", "/v1/knowledge/conditions"): {"200", "401", "429", "500"},
+}
+
+
+def test_every_documented_response_has_an_example_of_its_own_shape(open_client: TestClient) -> None:
+    from backtriage.domain.assessment import Assessment
+    from backtriage.interfaces.api.schemas import ErrorOut
+    from backtriage.service import InterviewView
+
+    doc = open_client.get("/openapi.json").json()
+    operations = {(m, p): op for p, ops in doc["paths"].items() for m, op in ops.items()}
+    assert {key: set(op["responses"]) for key, op in operations.items()} == DOCUMENTED
+    models = {"/v1/assess": Assessment, "/v1/interviews": InterviewView}
+    for (method, path), op in operations.items():
+        for status, response in op["responses"].items():
+            example = response["content"]["application/json"]["example"]
+            if status >= "400":
+                ErrorOut.model_validate(example)
+                assert example["error"]["code"] and response["description"]
+            elif path.startswith("/v1/interviews"):
+                InterviewView.model_validate(example)
+            elif path in models:
+                models[path].model_validate(example)
+            else:
+                assert example, (method, path)
+
+
 def test_chunked_bodies_are_limited_too(store: AuditStore) -> None:
     with client_for(store, require_api_key=False, max_body_bytes=2048) as c:
         small = (part for part in [b'{"answers": ', b'{"fever": true}}'])

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backtriage import __version__
 from backtriage.errors import BacktriageError, ConflictError, NotFoundError
 from backtriage.interfaces.api.deps import ApiError, RateLimiter
+from backtriage.interfaces.api.responses import add_success_examples
 from backtriage.interfaces.api.routes import assess, health, interviews, knowledge
 from backtriage.reasoning.engine import default_engine
 from backtriage.service import TriageService
@@ -198,6 +199,7 @@ def create_app(
 
     for module in (health, assess, interviews, knowledge):
         app.include_router(module.router)
+    add_success_examples(app, service)
     if not settings.require_api_key:
         _document_as_open(app)
     return app

@@ -8,18 +8,11 @@ from fastapi.responses import Response
 from backtriage.domain.assessment import Assessment
 from backtriage.domain.case import Case
 from backtriage.interfaces.api.deps import Caller, ServiceDep, off_the_loop
-from backtriage.interfaces.api.schemas import AssessIn, ErrorOut, ParseIn
+from backtriage.interfaces.api.responses import errors
+from backtriage.interfaces.api.schemas import AssessIn, ParseIn
 
 router = APIRouter(prefix="/v1", tags=["assessment"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut},
-    401: {"model": ErrorOut},
-    413: {"model": ErrorOut},
-    422: {"model": ErrorOut},
-    429: {"model": ErrorOut},
-    500: {"model": ErrorOut},
-    503: {"model": ErrorOut, "description": "Reading the text took longer than the time budget."},
-}
+ERRORS = errors(400, 401, 413, 422, 429, 500, 503)
 
 
 @router.post(

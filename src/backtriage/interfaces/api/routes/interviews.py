@@ -1,33 +1,21 @@
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, status
 
 from backtriage.domain.case import Case
 from backtriage.interfaces.api.deps import Caller, ServiceDep, off_the_loop
-from backtriage.interfaces.api.schemas import AnswersIn, ErrorOut, InterviewStart
+from backtriage.interfaces.api.responses import errors
+from backtriage.interfaces.api.schemas import AnswersIn, InterviewStart
 from backtriage.service import InterviewView
 
 router = APIRouter(prefix="/v1/interviews", tags=["interviews"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut},
-    401: {"model": ErrorOut},
-    404: {"model": ErrorOut},
-    409: {"model": ErrorOut},
-    413: {"model": ErrorOut},
-    422: {"model": ErrorOut},
-    429: {"model": ErrorOut},
-    500: {"model": ErrorOut},
-    503: {"model": ErrorOut, "description": "Reading the text took longer than the time budget."},
-}
 
 
 @router.post(
     "",
     response_model=InterviewView,
     status_code=status.HTTP_201_CREATED,
-    responses=ERRORS,
+    responses=errors(400, 401, 413, 422, 429, 500, 503),
     summary="Start an interview; returns its id and first question",
 )
 async def start(body: InterviewStart, service: ServiceDep, key_id: Caller, request: Request) -> InterviewView:
@@ -38,7 +26,7 @@ async def start(body: InterviewStart, service: ServiceDep, key_id: Caller, reque
 @router.post(
     "/{interview_id}/answers",
     response_model=InterviewView,
-    responses=ERRORS,
+    responses=errors(400, 401, 404, 409, 413, 422, 429, 500, 503),
     summary="Answer the current question; returns the next question or the assessment",
 )
 async def answer(
@@ -50,7 +38,7 @@ async def answer(
 @router.get(
     "/{interview_id}",
     response_model=InterviewView,
-    responses=ERRORS,
+    responses=errors(401, 404, 429, 500, 503),
     summary="The interview's state: current question or final assessment",
 )
 async def get(interview_id: str, service: ServiceDep, key_id: Caller, request: Request) -> InterviewView:

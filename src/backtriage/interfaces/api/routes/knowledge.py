@@ -5,11 +5,12 @@ from typing import Any
 from fastapi import APIRouter
 
 from backtriage.interfaces.api.deps import Caller, ServiceDep
+from backtriage.interfaces.api.responses import CONDITION_FIELDS, errors
 
 router = APIRouter(prefix="/v1/knowledge", tags=["knowledge"])
 
 
-@router.get("/findings", summary="The findings backtriage understands")
+@router.get("/findings", responses=errors(401, 429, 500), summary="The findings backtriage understands")
 async def findings(service: ServiceDep, key_id: Caller) -> dict[str, Any]:
     kb = service.engine.kb
     return {
@@ -18,16 +19,10 @@ async def findings(service: ServiceDep, key_id: Caller) -> dict[str, Any]:
     }
 
 
-@router.get("/conditions", summary="The causes backtriage considers")
+@router.get("/conditions", responses=errors(401, 429, 500), summary="The causes backtriage considers")
 async def conditions(service: ServiceDep, key_id: Caller) -> dict[str, Any]:
     kb = service.engine.kb
     return {
         "kb_version": kb.version,
-        "conditions": [
-            c.model_dump(
-                mode="json",
-                include={"id", "name", "lay_name", "icd10", "prior", "base_urgency", "description"},
-            )
-            for c in kb.conditions.values()
-        ],
+        "conditions": [c.model_dump(mode="json", include=CONDITION_FIELDS) for c in kb.conditions.values()],
     }

@@ -1,0 +1,165 @@
+"""What each call can answer, for the OpenAPI document: every status a route really returns, with
+a description and an example body.
+
+Error examples are fixed. Success examples are made by the running knowledge base when the
+document is first asked for, so they always show what this version returns.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import FastAPI
+
+from backtriage.domain.case import Case
+from backtriage.interfaces.api.schemas import ErrorOut
+from backtriage.service import InterviewView, TriageService
+
+__all__ = ["CONDITION_FIELDS", "add_success_examples", "errors"]
+
+#: What `/v1/knowledge/conditions` shows of each condition.
+CONDITION_FIELDS = {"id", "name", "lay_name", "icd10", "prior", "base_urgency", "description"}
+
+_ERRORS: dict[int, tuple[str, str, str, str | None]] = {
+    400: ("The body is not valid JSON.", "bad_request", "the request body is not valid JSON", None),
+    401: (
+        "No API key was sent, or it is unknown or revoked.",
+        "unauthorized",
+        "the API key is unknown or revoked",
+        None,
+    ),
+    404: (
+        "No interview with this id was made with this API key.",
+        "not_found",
+        "no interview with id '3f2b0c4e-0000-0000-0000-000000000000'",
+        None,
+    ),
+    409: (
+        "The interview is finished; start a new one.",
+        "conflict",
+        "interview '3f2b0c4e-0000-0000-0000-000000000000' is finished; start a new one",
+        None,
+    ),
+    413: (
+        "The body is larger than the limit.",
+        "too_large",
+        "request body is larger than 2097152 bytes",
+        None,
+    ),
+    422: (
+        "A field is invalid; `field` names it.",
+        "invalid_input",
+        "age: Input should be less than or equal to 120",
+        "age",
+    ),
+    429: (
+        "Too many requests for this key (or client); `Retry-After` says when to try again.",
+        "rate_limited",
+        "too many requests; slow down",
+        None,
+    ),
+    500: (
+        "Something failed on the server (logged by type only).",
+        "internal_error",
+        "something went wrong on our side; please try again",
+        None,
+    ),
+    503: (
+        "The call took longer than the time budget (BACKTRIAGE_READ_TIMEOUT); `Retry-After: 1`.",
+        "too_slow",
+        "reading this took longer than 10 seconds; send a shorter text",
+        None,
+    ),
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` entries for these error statuses, each with its example body."""
+    return {
+        status: {
+            "model": ErrorOut,
+            "description": description,
+            "content": {
+                "application/json": {"example": {"error": {"code": code, "message": message, "field": field}}}
+            },
+        }
+        for status in statuses
+        for description, code, message, field in [_ERRORS[status]]
+    }
+
+
+_EXAMPLE_ANSWERS: dict[str, bool | None] = {
+    "saddle_anaesthesia": False,
+    "bladder_dysfunction": False,
+    "bowel_dysfunction": False,
+    "posture_related": True,
+    "resolves_with_movement": True,
+}
+
+
+def add_success_examples(app: FastAPI, service: TriageService) -> None:
+    """Fill the success responses of the assessment and interview calls with real examples."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        paths = schema["paths"]
+        examples = _examples(service)
+        for path, method, status, example in (
+            ("/healthz", "get", "200", examples["health"]),
+            ("/v1/assess", "post", "200", examples["assessment"]),
+            ("/v1/parse", "post", "200", examples["parse"]),
+            ("/v1/interviews", "post", "201", examples["interview"]),
+            ("/v1/interviews/{interview_id}/answers", "post", "200", examples["interview"]),
+            ("/v1/interviews/{interview_id}", "get", "200", examples["interview"]),
+            ("/v1/knowledge/findings", "get", "200", examples["findings"]),
+            ("/v1/knowledge/conditions", "get", "200", examples["conditions"]),
+        ):
+            content = paths[path][method]["responses"][status].setdefault("content", {})
+            content.setdefault("application/json", {})["example"] = example
+        # A path id is any string, so FastAPI's automatic "validation error" never happens there.
+        paths["/v1/interviews/{interview_id}"]["get"]["responses"].pop("422", None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _examples(service: TriageService) -> dict[str, Any]:
+    case = Case(answers=_EXAMPLE_ANSWERS, age=34)
+    assessment = service.engine.assess(case)
+    assessment = assessment.model_copy(update={"conditions": assessment.conditions[:2]})
+    step = service.interviewer.step(Case(answers={}), [])
+    interview = InterviewView(
+        id=str(uuid.UUID(int=0x3F2B0C4E << 96)),
+        status="active",
+        done=False,
+        question=step.question,
+        assessment=None,
+        questions_asked=0,
+        answers={},
+        stop_reason=None,
+    )
+    from backtriage import __version__
+    from backtriage.text import understand
+
+    kb = service.engine.kb
+    found = understand("Pt denies saddle anaesthesia. 45M, numb L foot", kb=kb)
+    assert found.reading is not None
+    finding, condition = next(iter(kb.findings.values())), next(iter(kb.conditions.values()))
+    return {
+        "health": {"status": "ok", "version": __version__, "kb_version": kb.version},
+        "assessment": assessment.model_dump(mode="json"),
+        "parse": {"answers": found.answers, **found.reading.model_dump(mode="json")},
+        "interview": interview.model_dump(mode="json"),
+        "findings": {
+            "kb_version": kb.version,
+            "findings": [finding.model_dump(mode="json", exclude_defaults=True)],
+        },
+        "conditions": {
+            "kb_version": kb.version,
+            "conditions": [condition.model_dump(mode="json", include=CONDITION_FIELDS)],
+        },
+    }
