@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from backtriage.domain.assessment import Assessment
@@ -34,15 +34,25 @@ class InterviewView(BaseModel):
     question: Question | None = None
     assessment: Assessment | None = None
     questions_asked: int
+    asked: list[str] = Field(default_factory=list, description="Ids of the questions answered, in order.")
     answers: dict[str, Answer]
     stop_reason: str | None = None
 
 
+#: The owner recorded for interviews made on the web page (API interviews carry a key id, or
+#: none in open local mode), so neither can reach the other's interviews.
+WEB_OWNER = "web-page"
+
+#: The event that undoes the answer before it (`TriageService.back`).
+_BACK = "back:"
+
+
 class TriageService:
-    def __init__(self, store: AuditStore, engine: Engine | None = None) -> None:
+    def __init__(self, store: AuditStore, engine: Engine | None = None, store_text: bool = True) -> None:
         self.store = store
         self.engine = engine or default_engine()
         self.interviewer = Interviewer(self.engine)
+        self.store_text = store_text  # False: what people write is read, never stored
 
     # ---- one-shot assessment ---------------------------------------------------------------
     def assess(self, case: Case, text: str | None = None, api_key_id: str | None = None) -> Assessment:
@@ -52,10 +62,9 @@ class TriageService:
             result = assess_text(text, case, engine=self.engine)
         else:
             result = self.engine.assess(case)
-        inputs = {"text": text, **case.model_dump(mode="json")}
-        self.store.add_assessment(
-            inputs, result.model_dump(mode="json"), result.urgency.value, self.engine.kb.version, api_key_id
-        )
+        inputs = {"text": text if self.store_text else None, **case.model_dump(mode="json")}
+        stored = result.model_dump(mode="json", exclude=None if self.store_text else {"text"})
+        self.store.add_assessment(inputs, stored, result.urgency.value, self.engine.kb.version, api_key_id)
         return result
 
     # ---- interviews --------------------------------------------------------------------------
@@ -84,7 +93,7 @@ class TriageService:
                 updated_at=now(),
                 status="active",
                 kb_version=self.engine.kb.version,
-                text=text,
+                text=text if self.store_text else None,
                 age=full.age,
                 sex=full.sex.value if full.sex else None,
                 answers=dict(answers),
@@ -135,6 +144,43 @@ class TriageService:
             )
         return self._view(record, step)
 
+    def back(self, interview_id: str, api_key_id: str | None = None, to: str | None = None) -> InterviewView:
+        """Undo the last answer (or every answer back to question `to`, to change it): the
+        question is asked again. Recorded as an event, so the audit trail keeps both."""
+        with self.store.transaction() as s:
+            record = self._owned(s, interview_id, api_key_id)
+            kept = _answer_events(record.events)
+            if not kept:
+                raise ConflictError("there is no answer to go back to")
+            if to is not None and to not in {e.question_id for e in kept}:
+                raise ConflictError(f"question '{to}' has not been answered")
+            undone = 0
+            while kept:
+                undone += 1
+                if kept.pop().question_id == to or to is None:
+                    break
+            s.add(
+                InterviewEvent(
+                    interview_id=interview_id, created_at=now(), question_id=_BACK + str(undone), answers={}
+                )
+            )
+            opening = record.events[0].answers if record.events else {}
+            answers = dict(opening)
+            for event in kept:
+                answers.update(event.answers)
+            record.answers = answers
+            record.asked = list(dict.fromkeys(e.question_id for e in kept if e.question_id))
+            record.status, record.result, record.updated_at = "active", None, now()
+            case = Case.from_mapping({"answers": answers, "age": record.age, "sex": record.sex})
+            step = self.interviewer.step(case, record.asked)
+            self._apply(record, step, record.text)
+        return self._view(record, step)
+
+    def delete_interview(self, interview_id: str, api_key_id: str | None = None) -> None:
+        """Forget an interview and its events, at the person's request."""
+        with self.store.transaction() as s:
+            s.delete(self._owned(s, interview_id, api_key_id))
+
     def get_interview(self, interview_id: str, api_key_id: str | None = None) -> InterviewView:
         with self.store.reading() as s:
             record = self._owned(s, interview_id, api_key_id)
@@ -181,6 +227,19 @@ class TriageService:
             question=None if done or step is None else step.question,
             assessment=assessment,
             questions_asked=len(record.asked),
+            asked=list(record.asked),
             answers=dict(record.answers),
             stop_reason=step.stop_reason if done and step is not None else None,
         )
+
+
+def _answer_events(events: list[InterviewEvent]) -> list[InterviewEvent]:
+    """The answers that still stand: each back event undoes the given number of answers before
+    it. The opening event (the first) is not an answer."""
+    kept: list[InterviewEvent] = []
+    for event in events[1:]:
+        if event.question_id and event.question_id.startswith(_BACK):
+            del kept[len(kept) - int(event.question_id[len(_BACK) :]) :]
+        else:
+            kept.append(event)
+    return kept

@@ -10,6 +10,7 @@
 | BACKTRIAGE_MAX_BODY_BYTES | 2097152 | larger bodies get 413 (fits a 100,000-character text) |
 | BACKTRIAGE_READ_TIMEOUT | 10 | seconds a request may spend reading text before it gets 503 |
 | BACKTRIAGE_WORK_THREADS | 2 | calls worked on at once per server process; the rest queue in order |
+| BACKTRIAGE_STORE_TEXT | true | false = what people write is read but never stored (answers are) |
 | BACKTRIAGE_EMERGENCY_NUMBER | 999 | the number every emergency message tells people to call (911, 112 ...) |
 """
 
@@ -45,6 +46,7 @@ class Settings(BaseModel):
     require_api_key: bool = True
     read_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     work_threads: int = Field(default=2, ge=1, le=64)
+    store_text: bool = True
     emergency_number: str = Field(default=DEFAULT_EMERGENCY_NUMBER, pattern=r"^\+?[0-9][0-9 -]{1,14}$")
 
     @classmethod
@@ -67,6 +69,8 @@ class Settings(BaseModel):
             values["max_body_bytes"] = int(env["BACKTRIAGE_MAX_BODY_BYTES"])
         if env.get("BACKTRIAGE_READ_TIMEOUT"):
             values["read_timeout_seconds"] = env["BACKTRIAGE_READ_TIMEOUT"]
+        if env.get("BACKTRIAGE_STORE_TEXT"):
+            values["store_text"] = env["BACKTRIAGE_STORE_TEXT"].lower() not in ("0", "false", "no")
         if env.get("BACKTRIAGE_WORK_THREADS"):
             values["work_threads"] = env["BACKTRIAGE_WORK_THREADS"]
         if env.get("BACKTRIAGE_EMERGENCY_NUMBER"):

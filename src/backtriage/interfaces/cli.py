@@ -406,6 +406,7 @@ def serve(
     if workers > 1:
         os.environ["BACKTRIAGE_DATABASE_URL"] = settings.database_url
         os.environ["BACKTRIAGE_REQUIRE_API_KEY"] = "false" if no_auth else "true"
+        os.environ["BACKTRIAGE_STORE_TEXT"] = "true" if settings.store_text else "false"
         uvicorn.run(
             "backtriage.interfaces.api:create_app",
             factory=True,
@@ -417,7 +418,7 @@ def serve(
             access_log=False,
         )
         return
-    app_ = create_app(settings, TriageService(store), warm_up=True)
+    app_ = create_app(settings, TriageService(store, store_text=settings.store_text), warm_up=True)
     uvicorn.run(
         app_, host=host, port=port, log_level="warning", log_config=server_log_config(), access_log=False
     )

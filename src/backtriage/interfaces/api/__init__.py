@@ -134,7 +134,7 @@ def create_app(
     if service is None:
         store = AuditStore(settings.database_url)
         store.upgrade()
-        service = TriageService(store, default_engine(settings.emergency_number))
+        service = TriageService(store, default_engine(settings.emergency_number), settings.store_text)
     app = FastAPIOffline(  # Swagger UI and ReDoc from package files, so /docs works offline
         lifespan=_warm,
         redirect_slashes=False,  # a redirect would copy the caller's Host header into Location
@@ -199,6 +199,9 @@ def create_app(
 
     for module in (health, assess, interviews, knowledge):
         app.include_router(module.router)
+    from backtriage.interfaces.web import mount_page
+
+    mount_page(app)  # the patient's page at /, from the same process and service
     add_success_examples(app, service)
     if not settings.require_api_key:
         _document_as_open(app)

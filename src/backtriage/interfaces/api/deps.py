@@ -17,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from backtriage.service import TriageService
 from backtriage.settings import Settings
 
-__all__ = ["ApiError", "Caller", "RateLimiter", "ServiceDep", "caller", "off_the_loop"]
+__all__ = ["ApiError", "Caller", "RateLimiter", "ServiceDep", "caller", "limit", "off_the_loop"]
 
 
 T = TypeVar("T")
@@ -85,18 +85,18 @@ async def caller(
         # In a thread: a database that is slow to answer must not stall the event loop.
         key_id = await anyio.to_thread.run_sync(store.verify_api_key, secret) if secret else None
         if key_id is None:
-            _limit(request, f"failed-auth:{host}")
+            limit(request, f"failed-auth:{host}")
             message = (
                 "the API key is unknown or revoked"
                 if secret
                 else "send an API key as 'Authorization: Bearer <key>'"
             )
             raise ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
-    _limit(request, key_id or host)
+    limit(request, key_id or host)
     return key_id
 
 
-def _limit(request: Request, who: str) -> None:
+def limit(request: Request, who: str) -> None:
     wait = request.app.state.limiter.check(who)
     if wait is not None:
         raise ApiError(

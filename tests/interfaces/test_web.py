@@ -1,0 +1,146 @@
+"""The patient's page without a browser: forms, redirects, cookies, privacy and wording."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backtriage.domain.interview import Question, QuestionOption
+from backtriage.interfaces.api import create_app
+from backtriage.interfaces.presentation import share_in_ten
+from backtriage.interfaces.web.answers import answers_from_form
+from backtriage.service import TriageService
+from backtriage.settings import Settings
+from backtriage.storage import AuditStore
+from backtriage.storage.models import InterviewRecord
+
+CANARY = "CANARY-web numb bum since tuesday"
+
+
+def _client(tmp_path: Path, **settings: object) -> tuple[TestClient, AuditStore]:
+    store = AuditStore(f"sqlite:///{tmp_path / 'web.db'}")
+    store.upgrade()
+    config = Settings(database_url=store.url, **settings)  # type: ignore[arg-type]
+    return TestClient(create_app(config, TriageService(store, store_text=config.store_text))), store
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    c, _ = _client(tmp_path)
+    with c:
+        yield c
+
+
+def _heading(html: str) -> str:
+    match = re.search(r"<h1[^>]*>(.*?)</h1>", html, flags=re.S)
+    assert match, html[:500]
+    return re.sub(r"<[^>]+>", "", match.group(1)).strip()
+
+
+def test_the_start_page_says_what_it_is_the_emergency_number_and_what_is_stored(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "Call 999 now if you have" in page.text
+    assert "deleted after 365 days" in page.text and "delete your answers" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "http://" not in page.text.replace("http://www.w3.org", "")  # nothing loaded from elsewhere
+
+
+def test_a_cauda_equina_story_goes_straight_to_the_emergency_screen(client: TestClient) -> None:
+    r = client.post(
+        "/start", data={"text": "my back hurts and I cant feel when I wipe, cant pee since this morning"}
+    )
+    assert r.status_code == 200 and str(r.url).endswith("/result")
+    assert "Call 999 now" in _heading(r.text) and "Do not drive yourself" in r.text
+    details = client.get("/result?details=1").text
+    assert "A summary to show a clinician" in details and "cauda equina" in details.lower()
+
+
+def test_the_interview_is_in_a_cookie_and_never_in_a_url(client: TestClient) -> None:
+    r = client.post("/start", data={"text": CANARY, "age": "44"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/interview"
+    cookie = r.headers["set-cookie"]
+    assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+    page = client.get("/interview")
+    assert "CANARY" not in str(page.url) and page.status_code == 200
+
+
+def test_back_asks_the_same_question_again_and_forgets_its_answer(client: TestClient) -> None:
+    first = client.post("/start", data={"text": ""})
+    question = _heading(first.text)
+    second = client.post("/interview/answer", data={"choice": "none"})
+    assert _heading(second.text) != question
+    again = client.post("/interview/back")
+    assert _heading(again.text) == question
+
+
+def test_choosing_nothing_on_a_red_flag_checklist_asks_again(client: TestClient) -> None:
+    client.post("/start", data={})
+    r = client.post("/interview/answer", data={"choice": "chosen"})
+    assert "Please choose an answer" in r.text
+
+
+def test_forgetting_deletes_the_interview(tmp_path: Path) -> None:
+    c, store = _client(tmp_path)
+    with c:
+        c.post("/start", data={"text": "numb back"})
+        with store.reading() as s:
+            assert s.query(InterviewRecord).count() == 1
+        r = c.post("/forget")
+        assert "Your answers have been deleted" in r.text
+    with store.reading() as s:
+        assert s.query(InterviewRecord).count() == 0
+
+
+def test_a_deployment_can_store_nothing_of_the_text(tmp_path: Path) -> None:
+    c, store = _client(tmp_path, store_text=False)
+    with c:
+        page = c.get("/")
+        assert "never stored" in page.text
+        c.post("/start", data={"text": CANARY})
+    with store.reading() as s:
+        record = s.query(InterviewRecord).one()
+        assert record.text is None and CANARY not in str(record.result)
+
+
+def test_a_person_on_the_web_cannot_reach_an_api_interview(tmp_path: Path) -> None:
+    c, _ = _client(tmp_path, require_api_key=False)
+    with c:
+        view = c.post("/v1/interviews", json={}).json()
+        c.cookies.set("bt_interview", view["id"])
+        assert str(c.get("/interview").url).endswith("/")  # not found for the page: start again
+
+
+@pytest.mark.parametrize(
+    ("probability", "words"),
+    [
+        (0.0, "fewer than 1 in 10"),
+        (0.04, "fewer than 1 in 10"),
+        (0.31, "about 3 in 10"),
+        (0.97, "more than 9 in 10"),
+    ],
+)
+def test_shares_are_natural_frequencies(probability: float, words: str) -> None:
+    assert share_in_ten(probability) == words
+
+
+def test_form_answers_cover_yes_no_unsure_none_and_choices() -> None:
+    yes_no = Question(id="fever", kind="yes_no", text="Fever?", finding="fever", why="w")
+    assert answers_from_form(yes_no, {"choice": "unsure"}) == {"fever": None}
+    checklist = Question(
+        id="c",
+        kind="multi_choice",
+        text="Any?",
+        why="w",
+        none_of_these=True,
+        options=[
+            QuestionOption(id="a", text="A", finding="fever"),
+            QuestionOption(id="b", text="B", finding="rash"),
+        ],
+    )
+    assert answers_from_form(checklist, {"choice": "none"}) == {"fever": False, "rash": False}
+    assert answers_from_form(checklist, {"choice": "unsure"}) == {"fever": None, "rash": None}
+    assert answers_from_form(checklist, {"choice": "chosen", "option": "b"}) == {"rash": True}

@@ -1,0 +1,218 @@
+"""The patient's page in a real browser: headless Chromium (the system's, driven by Playwright),
+through a real `backtriage serve`. Each screen is checked with axe-core (WCAG 2.2 AA: no serious
+or critical violation), no request may leave the host, and the page must fit 320 px.
+
+Skipped when no Chromium is installed, except in CI (`CI=true`), where `.ci/run` installs it and
+a missing browser is a failure. With BACKTRIAGE_SCREENSHOTS=<folder> the screens are saved there
+(that is how the pictures in docs/ are made).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+from axe_playwright_python.sync_playwright import Axe  # noqa: E402
+from playwright.sync_api import Browser, Page  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:
+    if os.environ.get("CI"):
+        raise RuntimeError("CI needs Chromium for the browser tests (apt-get install chromium)")
+    pytest.skip("no Chromium installed (apt-get install chromium)", allow_module_level=True)
+
+SHOTS = os.environ.get("BACKTRIAGE_SCREENSHOTS")
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("page")
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backtriage", "serve", "--port", str(port)]
+        + ["--database-url", f"sqlite:///{folder / 'page.db'}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "BACKTRIAGE_RATE_LIMIT": "100000"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=2).read()
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: str) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    p = context.new_page()
+    outside: list[str] = []
+    p.on("request", lambda r: outside.append(r.url) if not r.url.startswith(server) else None)
+    p.goto(server + "/")
+    yield p
+    context.close()
+    assert outside == [], "the page asked for something outside the host"
+
+
+def _accessible(page: Page, screen: str) -> None:
+    results = Axe().run(page, options=WCAG)
+    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], f"{screen}: " + "; ".join(f"{v['id']}: {v['help']}" for v in bad)
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{screen}.png"), full_page=True)
+
+
+def _heading(page: Page) -> str:
+    return page.locator("h1").first.inner_text().strip()
+
+
+def _start(page: Page, text: str, age: str = "") -> None:
+    page.get_by_label("In your own words").fill(text)
+    if age:
+        page.get_by_label("Age (optional)").fill(age)
+    page.get_by_role("button", name="Start").click()
+
+
+def _answer_until_done(
+    page: Page, yes: tuple[str, ...] = (), options: tuple[str, ...] = (), until: str = ""
+) -> None:
+    """Answer as a person would: 'None of these' on the checklists, the listed options on the
+    choice questions, yes to questions holding a word in `yes`, no to the rest; up to the result
+    (or to the first page showing `until`, a CSS selector)."""
+    for _ in range(30):
+        if "/result" in page.url or (until and page.locator(until).count()):
+            return
+        if page.get_by_role("button", name="None of these").count():
+            page.get_by_role("button", name="None of these").click()
+            continue
+        boxes = page.locator('input[name="option"]')
+        if boxes.count():
+            for option in options:
+                box = page.locator(f'input[name="option"][value="{option}"]')
+                if box.count():
+                    box.check()
+            if (
+                page.locator('input[name="option"]:checked').count() == 0
+                and boxes.first.get_attribute("type") == "radio"
+            ):
+                page.get_by_role("button", name="I'm not sure").click()
+                continue
+            page.get_by_role("button", name="Continue").click()
+            continue
+        question = _heading(page).lower()
+        page.get_by_label("Yes" if any(w in question for w in yes) else "No", exact=True).check()
+        page.get_by_role("button", name="Continue").click()
+    raise AssertionError("the interview did not end")
+
+
+def test_a_postural_story_ends_in_self_care_with_the_body_map_used_by_keyboard(page: Page) -> None:
+    _accessible(page, "start")
+    _start(
+        page,
+        "my back goes numb and tingly when I sit for ages, gone in a minute when I walk about",
+        "34",
+    )
+    _accessible(page, "question")
+    _answer_until_done(page, yes=("sitting", "position", "go away", "moving"), until=".bodymap")
+    _accessible(page, "body-map")
+    region = page.locator('.region[data-option="lower_back"]')
+    region.focus()
+    page.keyboard.press("Space")
+    assert region.get_attribute("aria-checked") == "true"
+    assert page.locator('input[name="option"][value="lower_back"]').is_checked()
+    page.get_by_role("button", name="Continue").click()
+    _answer_until_done(page, yes=("sitting", "position", "go away", "moving"), options=("posture", "clears"))
+    assert _heading(page) == "You can look after this at home"
+    _accessible(page, "result")
+
+
+def test_a_stenosis_story_ends_in_routine(page: Page) -> None:
+    _start(
+        page,
+        "both my legs go numb and heavy when I walk a few hundred yards, "
+        "better when I sit or lean on a trolley",
+        "71",
+    )
+    _answer_until_done(
+        page, yes=("walk", "sit or bend", "lean"), options=("both_legs", "walking", "sitting_helps")
+    )
+    assert _heading(page).startswith("See a GP or physiotherapist")
+
+
+def test_a_cauda_equina_story_goes_to_the_emergency_screen(page: Page) -> None:
+    _start(
+        page, "bad back for a week, now I can't feel the toilet paper when I wipe and I can't pee properly"
+    )
+    assert "/result" in page.url and _heading(page) == "Call 999 now"
+    assert "Do not drive yourself" in page.inner_text("main")
+    _accessible(page, "emergency")
+
+
+def test_back_and_change_answer(page: Page) -> None:
+    _start(page, "")
+    first = _heading(page)
+    page.get_by_role("button", name="None of these").click()
+    assert _heading(page) != first
+    page.get_by_role("button", name="Back").click()
+    assert _heading(page) == first
+    page.get_by_role("button", name="None of these").click()
+    _answer_until_done(page)
+    changes = page.locator(".changes button")
+    assert changes.count() >= 2
+    changes.first.click()
+    assert _heading(page) == first  # asked again, the later answers undone
+
+
+def test_the_summary_prints_as_a_pdf_and_the_page_fits_a_phone(
+    page: Page, browser: Browser, server: str
+) -> None:
+    from pypdf import PdfReader
+
+    _start(page, "tingling in my lower back after sitting at my desk, goes when I move", "29")
+    _answer_until_done(
+        page, yes=("sitting", "position", "go away", "moving"), options=("lower_back", "posture", "clears")
+    )
+    page.wait_for_load_state("load")
+    pdf = PdfReader(io.BytesIO(page.pdf(format="A4")))
+    text = " ".join(p.extract_text() for p in pdf.pages)
+    for expected in ("backtriage summary", "Answers given", "Knowledge base", _heading(page)):
+        assert expected in text, expected
+    assert "Delete my answers" not in text  # the print stylesheet leaves the controls out
+    phone = browser.new_context(viewport={"width": 320, "height": 640}).new_page()
+    for path in ("/", "/interview"):
+        phone.goto(server + path)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 320, path
+    phone.context.close()
