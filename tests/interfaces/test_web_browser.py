@@ -211,8 +211,48 @@ def test_the_summary_prints_as_a_pdf_and_the_page_fits_a_phone(
     for expected in ("backtriage summary", "Answers given", "Knowledge base", _heading(page)):
         assert expected in text, expected
     assert "Delete my answers" not in text  # the print stylesheet leaves the controls out
+    if SHOTS:
+        page.emulate_media(media="print")
+        page.screenshot(path=str(Path(SHOTS) / "printed-summary.png"), full_page=True)
+        page.emulate_media(media="screen")
     phone = browser.new_context(viewport={"width": 320, "height": 640}).new_page()
     for path in ("/", "/interview"):
         phone.goto(server + path)
         assert phone.evaluate("document.documentElement.scrollWidth") <= 320, path
     phone.context.close()
+
+
+def _tab_to(page: Page, selector: str) -> None:
+    """Press Tab until the element matching `selector` has the focus."""
+    for _ in range(80):
+        if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def _enter(page: Page) -> None:
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def test_a_whole_interview_by_keyboard_alone(page: Page) -> None:
+    _tab_to(page, "#text")
+    page.keyboard.type("numb patch on my back after sitting, goes when I walk")
+    _tab_to(page, "button.primary")
+    _enter(page)
+    for _ in range(30):
+        if "/result" in page.url:
+            break
+        if page.locator('button[value="none"]').count():
+            _tab_to(page, 'button[value="none"]')
+        elif page.locator('input[name="option"]').count():
+            _tab_to(page, 'button[value="unsure"]')
+        else:
+            _tab_to(page, 'input[value="yes"]')  # a radio group takes one Tab; arrows move in it
+            page.keyboard.press("ArrowDown")
+            assert page.locator('input[value="no"]').is_checked()
+            _tab_to(page, "button.primary")
+        _enter(page)
+    assert "/result" in page.url
+    assert page.locator(".outcome h1").inner_text()

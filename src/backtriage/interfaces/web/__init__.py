@@ -45,6 +45,7 @@ _env = jinja2.Environment(
 _env.install_gettext_translations(presentation.translations(), newstyle=True)  # type: ignore[attr-defined]
 templates = Jinja2Templates(env=_env)
 router = APIRouter(include_in_schema=False)
+_ = presentation.translations().gettext
 
 
 def mount_page(app: FastAPI) -> None:
@@ -104,7 +105,7 @@ async def start(
     try:
         case = Case(age=int(age) if age.strip().isdigit() else None, sex=sex or None)  # type: ignore[arg-type]
     except ValueError:
-        return _page(request, "start.html", status=422, error="Please give an age between 0 and 120.")
+        return _page(request, "start.html", status=422, error=_("Please give an age between 0 and 120."))
     clean = text.replace("\x00", " ").strip() or None
     view = await off_the_loop(request, _service(request).start_interview, case, clean, WEB_OWNER)
     response = _to("/interview")
