@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from backtriage.errors import ExitCode
@@ -82,3 +83,29 @@ def test_bad_input_gets_exit_code_2_never_the_bug_code(tmp_path: Path) -> None:
 
     r = runner.invoke(app, ["interview", *db(tmp_path)], input="")
     assert r.exit_code == ExitCode.INVALID_INPUT and "input ended" in r.output
+
+
+def test_the_terminal_leads_with_the_outcome_and_the_action_and_repeats_the_outcome(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["assess", "--example", "posture"], env={"COLUMNS": "80"})
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert "You can look after this at home" in "\n".join(lines[:3])  # on the first screen
+    assert "look after at home" in "\n".join(lines[:6])  # the action too
+    assert "You can look after this at home" in lines[-1]
+    assert "Pressure on a nerve from posture" in result.stdout  # plain names for causes
+
+
+def test_the_terminal_interview_takes_yes_and_no_as_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    from backtriage.domain.interview import Question
+    from backtriage.interfaces.render import render_question
+
+    question = Question(id="fever", kind="yes_no", text="Fever?", finding="fever", why="w")
+    console = Console(file=io.StringIO())
+    for words, expected in (("Yes", True), ("nope", False), ("not sure", None), ("y", True)):
+        replies = iter(["maybe", words])
+        monkeypatch.setattr(console, "input", lambda *a, r=replies, **k: next(r))
+        assert render_question(console, question) == {"fever": expected}
+    assert "Please answer yes, no or ? (not sure)" in console.file.getvalue()  # type: ignore[attr-defined]

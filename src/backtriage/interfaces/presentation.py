@@ -12,13 +12,22 @@ import gettext
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
+from typing import TYPE_CHECKING, Any
 
 from backtriage.domain.assessment import Assessment, EvidenceItem
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.knowledge.loader import KnowledgeBase
 
+if TYPE_CHECKING:
+    from backtriage.text.understand import TextFindings
+
 __all__ = [
+    "CONDITION_FIELDS",
     "CauseView",
+    "conditions_listing",
+    "findings_listing",
+    "parse_view",
+    "top_causes",
     "UrgencyView",
     "answers_given",
     "causes",
@@ -28,6 +37,32 @@ __all__ = [
     "translations",
     "urgency_view",
 ]
+
+
+#: What a conditions listing shows of each condition (the API, `backtriage conditions`).
+CONDITION_FIELDS = {"id", "name", "lay_name", "icd10", "prior", "base_urgency", "description"}
+
+
+def findings_listing(kb: KnowledgeBase) -> dict[str, Any]:
+    """The findings backtriage understands, as the API and `backtriage findings` give them."""
+    rows = [f.model_dump(mode="json", exclude_defaults=True) for f in kb.findings.values()]
+    return {"kb_version": kb.version, "findings": rows}
+
+
+def conditions_listing(kb: KnowledgeBase) -> dict[str, Any]:
+    rows = [c.model_dump(mode="json", include=CONDITION_FIELDS) for c in kb.conditions.values()]
+    return {"kb_version": kb.version, "conditions": rows}
+
+
+def parse_view(found: TextFindings) -> dict[str, Any]:
+    """What a text was read as: the answers, then every mention with its context."""
+    assert found.reading is not None
+    return {"answers": found.answers, **found.reading.model_dump(mode="json")}
+
+
+def top_causes(a: Assessment, top: int) -> Assessment:
+    """The assessment with only the `top` most likely causes (0 = all)."""
+    return a.model_copy(update={"conditions": a.conditions[:top]}) if top > 0 else a
 
 
 def translations(language: str = "en") -> gettext.NullTranslations:

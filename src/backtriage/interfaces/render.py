@@ -11,6 +11,7 @@ from rich.text import Text
 from backtriage.domain.assessment import Assessment, EvidenceItem, TextReading
 from backtriage.domain.interview import Question
 from backtriage.domain.urgency import UrgencyLevel
+from backtriage.interfaces import presentation
 from backtriage.knowledge.loader import KnowledgeBase
 
 __all__ = [
@@ -20,6 +21,13 @@ __all__ = [
     "render_question",
     "render_reading",
 ]
+
+#: Words accepted for yes / no / not sure at the terminal.
+_YES_NO: dict[str, bool | None] = {
+    **dict.fromkeys(("y", "yes", "yeah", "yep", "true"), True),
+    **dict.fromkeys(("n", "no", "nope", "false"), False),
+    **dict.fromkeys(("?", "not sure", "unsure", "dont know", "don't know", "idk"), None),
+}
 
 _COUNTED_STYLE = {"present": "bold red", "absent": "green", "ignored": "italic yellow"}
 
@@ -31,11 +39,24 @@ _STYLE = {
 }
 
 
+def _outcome(a: Assessment) -> Text:
+    """The outcome in words (with a marker, never colour alone), as the page shows it."""
+    view = presentation.urgency_view(a)
+    head = Text(f" {view.icon} {a.urgency.value.upper().replace('_', ' ')} ", style=_STYLE[a.urgency])
+    head.append(f"  {view.headline}", style="bold")
+    return head
+
+
 def render_assessment(console: Console, a: Assessment, top: int = 5) -> None:
-    head = Text(f" {a.urgency.value.upper().replace('_', ' ')} ", style=_STYLE[a.urgency])
-    head.append(f"  {a.urgency_label}", style="bold")
-    console.print(Panel(head, title="backtriage", expand=False))
+    """Outcome and action first (they must fit the first screen), then the safety net, the
+    causes in plain words, the details for a clinician, and the outcome again at the end."""
+    view = presentation.urgency_view(a)
+    console.print(Panel(Group(_outcome(a), Text(view.action)), title="backtriage", expand=False))
     _render_scope(console, a)
+    for text in presentation.advice(a, "safety_net"):
+        console.print(Text(f"Get help sooner: {text}", style="yellow"))
+    for cause in presentation.causes(a):
+        console.print(f"  - [bold]{escape(cause.name)}[/bold]: {cause.share} people with these answers")
 
     if a.red_flags:
         console.print(Text("Red flags", style="bold red"))
@@ -60,8 +81,8 @@ def render_assessment(console: Console, a: Assessment, top: int = 5) -> None:
     table.add_column("For (likelihood ratio)")
     table.add_column("Against")
     for i, c in enumerate(a.conditions[:top], start=1):
-        name = c.name + (f" ({c.level})" if c.level else "")
-        name += f"\n[dim]{', '.join(c.icd10)}[/dim]"
+        name = c.lay_name + (f" ({c.level})" if c.level else "")
+        name += f"\n[dim]{c.name}; {', '.join(c.icd10)}[/dim]"
         table.add_row(
             str(i),
             name,
@@ -77,6 +98,7 @@ def render_assessment(console: Console, a: Assessment, top: int = 5) -> None:
     lines = [Text(f"- {item.text}") for item in a.advice]
     console.print(Panel(Group(*lines), title="What to do", expand=False))
     console.print(Text(f"{a.disclaimer}  Knowledge base {a.kb_version} ({a.kb_hash[:12]}).", style="dim"))
+    console.print(_outcome(a))
 
 
 def _render_scope(console: Console, a: Assessment) -> None:
@@ -182,14 +204,12 @@ def render_question(console: Console, question: Question) -> dict[str, bool | No
         console.print(Text(question.help, style="dim"))
     console.print(Text(f"(Why: {question.why})", style="dim italic"))
     if question.kind == "yes_no":
-        reply = Prompt.ask(
-            escape("y = yes, n = no, ? = don't know"),
-            choices=["y", "n", "?"],
-            show_choices=False,
-            console=console,
-        )
         assert question.finding is not None
-        return {question.finding: {"y": True, "n": False}.get(reply)}
+        while True:
+            reply = Prompt.ask(escape("yes, no or ? (not sure)"), console=console).strip().lower()
+            if reply in _YES_NO:
+                return {question.finding: _YES_NO[reply]}
+            console.print("[yellow]Please answer yes, no or ? (not sure).[/yellow]")
     for number, option in enumerate(question.options, start=1):
         console.print(f"  {number}. {escape(option.text)}")
     single = question.kind == "single_choice"

@@ -13,13 +13,11 @@ from typing import Any
 from fastapi import FastAPI
 
 from backtriage.domain.case import Case
+from backtriage.interfaces import presentation
 from backtriage.interfaces.api.schemas import ErrorOut
 from backtriage.service import InterviewView, TriageService
 
-__all__ = ["CONDITION_FIELDS", "add_success_examples", "errors"]
-
-#: What `/v1/knowledge/conditions` shows of each condition.
-CONDITION_FIELDS = {"id", "name", "lay_name", "icd10", "prior", "base_urgency", "description"}
+__all__ = ["add_success_examples", "errors"]
 
 _ERRORS: dict[int, tuple[str, str, str, str | None]] = {
     400: ("The body is not valid JSON.", "bad_request", "the request body is not valid JSON", None),
@@ -147,19 +145,12 @@ def _examples(service: TriageService) -> dict[str, Any]:
 
     kb = service.engine.kb
     found = understand("Pt denies saddle anaesthesia. 45M, numb L foot", kb=kb)
-    assert found.reading is not None
-    finding, condition = next(iter(kb.findings.values())), next(iter(kb.conditions.values()))
+    findings, conditions = presentation.findings_listing(kb), presentation.conditions_listing(kb)
     return {
         "health": {"status": "ok", "version": __version__, "kb_version": kb.version},
         "assessment": assessment.model_dump(mode="json"),
-        "parse": {"answers": found.answers, **found.reading.model_dump(mode="json")},
+        "parse": presentation.parse_view(found),
         "interview": interview.model_dump(mode="json"),
-        "findings": {
-            "kb_version": kb.version,
-            "findings": [finding.model_dump(mode="json", exclude_defaults=True)],
-        },
-        "conditions": {
-            "kb_version": kb.version,
-            "conditions": [condition.model_dump(mode="json", include=CONDITION_FIELDS)],
-        },
+        "findings": {**findings, "findings": findings["findings"][:1]},
+        "conditions": {**conditions, "conditions": conditions["conditions"][:1]},
     }

@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from backtriage.domain.assessment import Assessment
 from backtriage.domain.case import Case
+from backtriage.interfaces import presentation
 from backtriage.interfaces.api.deps import Caller, ServiceDep, off_the_loop
 from backtriage.interfaces.api.responses import errors
 from backtriage.interfaces.api.schemas import AssessIn, ParseIn
@@ -24,9 +25,9 @@ async def assess(body: AssessIn, service: ServiceDep, key_id: Caller, request: R
     # instead of validating it a second time against the response model.
     case = Case(answers=body.answers, age=body.age, sex=body.sex)
     result = await off_the_loop(request, service.assess, case, body.text, key_id)
-    if body.top:
-        result = result.model_copy(update={"conditions": result.conditions[: body.top]})
-    return Response(result.model_dump_json(), media_type="application/json")
+    return Response(
+        presentation.top_causes(result, body.top).model_dump_json(), media_type="application/json"
+    )
 
 
 @router.post("/parse", responses=ERRORS, summary="Findings read from text, with spans and context")
@@ -34,5 +35,4 @@ async def parse(body: ParseIn, service: ServiceDep, key_id: Caller, request: Req
     from backtriage.text import understand
 
     found = await off_the_loop(request, understand, body.text, None, service.engine.kb)
-    assert found.reading is not None
-    return {"answers": found.answers, **found.reading.model_dump(mode="json")}
+    return presentation.parse_view(found)

@@ -1,0 +1,131 @@
+"""What the command-line modules share: the app, consoles, options, failing with an exit code,
+and opening the knowledge base and the audit store."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from backtriage.errors import ExitCode, InvalidInputError, KnowledgeBaseError
+from backtriage.knowledge.loader import load_knowledge_base
+from backtriage.reasoning.engine import Engine
+from backtriage.settings import Settings
+from backtriage.storage import AuditStore
+
+app = typer.Typer(
+    name="backtriage",
+    help="Triage numbness and tingling in the back: urgency, likely causes, and why.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def stdout_console() -> Console:
+    """A console for a command's normal output.
+
+    Built when the command runs, not at import, so that width (``COLUMNS``), colour
+    (``NO_COLOR``, ``FORCE_COLOR``, ``TERM``) and terminal detection follow the environment
+    and the streams the command actually runs with.
+    """
+    return Console(soft_wrap=False)
+
+
+def stderr_console() -> Console:
+    """A console for messages on standard error, built when needed (see `stdout_console`)."""
+    return Console(stderr=True, soft_wrap=True)
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="Audit store URL (default: $BACKTRIAGE_DATABASE_URL or a SQLite file in your data folder).",
+    ),
+]
+KbOption = Annotated[
+    Path | None,
+    typer.Option("--kb", help="Use the knowledge base in this folder instead of the shipped one."),
+]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        "--workers", "-w", min=1, max=64, help="Processes for --jsonl batches (each loads its own pipeline)."
+    ),
+]
+
+
+def fail(message: str, code: ExitCode) -> NoReturn:
+    stderr_console().print(f"[bold red]error:[/bold red] {message}", highlight=False, markup=True)
+    raise typer.Exit(int(code))
+
+
+def load_engine(kb_path: Path | None) -> Engine:
+    try:
+        return Engine(load_knowledge_base(kb_path), Settings.from_env().emergency_number)
+    except KnowledgeBaseError as exc:
+        fail(f"knowledge base is invalid: {exc}", ExitCode.KNOWLEDGE_BASE_INVALID)
+    except InvalidInputError as exc:
+        fail(str(exc), exc.exit_code)
+
+
+def example_files() -> dict[str, Path]:
+    folder = Path(str(resources.files("backtriage") / "examples"))
+    return {p.stem: p for p in sorted(folder.glob("*.json"))}
+
+
+def read_json(path: Path | str) -> Any:
+    name = "standard input" if str(path) == "-" else str(path)
+    try:
+        text = sys.stdin.read() if str(path) == "-" else Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInputError(f"{name}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{name}: cannot read ({exc.__class__.__name__})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(
+            f"{name}: not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})"
+        ) from None
+    except RecursionError:
+        raise InvalidInputError(f"{name}: JSON nested too deeply") from None
+
+
+def read_text(text: str) -> str:
+    if text != "-":
+        return text
+    raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError("standard input is not UTF-8 text") from None
+
+
+def settings_for(database_url: str | None, **overrides: Any) -> Settings:
+    extra = {"database_url": database_url} if database_url else {}
+    return Settings.from_env(**extra, **overrides)
+
+
+def open_store(database_url: str | None) -> AuditStore:
+    try:
+        store = AuditStore(settings_for(database_url).database_url)
+        store.upgrade()
+    except InvalidInputError as exc:
+        fail(str(exc), exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - a bad URL or an unreachable server
+        fail(f"cannot open the audit store: {exc.__class__.__name__}", ExitCode.INVALID_INPUT)
+    return store
