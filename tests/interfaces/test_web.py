@@ -144,3 +144,28 @@ def test_form_answers_cover_yes_no_unsure_none_and_choices() -> None:
     assert answers_from_form(checklist, {"choice": "none"}) == {"fever": False, "rash": False}
     assert answers_from_form(checklist, {"choice": "unsure"}) == {"fever": None, "rash": None}
     assert answers_from_form(checklist, {"choice": "chosen", "option": "b"}) == {"rash": True}
+
+
+def _answer_everything_no(client: TestClient, first: object) -> str:
+    r = first
+    for _ in range(30):
+        if str(r.url).endswith("/result"):  # type: ignore[attr-defined]
+            return r.text  # type: ignore[attr-defined,no-any-return]
+        html = r.text  # type: ignore[attr-defined]
+        choice = "none" if 'value="none"' in html else "unsure" if 'name="option"' in html else "no"
+        r = client.post("/interview/answer", data={"choice": choice})
+    raise AssertionError("the interview did not end")
+
+
+def test_a_root_pattern_shows_its_dermatome(client: TestClient) -> None:
+    first = client.post(
+        "/start",
+        data={
+            "text": "shooting pain from my buttock down the outside of my left leg to the top of my foot, "
+            "my big toe is numb, worse when I sit and when I cough",
+            "age": "45",
+        },
+    )
+    result = _answer_everything_no(client, first)
+    assert "fits the L5 nerve root" in result and 'class="area fits"' in result
+    assert "Change" in result and "Details for clinicians" in result
