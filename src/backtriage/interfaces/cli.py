@@ -22,6 +22,7 @@ from backtriage.domain.case import Case
 from backtriage.errors import BacktriageError, ExitCode, InvalidInputError
 from backtriage.interfaces import (
     cli_admin,  # noqa: F401 - registers apikey, audit and kb
+    cli_screen,  # noqa: F401 - registers screen
     presentation,
 )
 from backtriage.interfaces.cli_common import (

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -172,6 +172,16 @@ class SectionRuleSpec(_Strict):
 
 
 @dataclass(frozen=True)
+class ActionSpec(_Strict):
+    """One kind of action a clinical note can document, at the level of care it gives."""
+
+    level: Literal["emergency", "urgent", "routine"]
+    name: str = Field(min_length=3)
+    sources: list[str] = Field(min_length=1)
+    patterns: list[str] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
 class TextResources:
     version: str
     content_hash: str
@@ -182,6 +192,7 @@ class TextResources:
     context_rules: tuple[ContextRuleSpec, ...]
     replaced_default_context: frozenset[str]  # medspaCy default literals we redefine
     section_rules: tuple[SectionRuleSpec, ...]
+    actions: tuple[ActionSpec, ...] = ()  # what a note says was done (`backtriage screen`)
 
 
 def data_dir(language: str = "en") -> Path:
@@ -197,6 +208,7 @@ TEXT_FILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "concepts.yaml": (("concepts", "findings"), tuple(ConceptVocabulary.model_fields)),
     "context_rules.json": (("context_rules",), ("replace_defaults",)),
     "section_rules.json": (("section_rules",), ()),
+    "actions.yaml": (("actions",), ()),
 }
 
 
@@ -235,8 +247,10 @@ def _load(folder: Path, kb: KnowledgeBase) -> TextResources:
         "section_rules",
         problems,
     )
+    actions = validate_many(ActionSpec, raw["actions.yaml"]["actions"], "actions.yaml", "actions", problems)
     if problems or manifest is None or lexicon is None or concepts is None:
         raise KnowledgeBaseError(problems)
+    problems.extend(_check_actions(actions, kb))
     targets, regions = _compile_lexicon(lexicon, kb, problems)
     problems.extend(_check_concepts(concepts, kb))
     if problems:
@@ -251,7 +265,23 @@ def _load(folder: Path, kb: KnowledgeBase) -> TextResources:
         context_rules=tuple(context_rules),
         replaced_default_context=frozenset(x.lower() for x in replaced),
         section_rules=tuple(section_rules),
+        actions=tuple(actions),
     )
+
+
+def _check_actions(actions: list[ActionSpec], kb: KnowledgeBase) -> list[str]:
+    problems: list[str] = []
+    for action in actions:
+        where = f"actions.yaml: '{action.name}'"
+        problems.extend(f"{where}: unknown source '{s}'" for s in action.sources if s not in kb.sources)
+        for pattern in action.patterns:
+            if pattern != pattern.lower():
+                problems.append(f"{where}: write patterns in lower case")
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                problems.append(f"{where}: pattern does not compile ({exc})")
+    return problems
 
 
 def _compile_lexicon(

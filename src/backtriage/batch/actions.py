@@ -1,0 +1,94 @@
+"""What a note says was done: the documented action, read with the same ConText as findings.
+
+The action vocabulary is data (`text/data/<language>/actions.yaml`). A match counts when ConText
+finds it affirmed, current, not hypothetical and about this patient, so "attend ED if it gets
+worse" is safety-netting, not an emergency referral. Where a note has plan or impression
+sections, only they are read; otherwise the whole note is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from backtriage.text.context import context_of
+from backtriage.text.pipeline import TextPipeline
+from backtriage.text.resources import TextResources
+
+__all__ = ["ACTION_RANK", "Action", "ActionReader"]
+
+#: Levels of care, lowest first; a note's action is the highest level it documents.
+ACTION_RANK = {"none": 0, "routine": 1, "urgent": 2, "emergency": 3}
+
+#: A heading that opens a plan or impression section, at the start of a line.
+_PLAN = re.compile(
+    r"^[ \t>*-]*(?:plan|p|imp(?:ression)?|assessment|a/p|a&p|management|mx|disposition|outcome|action)"
+    r"\s*[:\-]",
+    re.IGNORECASE | re.MULTILINE,
+)
+#: Any other heading ("PMH:", "O/E:") ends it.
+_HEADING = re.compile(r"^[ \t>*-]*[A-Za-z][A-Za-z/&. ]{0,24}:", re.MULTILINE)
+_SENTENCE_END = re.compile(r"[.;!?\n]")
+#: "attend ED if it gets worse": an action on a condition is safety-netting, not an action.
+_CONDITION_AFTER = re.compile(r"\b(?:if|should|in case|in the event|unless|were to|would)\b", re.IGNORECASE)
+#: "advised to attend A&E ...", "S/N: ...": the same, said before the action.
+_SAFETY_NET_BEFORE = re.compile(
+    r"\b(?:s/n|safety[- ]?net\w*|advised|told|instructed|warned|knows to|aware to|to return|return to)\b"
+    r"|\bif\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Action:
+    level: str
+    name: str
+    words: str
+    start: int
+    end: int
+
+
+class ActionReader:
+    def __init__(self, resources: TextResources, pipeline: TextPipeline) -> None:
+        self.pipeline = pipeline
+        self.patterns = [
+            (spec.level, spec.name, re.compile(p)) for spec in resources.actions for p in spec.patterns
+        ]
+
+    def read(self, text: str) -> list[Action]:
+        """Every affirmed action in the note's plan (or in the whole note, if it has none)."""
+        lower = text.lower()
+        found: dict[tuple[int, int], Action] = {}
+        for start, end in _plan_regions(text):
+            for level, name, pattern in self.patterns:
+                for m in pattern.finditer(lower, start, end):
+                    if m.start() == m.end() or not self._affirmed(text, m.start(), m.end()):
+                        continue
+                    key = (m.start(), m.end())
+                    if key not in found or ACTION_RANK[level] > ACTION_RANK[found[key].level]:
+                        found[key] = Action(level, name, text[m.start() : m.end()], m.start(), m.end())
+        return sorted(found.values(), key=lambda a: a.start)
+
+    def _affirmed(self, text: str, start: int, end: int) -> bool:
+        """Not denied, not past, not someone else's (ConText), and not conditional. ConText's
+        "hypothetical" is not used: it reads every plan as future, and a plan is the action."""
+        a = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+        stop = _SENTENCE_END.search(text, end)
+        sentence_end = stop.start() if stop else len(text)
+        if _CONDITION_AFTER.search(text, end, sentence_end) or _SAFETY_NET_BEFORE.search(text, a, start):
+            return False
+        attributes = context_of(text[a:sentence_end], text[start:end], self.pipeline)
+        return not (attributes.negated or attributes.historical or attributes.experiencer.value != "patient")
+
+
+def _plan_regions(text: str) -> list[tuple[int, int]]:
+    """Character ranges of the plan and impression sections, or the whole text."""
+    regions = []
+    for m in _PLAN.finditer(text):
+        following = [h.start() for h in _HEADING.finditer(text, m.end()) if not _PLAN.match(text, h.start())]
+        regions.append((m.start(), following[0] if following else len(text)))
+    return regions or [(0, len(text))]
+
+
+def highest(actions: list[Action]) -> str:
+    return max((a.level for a in actions), key=ACTION_RANK.__getitem__, default="none")

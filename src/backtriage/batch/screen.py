@@ -1,0 +1,119 @@
+"""One note, or an Arrow batch of notes, screened: red flags documented, action documented,
+and whether the action falls short of what the red flags require (`discordant`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pyarrow as pa
+
+from backtriage.batch.actions import ACTION_RANK, ActionReader, highest
+from backtriage.domain.case import Case
+from backtriage.domain.urgency import UrgencyLevel
+from backtriage.reasoning.engine import Engine, default_engine
+from backtriage.text.pipeline import TextPipeline, default_pipeline
+from backtriage.text.resources import load_text_resources
+from backtriage.text.understand import understand
+
+__all__ = ["SLIM_SCHEMA", "NoteScreener", "screen_batch"]
+
+#: One slim row per note (about half a kilobyte): the answer to "red flag written, nothing done?".
+SLIM_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("urgency", pa.string()),
+        ("red_flags", pa.list_(pa.string())),
+        ("evidence", pa.string()),  # JSON: [{finding, words, start, end, section}]
+        ("required", pa.string()),  # none | urgent | emergency
+        ("action", pa.string()),  # none | routine | urgent | emergency
+        ("action_evidence", pa.string()),  # JSON: [{level, words, start, end}]
+        ("discordant", pa.bool_()),
+        ("kb_version", pa.string()),
+        ("text_version", pa.string()),
+        ("error", pa.string()),
+    ]
+)
+FULL_SCHEMA = SLIM_SCHEMA.append(pa.field("assessment", pa.string()))
+
+
+class NoteScreener:
+    """Loads the knowledge base, the reader and the action vocabulary once."""
+
+    def __init__(self, engine: Engine | None = None, pipeline: TextPipeline | None = None) -> None:
+        self.engine = engine or default_engine()
+        self.pipeline = pipeline or default_pipeline()
+        self.resources = load_text_resources()
+        self.actions = ActionReader(self.resources, self.pipeline)
+
+    def unreadable(self, note_id: str, error: str) -> dict[str, Any]:
+        """The row of a note that could not be read from its file: kept, with the reason."""
+        return {
+            "id": note_id,
+            "kb_version": self.engine.kb.version,
+            "text_version": self.resources.version,
+            "red_flags": [],
+            "discordant": None,
+            "error": error,
+        }
+
+    def screen(self, note_id: str, text: str | None, full: bool = False) -> dict[str, Any]:
+        row = self.unreadable(note_id, "")
+        if text is None or not text.strip():
+            return {**row, "error": "the note has no text"}
+        try:
+            return {**row, **self._read(text, full)}
+        except Exception as exc:  # noqa: BLE001 - a bad note never stops the run; its type is kept
+            return {**row, "error": f"could not read this note ({type(exc).__name__})"}
+
+    def _read(self, text: str, full: bool) -> dict[str, Any]:
+        kb = self.engine.kb
+        found = understand(text, self.pipeline, kb)
+        assessment = self.engine.assess(Case(answers=dict(found.answers)))
+        flags = sorted(f for f, v in found.answers.items() if v and kb.findings[f].red_flag)
+        mentions = found.reading.mentions if found.reading else []
+        evidence = [
+            {"finding": m.finding, "words": m.text, "start": m.start, "end": m.end, "section": m.section}
+            for m in mentions
+            if m.finding in flags and m.counted_as == "present"
+        ]
+        required = max(
+            (r.urgency for r in assessment.red_flags if r.urgency >= UrgencyLevel.URGENT),
+            default=None,
+        )
+        actions = self.actions.read(text)
+        action = highest(actions)
+        need = required.value if required else "none"
+        row = {
+            "urgency": assessment.urgency.value,
+            "red_flags": flags,
+            "evidence": json.dumps(evidence),
+            "required": need,
+            "action": action,
+            "action_evidence": json.dumps(
+                [{"level": a.level, "words": a.words, "start": a.start, "end": a.end} for a in actions]
+            ),
+            "discordant": ACTION_RANK[action] < ACTION_RANK[need],
+            "error": None,
+        }
+        if full:
+            row["assessment"] = assessment.model_dump_json()
+        return row
+
+
+_screener: NoteScreener | None = None
+
+
+def screen_batch(batch: pa.RecordBatch, full: bool = False) -> pa.RecordBatch:
+    """Screen a batch with columns `id` and `text`: the unit of work of every engine. The reader
+    is loaded once per process, on first use."""
+    global _screener
+    if _screener is None:
+        _screener = NoteScreener()
+    ids, texts = batch.column("id").to_pylist(), batch.column("text").to_pylist()
+    errors = batch.column("error").to_pylist() if "error" in batch.schema.names else [None] * len(ids)
+    rows = [
+        _screener.screen(str(i), t, full) if e is None else _screener.unreadable(str(i), e)
+        for i, t, e in zip(ids, texts, errors, strict=True)
+    ]
+    return pa.RecordBatch.from_pylist(rows, schema=FULL_SCHEMA if full else SLIM_SCHEMA)

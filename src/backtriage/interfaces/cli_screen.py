@@ -1,0 +1,74 @@
+"""`backtriage screen`: many clinical notes screened for red flags written down but not acted on."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from backtriage.errors import BacktriageError, ExitCode
+from backtriage.interfaces.cli_common import app, fail, stderr_console, stdout_console
+
+
+@app.command()
+def screen(
+    inputs: Annotated[
+        list[Path], typer.Argument(help="CSV, JSON lines or Parquet files, or folders of .txt notes.")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where the rows go: .parquet, .csv or .jsonl.")
+    ],
+    id_column: Annotated[str | None, typer.Option(help="Column holding each note's id.")] = None,
+    text_column: Annotated[str | None, typer.Option(help="Column holding the note's text.")] = None,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=64, help="Processes.")] = max(
+        1, os.cpu_count() or 1
+    ),
+    batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Notes per batch.")] = 200,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N notes.")] = None,
+    sample: Annotated[int | None, typer.Option(min=1, help="A random sample of N notes.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for --sample.")] = 0,
+    full: Annotated[bool, typer.Option("--full", help="Keep each note's complete assessment.")] = False,
+) -> None:
+    """Screen clinical notes: red flags documented, the action documented, and whether the action
+    falls short of what the red flags require (discordant). Resumes a killed run."""
+    from backtriage.batch.embedded import finish, prepare, run_embedded
+    from backtriage.batch.sources import NoteSource
+
+    started = time.perf_counter()
+    try:
+        source = NoteSource(inputs, id_column, text_column, limit, sample, seed)
+        options = {"batch_size": batch_size, "limit": limit, "sample": sample, "seed": seed, "full": full}
+        folder, done = prepare(source, output, options)
+        total = source.count()
+        with Progress(
+            TextColumn("screening"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]:.0f} notes/s, {task.fields[flagged]} flagged"),
+            TimeRemainingColumn(),
+            console=stderr_console(),
+            transient=True,
+        ) as bar:
+            task = bar.add_task("notes", total=total, rate=0.0, flagged=0)
+
+            def progress(notes: int, flagged: int) -> None:
+                rate = notes / max(time.perf_counter() - started, 1e-6)
+                bar.update(task, completed=notes, rate=rate, flagged=flagged)
+
+            run_embedded(source.batches(batch_size), folder, done, workers, full, progress)
+        summary = finish(folder, output)
+    except BacktriageError as exc:
+        fail(str(exc), exc.exit_code)
+    seconds = time.perf_counter() - started
+    urgencies = ", ".join(f"{u} {n}" for u, n in sorted(summary.by_urgency.items()))
+    stdout_console().print(
+        f"{summary.notes} notes in {seconds:.1f} s: {summary.flagged} with red flags, "
+        f"{summary.discordant} discordant, {summary.errors} unreadable ({urgencies}) -> {output}",
+        highlight=False,
+    )
+    if summary.errors:
+        raise typer.Exit(int(ExitCode.SOME_CASES_FAILED))
