@@ -37,6 +37,10 @@ SLIM_SCHEMA = pa.schema(
 FULL_SCHEMA = SLIM_SCHEMA.append(pa.field("assessment", pa.string()))
 
 
+#: Groups of findings that count as red flags when a red-flag rule fired on them.
+_RISK_GROUPS = frozenset({"history", "systemic", "sphincter", "neurological"})
+
+
 class NoteScreener:
     """Loads the knowledge base, the reader and the action vocabulary once."""
 
@@ -70,7 +74,14 @@ class NoteScreener:
         kb = self.engine.kb
         found = understand(text, self.pipeline, kb)
         assessment = self.engine.assess(Case(answers=dict(found.answers)))
-        flags = sorted(f for f, v in found.answers.items() if v and kb.findings[f].red_flag)
+        # Red-flag findings, and the risk factors that made a red-flag rule fire (injecting drugs
+        # with fever and back pain): what an auditor looks for.
+        fired = {f for rule in assessment.red_flags for f in rule.findings}
+        flags = sorted(
+            f
+            for f, v in found.answers.items()
+            if v and (kb.findings[f].red_flag or (f in fired and kb.findings[f].group in _RISK_GROUPS))
+        )
         mentions = found.reading.mentions if found.reading else []
         evidence = [
             {"finding": m.finding, "words": m.text, "start": m.start, "end": m.end, "section": m.section}
