@@ -29,12 +29,16 @@ _PLAN = re.compile(
 #: Any other heading ("PMH:", "O/E:") ends it.
 _HEADING = re.compile(r"^[ \t>*-]*[A-Za-z][A-Za-z/&. ]{0,24}:", re.MULTILINE)
 _SENTENCE_END = re.compile(r"[.;!?\n]")
+#: Where the clause around an action ends: sentence ends, commas, dashes between words, "but".
+_CLAUSE_END = re.compile(r"[.;!?\n,()]|\s[-\u2013]\s|\bbut\b", re.IGNORECASE)
 #: "attend ED if it gets worse": an action on a condition is safety-netting, not an action.
-_CONDITION_AFTER = re.compile(r"\b(?:if|should|in case|in the event|unless|were to|would)\b", re.IGNORECASE)
-#: "advised to attend A&E ...", "S/N: ...": the same, said before the action.
+_CONDITION_AFTER = re.compile(
+    r"[^.;,\n]{0,20}?\b(?:if|should|in case|in the event|unless|were to|would)\b", re.IGNORECASE
+)
+#: "S/N: A&E ...", "knows to attend ED", "if worse, ED": the same, said before the action.
 _SAFETY_NET_BEFORE = re.compile(
-    r"\b(?:s/n|safety[- ]?net\w*|advised|told|instructed|warned|knows to|aware to|to return|return to)\b"
-    r"|\bif\b",
+    r"\b(?:s/n|safety[- ]?net\w*|knows to|aware to|to return|return to|call back|re-?attend)\b|\bif\b"
+    r"|\bany (?:change|worsening|deterioration|new)\b",
     re.IGNORECASE,
 )
 
@@ -70,14 +74,17 @@ class ActionReader:
         return sorted(found.values(), key=lambda a: a.start)
 
     def _affirmed(self, text: str, start: int, end: int) -> bool:
-        """Not denied, not past, not someone else's (ConText), and not conditional. ConText's
-        "hypothetical" is not used: it reads every plan as future, and a plan is the action."""
-        a = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
-        stop = _SENTENCE_END.search(text, end)
-        sentence_end = stop.start() if stop else len(text)
-        if _CONDITION_AFTER.search(text, end, sentence_end) or _SAFETY_NET_BEFORE.search(text, a, start):
+        """Not denied, not past, not someone else's (ConText), and not conditional. ConText reads
+        the action's own clause ("no transport - ambulance requested": the "no" is about the
+        transport). Its "hypothetical" is not used: it reads every plan as future, and a plan
+        is the action."""
+        sentence = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+        a = max((m.end() for m in _CLAUSE_END.finditer(text, sentence, start)), default=sentence)
+        stop = _CLAUSE_END.search(text, end)
+        clause_end = stop.start() if stop else len(text)
+        if _CONDITION_AFTER.match(text, end) or _SAFETY_NET_BEFORE.search(text, sentence, start):
             return False
-        attributes = context_of(text[a:sentence_end], text[start:end], self.pipeline)
+        attributes = context_of(text[a:clause_end], text[start:end], self.pipeline)
         return not (attributes.negated or attributes.historical or attributes.experiencer.value != "patient")
 
 

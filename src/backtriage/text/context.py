@@ -82,4 +82,8 @@ def _negation_in_another_clause(span: Span) -> bool:
     if here is None:
         return False
     negations = [m for m in span._.modifiers if m.category == "NEGATED_EXISTENCE"]
-    return bool(negations) and all(clause_of(span.doc, m.modifier_span[0]) != here for m in negations)
+    # A cue after the mention ("Saddle anaesthesia? No.", "numb bum - no") answers it, even
+    # though the answer opens a clause of its own.
+    return bool(negations) and all(
+        clause_of(span.doc, m.modifier_span[0]) != here and m.modifier_span[0] < span.end for m in negations
+    )

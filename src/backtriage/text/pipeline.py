@@ -43,6 +43,8 @@ SPAN_GROUP = "backtriage_mentions"
 # component are of one kind the other stays empty and spaCy warns (W036) on every call.
 warnings.filterwarnings("ignore", message=r"\[W036\]", category=UserWarning)
 _BREAKS = {".", "!", "?", ";"}
+#: Words that answer a question on a form; the answer belongs to the question's sentence.
+_ANSWERS = {"no", "yes", "nil", "none", "neg", "negative", "n", "y", "absent", "present"}
 
 _silenced = False
 
@@ -74,8 +76,10 @@ def _split_sentences(doc: Doc) -> Doc:
     starts = {0}
     for i, text in enumerate(texts):
         if text in _BREAKS and i + 1 < n:
-            if not (text == "?" and not doc[i].whitespace_ and doc[i + 1].is_alpha):
-                starts.add(i + 1)  # but "?CES" is a query, not the end of a question
+            query = text == "?" and not doc[i].whitespace_ and doc[i + 1].is_alpha  # "?CES"
+            answered = text == "?" and texts[i + 1].lower() in _ANSWERS  # "Saddle anaesthesia? No."
+            if not (query or answered):
+                starts.add(i + 1)
         elif (
             "\n" in text
             and i + 1 < n

@@ -1,0 +1,82 @@
+"""`backtriage screen` end to end: output formats, exit codes, and a run killed half way that
+resumes without losing or repeating a note."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+from typer.testing import CliRunner
+
+from backtriage.interfaces.cli import app
+
+runner = CliRunner()
+NOTES = [
+    "54M LBP 3/7, numb saddle area and retention since today. Plan: analgesia, physio.",
+    "LBP 2 weeks. Denies saddle anaesthesia, BNO, PU normal. Plan: naproxen, physio.",
+    "Breast ca 2019. New thoracic back pain. Plan: urgent MRI requested.",
+    "Cannot feel the paper when wiping. Plan: sent to ED for emergency MRI.",
+]
+
+
+def _notes(path: Path, count: int) -> Path:
+    path.write_text("".join(json.dumps({"id": f"n{i}", "text": NOTES[i % 4]}) + "\n" for i in range(count)))
+    return path
+
+
+def test_screen_writes_one_row_per_note_in_each_format(tmp_path: Path) -> None:
+    notes = _notes(tmp_path / "notes.jsonl", 8)
+    with notes.open("a") as fh:
+        fh.write("{not json\n")
+    for suffix in (".parquet", ".csv", ".jsonl"):
+        out = tmp_path / f"flags{suffix}"
+        result = runner.invoke(
+            app, ["screen", str(notes), "-o", str(out), "--workers", "1", "--batch-size", "3"]
+        )
+        assert result.exit_code == 4, result.output  # one unreadable line: reported, not dropped
+        assert "9 notes" in result.stdout and "1 unreadable" in result.stdout
+        read = {".parquet": "read_parquet", ".csv": "read_csv", ".jsonl": "read_json_auto"}[suffix]
+        rows = duckdb.sql(f"SELECT id, discordant, error FROM {read}('{out}')").fetchall()
+        assert [r[0] for r in rows] == [f"n{i}" for i in range(8)] + ["notes.jsonl:9"]
+        assert rows[0][1] is True or rows[0][1] == "true"
+        assert not (tmp_path / f"flags{suffix}.parts").exists()
+    assert (tmp_path / "flags.parquet").stat().st_size / 9 < 1024  # slim: under 1 KB a note
+
+
+def test_bad_input_exits_2(tmp_path: Path) -> None:
+    assert (
+        runner.invoke(
+            app, ["screen", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "o.parquet")]
+        ).exit_code
+        == 2
+    )
+    notes = _notes(tmp_path / "n.jsonl", 2)
+    assert runner.invoke(app, ["screen", str(notes), "-o", str(tmp_path / "o.xlsx")]).exit_code == 2
+
+
+def test_a_killed_run_resumes_and_loses_nothing(tmp_path: Path) -> None:
+    notes = _notes(tmp_path / "notes.jsonl", 400)
+    out = tmp_path / "flags.parquet"
+    command = [sys.executable, "-m", "backtriage", "screen", str(notes), "-o", str(out)]
+    command += ["--workers", "1", "--batch-size", "20"]
+    first = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    parts = tmp_path / "flags.parquet.parts"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(parts.glob("part-*.parquet"))) < 3:
+        time.sleep(0.1)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    done_before = len(list(parts.glob("part-*.parquet")))
+    assert 3 <= done_before < 20 and not out.exists()
+    second = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert second.returncode == 0, second.stderr
+    ids = [r[0] for r in duckdb.sql(f"SELECT id FROM read_parquet('{out}')").fetchall()]
+    assert ids == [f"n{i}" for i in range(400)]  # every note once, in input order
