@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from backtriage.batch.sources import NoteSource
 from backtriage.errors import InvalidInputError
 
-__all__ = ["Progress", "RunSummary", "finish", "parts_folder", "run_embedded"]
+__all__ = ["Progress", "RunSummary", "finish", "finish_from", "parts_folder", "run_embedded"]
 
 FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 
@@ -150,22 +150,31 @@ def _add(summary: RunSummary, tally: dict[str, Any], progress: Progress | None) 
 def finish(folder: Path, output: Path) -> RunSummary:
     """Join the parts, in input order, into the output; then remove the parts. Returns the counts
     over the whole output (a resumed run counts what earlier runs wrote too)."""
-    parts = sorted(folder.glob("part-*.parquet"))
+    summary = finish_from(sorted(folder.glob("part-*.parquet")), output)
+    shutil.rmtree(folder)
+    return summary
+
+
+def finish_from(parts: list[Path], output: Path, order_by: str | None = None) -> RunSummary:
+    """Write the rows of these Parquet files to the output, in file order (or ordered by the
+    column `order_by`, which is then left out), and count them."""
     listing = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in parts) + "]"
     target = str(output).replace("'", "''")
     fmt = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER true", "jsonl": "FORMAT json"}[
         output_format(output)
     ]
+    rows = (
+        f"SELECT * EXCLUDE ({order_by}) FROM read_parquet({listing}) ORDER BY {order_by}"
+        if order_by
+        else (f"SELECT * FROM read_parquet({listing})")
+    )
     with duckdb.connect() as con:
         con.execute("SET preserve_insertion_order = true")
-        if parts:
-            con.execute(f"COPY (SELECT * FROM read_parquet({listing})) TO '{target}' ({fmt})")
-            summary = _summarise(con, listing)
-        else:
+        if not parts:
             output.write_text("")
-            summary = RunSummary()
-    shutil.rmtree(folder)
-    return summary
+            return RunSummary()
+        con.execute(f"COPY ({rows}) TO '{target}' ({fmt})")
+        return _summarise(con, listing)
 
 
 def _summarise(con: duckdb.DuckDBPyConnection, listing: str) -> RunSummary:

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import os
 import time
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from backtriage.errors import BacktriageError, ExitCode
 from backtriage.interfaces.cli_common import app, fail, stderr_console, stdout_console
+
+if TYPE_CHECKING:  # the batch modules (DuckDB, Arrow) load only when `screen` runs
+    from backtriage.batch.embedded import RunSummary
+
+
+class Engine(StrEnum):
+    embedded = "embedded"
+    spark = "spark"
 
 
 @app.command()
@@ -32,16 +41,29 @@ def screen(
     sample: Annotated[int | None, typer.Option(min=1, help="A random sample of N notes.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for --sample.")] = 0,
     full: Annotated[bool, typer.Option("--full", help="Keep each note's complete assessment.")] = False,
+    engine: Annotated[
+        Engine, typer.Option(help="embedded: this machine's cores; spark: Apache Spark (the [spark] extra).")
+    ] = Engine.embedded,
+    master: Annotated[str, typer.Option(help="Spark master, with --engine spark.")] = "local[*]",
 ) -> None:
     """Screen clinical notes: red flags documented, the action documented, and whether the action
     falls short of what the red flags require (discordant). Resumes a killed run."""
-    from backtriage.batch.embedded import finish, prepare, run_embedded
+    from backtriage.batch.embedded import finish, output_format, prepare, run_embedded
     from backtriage.batch.sources import NoteSource
 
     started = time.perf_counter()
     try:
         source = NoteSource(inputs, id_column, text_column, limit, sample, seed)
         options = {"batch_size": batch_size, "limit": limit, "sample": sample, "seed": seed, "full": full}
+        if engine is Engine.spark:
+            if full:
+                fail("--full is not available with --engine spark yet", ExitCode.INVALID_INPUT)
+            from backtriage.batch.spark import run_spark
+
+            output_format(output)
+            summary = run_spark(source, output, master, batch_size)
+            _report(summary, output, time.perf_counter() - started)
+            return
         folder, done = prepare(source, output, options)
         total = source.count()
         with Progress(
@@ -63,7 +85,10 @@ def screen(
         summary = finish(folder, output)
     except BacktriageError as exc:
         fail(str(exc), exc.exit_code)
-    seconds = time.perf_counter() - started
+    _report(summary, output, time.perf_counter() - started)
+
+
+def _report(summary: RunSummary, output: Path, seconds: float) -> None:
     urgencies = ", ".join(f"{u} {n}" for u, n in sorted(summary.by_urgency.items()))
     stdout_console().print(
         f"{summary.notes} notes in {seconds:.1f} s: {summary.flagged} with red flags, "
