@@ -80,3 +80,21 @@ def test_a_killed_run_resumes_and_loses_nothing(tmp_path: Path) -> None:
     assert second.returncode == 0, second.stderr
     ids = [r[0] for r in duckdb.sql(f"SELECT id FROM read_parquet('{out}')").fetchall()]
     assert ids == [f"n{i}" for i in range(400)]  # every note once, in input order
+
+
+def test_the_report_is_self_contained_and_puts_discordant_notes_first(tmp_path: Path) -> None:
+    notes = _notes(tmp_path / "notes.jsonl", 8)
+    out, report = tmp_path / "flags.csv", tmp_path / "report.html"
+    result = runner.invoke(
+        app, ["screen", str(notes), "-o", str(out), "--workers", "1", "--report", str(report)]
+    )
+    assert result.exit_code == 0, result.output
+    html = report.read_text()
+    assert "<script" not in html and "http" not in html and "<svg" in html  # nothing from elsewhere
+    assert (
+        html.index(">n4<") < html.index(">n3<") and ">n1<" not in html
+    )  # discordant first; no flag, not listed
+    assert "class='flag'>numb saddle area" in html or "class='flag'>retention" in html
+    again = tmp_path / "again.html"
+    assert runner.invoke(app, ["screen-report", str(out), "-o", str(again)]).exit_code == 0
+    assert again.read_text().count("<td>n") == html.count("<td>n") > 0  # the same notes listed

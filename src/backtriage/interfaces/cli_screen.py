@@ -45,6 +45,9 @@ def screen(
         Engine, typer.Option(help="embedded: this machine's cores; spark: Apache Spark (the [spark] extra).")
     ] = Engine.embedded,
     master: Annotated[str, typer.Option(help="Spark master, with --engine spark.")] = "local[*]",
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also write a self-contained HTML report here.")
+    ] = None,
 ) -> None:
     """Screen clinical notes: red flags documented, the action documented, and whether the action
     falls short of what the red flags require (discordant). Resumes a killed run."""
@@ -62,7 +65,7 @@ def screen(
 
             output_format(output)
             summary = run_spark(source, output, master, batch_size)
-            _report(summary, output, time.perf_counter() - started)
+            _report(summary, output, time.perf_counter() - started, report)
             return
         folder, done = prepare(source, output, options)
         total = source.count()
@@ -85,10 +88,33 @@ def screen(
         summary = finish(folder, output)
     except BacktriageError as exc:
         fail(str(exc), exc.exit_code)
-    _report(summary, output, time.perf_counter() - started)
+    _report(summary, output, time.perf_counter() - started, report)
 
 
-def _report(summary: RunSummary, output: Path, seconds: float) -> None:
+@app.command("screen-report")
+def screen_report(
+    output: Annotated[Path, typer.Argument(help="The rows an earlier `screen` wrote.")],
+    report: Annotated[Path, typer.Option("--report", "-o", help="The HTML file to write.")] = Path(
+        "report.html"
+    ),
+) -> None:
+    """Write the HTML report of an earlier `backtriage screen` run."""
+    from backtriage.batch.report import write_report
+
+    if not output.exists():
+        fail(f"{output}: no such file", ExitCode.INVALID_INPUT)
+    try:
+        write_report(output, report)
+    except BacktriageError as exc:
+        fail(str(exc), exc.exit_code)
+    stdout_console().print(f"report -> {report}", highlight=False)
+
+
+def _report(summary: RunSummary, output: Path, seconds: float, report: Path | None) -> None:
+    if report is not None:
+        from backtriage.batch.report import write_report
+
+        write_report(output, report, seconds)
     urgencies = ", ".join(f"{u} {n}" for u, n in sorted(summary.by_urgency.items()))
     stdout_console().print(
         f"{summary.notes} notes in {seconds:.1f} s: {summary.flagged} with red flags, "
