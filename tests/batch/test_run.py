@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from backtriage.interfaces.cli import app
@@ -98,3 +99,21 @@ def test_the_report_is_self_contained_and_puts_discordant_notes_first(tmp_path: 
     again = tmp_path / "again.html"
     assert runner.invoke(app, ["screen-report", str(out), "-o", str(again)]).exit_code == 0
     assert again.read_text().count("<td>n") == html.count("<td>n") > 0  # the same notes listed
+
+
+def test_an_error_message_keeps_its_square_brackets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pyspark(name: str, *args: object, **kwargs: object) -> object:
+        if name.startswith("pyspark"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    notes = _notes(tmp_path / "n.jsonl", 2)
+    monkeypatch.setattr(builtins, "__import__", no_pyspark)
+    result = runner.invoke(
+        app, ["screen", str(notes), "-o", str(tmp_path / "o.parquet"), "--engine", "spark"]
+    )
+    assert result.exit_code == 2 and "backtriage[spark]" in result.stderr

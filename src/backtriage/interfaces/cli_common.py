@@ -12,6 +12,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from backtriage.errors import ExitCode, InvalidInputError, KnowledgeBaseError
 from backtriage.knowledge.loader import load_knowledge_base
@@ -69,7 +70,9 @@ WorkersOption = Annotated[
 
 
 def fail(message: str, code: ExitCode) -> NoReturn:
-    stderr_console().print(f"[bold red]error:[/bold red] {message}", highlight=False, markup=True)
+    """One line on standard error, then the exit code. The message is printed as written:
+    square brackets in it ("pip install '.[spark]'") are not markup."""
+    stderr_console().print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False, markup=True)
     raise typer.Exit(int(code))
 
 
