@@ -53,39 +53,39 @@ class Action:
 
 
 class ActionReader:
-    def __init__(self, resources: TextResources, pipeline: TextPipeline) -> None:
-        self.pipeline = pipeline
+    def __init__(self, resources: TextResources) -> None:
         self.patterns = [
             (spec.level, spec.name, re.compile(p)) for spec in resources.actions for p in spec.patterns
         ]
 
-    def read(self, text: str) -> list[Action]:
+    def read(self, text: str, pipeline: TextPipeline | None = None) -> list[Action]:
         """Every affirmed action in the note's plan (or in the whole note, if it has none)."""
         lower = text.lower()
         found: dict[tuple[int, int], Action] = {}
         for start, end in _plan_regions(text):
             for level, name, pattern in self.patterns:
                 for m in pattern.finditer(lower, start, end):
-                    if m.start() == m.end() or not self._affirmed(text, m.start(), m.end()):
+                    if m.start() == m.end() or not _affirmed(text, m.start(), m.end(), pipeline):
                         continue
                     key = (m.start(), m.end())
                     if key not in found or ACTION_RANK[level] > ACTION_RANK[found[key].level]:
                         found[key] = Action(level, name, text[m.start() : m.end()], m.start(), m.end())
         return sorted(found.values(), key=lambda a: a.start)
 
-    def _affirmed(self, text: str, start: int, end: int) -> bool:
-        """Not denied, not past, not someone else's (ConText), and not conditional. ConText reads
-        the action's own clause ("no transport - ambulance requested": the "no" is about the
-        transport). Its "hypothetical" is not used: it reads every plan as future, and a plan
-        is the action."""
-        sentence = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
-        a = max((m.end() for m in _CLAUSE_END.finditer(text, sentence, start)), default=sentence)
-        stop = _CLAUSE_END.search(text, end)
-        clause_end = stop.start() if stop else len(text)
-        if _CONDITION_AFTER.match(text, end) or _SAFETY_NET_BEFORE.search(text, sentence, start):
-            return False
-        attributes = context_of(text[a:clause_end], text[start:end], self.pipeline)
-        return not (attributes.negated or attributes.historical or attributes.experiencer.value != "patient")
+
+def _affirmed(text: str, start: int, end: int, pipeline: TextPipeline | None) -> bool:
+    """Not denied, not past, not someone else's (ConText), and not conditional. ConText reads
+    the action's own clause ("no transport - ambulance requested": the "no" is about the
+    transport). Its "hypothetical" is not used: it reads every plan as future, and a plan
+    is the action."""
+    sentence = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    a = max((m.end() for m in _CLAUSE_END.finditer(text, sentence, start)), default=sentence)
+    stop = _CLAUSE_END.search(text, end)
+    clause_end = stop.start() if stop else len(text)
+    if _CONDITION_AFTER.match(text, end) or _SAFETY_NET_BEFORE.search(text, sentence, start):
+        return False
+    attributes = context_of(text[a:clause_end], text[start:end], pipeline)
+    return not (attributes.negated or attributes.historical or attributes.experiencer.value != "patient")
 
 
 def _plan_regions(text: str) -> list[tuple[int, int]]:

@@ -101,8 +101,16 @@ def _tally(rows: pa.RecordBatch) -> dict[str, Any]:
     }
 
 
+#: New strings a batch worker's vocabulary may gain before its pipeline is rebuilt (each costs
+#: about a kilobyte with the caches around it; the rebuild takes about a second).
+WORKER_VOCABULARY_LIMIT = 50_000
+
+
 def _warm() -> None:
     from backtriage.batch import screen
+    from backtriage.text.pipeline import limit_vocabulary_growth
+
+    limit_vocabulary_growth(WORKER_VOCABULARY_LIMIT)
 
     screen.screen_batch(pa.RecordBatch.from_pylist([{"id": "warm", "text": "numb back", "error": None}]))
 

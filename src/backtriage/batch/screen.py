@@ -46,9 +46,15 @@ class NoteScreener:
 
     def __init__(self, engine: Engine | None = None, pipeline: TextPipeline | None = None) -> None:
         self.engine = engine or default_engine()
-        self.pipeline = pipeline or default_pipeline()
+        self._pipeline = pipeline
         self.resources = load_text_resources()
-        self.actions = ActionReader(self.resources, self.pipeline)
+        self.actions = ActionReader(self.resources)
+
+    @property
+    def pipeline(self) -> TextPipeline:
+        """The given pipeline, or the shipped one asked for afresh for every note, so that it can
+        be rebuilt when its vocabulary has grown (a long run reads millions of unseen words)."""
+        return self._pipeline or default_pipeline()
 
     def unreadable(self, note_id: str, error: str) -> dict[str, Any]:
         """The row of a note that could not be read from its file: kept, with the reason."""
@@ -72,7 +78,8 @@ class NoteScreener:
 
     def _read(self, text: str, full: bool) -> dict[str, Any]:
         kb = self.engine.kb
-        found = understand(text, self.pipeline, kb)
+        pipeline = self.pipeline
+        found = understand(text, pipeline, kb)
         assessment = self.engine.assess(Case(answers=dict(found.answers)))
         # Red-flag findings, and the risk factors that made a red-flag rule fire (injecting drugs
         # with fever and back pain): what an auditor looks for.
@@ -92,7 +99,7 @@ class NoteScreener:
             (r.urgency for r in assessment.red_flags if r.urgency >= UrgencyLevel.URGENT),
             default=None,
         )
-        actions = self.actions.read(text)
+        actions = self.actions.read(text, pipeline)
         action = highest(actions)
         need = required.value if required else "none"
         row = {

@@ -306,6 +306,14 @@ class TextPipeline:
 #: (about half a second), which bounds the memory the vocabulary can take.
 MAX_NEW_STRINGS = 200_000
 
+
+def limit_vocabulary_growth(strings: int) -> None:
+    """Rebuild the shipped pipeline after this many new strings instead (a batch worker reading
+    millions of notes keeps its memory flat with a lower limit)."""
+    global MAX_NEW_STRINGS
+    MAX_NEW_STRINGS = strings
+
+
 _shipped: list[tuple[TextPipeline, int]] = []
 _shipped_lock = threading.Lock()
 
