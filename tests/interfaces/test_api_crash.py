@@ -13,7 +13,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,24 +26,18 @@ from sqlalchemy import select
 
 from backtriage.storage import AuditStore
 from backtriage.storage.models import AssessmentRecord, InterviewEvent, InterviewRecord
-from tests.conftest import DATABASES, fresh_database
+from tests.conftest import DATABASES, free_port, fresh_database
 
 KILLS = 10
 SCREEN_NO = {"saddle_anaesthesia": False, "bladder_dysfunction": False, "bowel_dysfunction": False}
 CONFIGURATIONS = [(db, 1) for db in DATABASES] + [("sqlite", 2)]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Server:
     """`backtriage serve` in its own process group, so a kill takes every worker with it."""
 
     def __init__(self, url: str, workers: int) -> None:
-        self.url, self.workers, self.port = url, workers, _free_port()
+        self.url, self.workers, self.port = url, workers, free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:

@@ -12,7 +12,6 @@ import http.client
 import json
 import logging
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from backtriage.logs import NoContent, server_log_config
+from tests.conftest import free_port
 
 CANARY = "CANARY-5e1d numb between my legs"
 
@@ -48,12 +48,6 @@ TriageService.assess = assess
 sys.argv = ["backtriage", "serve", "--port", sys.argv[1], "--database-url", sys.argv[2]]
 cli.main()
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Client:
@@ -88,7 +82,7 @@ def server(tmp_path: Path) -> Iterator[tuple[Client, Path, subprocess.Popen[str]
         env=env,
     )
     key = next(w for w in created.stdout.split() if w.startswith("bt_"))
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "server.log").open("w")  # a file, not a pipe: a full pipe would stall it
     process = subprocess.Popen(
         [sys.executable, "-c", LAUNCHER, str(port), url],
