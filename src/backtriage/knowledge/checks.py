@@ -184,6 +184,8 @@ class _Checks:
                 "policy.yaml: differential_urgency_cap must be below 'emergency': emergencies are "
                 "decided by rules alone"
             )
+        for fid in (pol.long_standing_finding, *pol.changing_findings):
+            self._finding("policy.yaml", fid)
         for name in ("pending_screen_urgency", "unconfirmed_benign_urgency"):
             if getattr(pol, name) <= UrgencyLevel.SELF_CARE:
                 self.errors.append(f"policy.yaml: {name} must be above 'self_care'")

@@ -135,6 +135,12 @@ class Finding(_Strict):
         description="Findings that are absent by definition when this one is present (numbness that "
         "clears within minutes of moving is not persistent); an explicit answer still wins.",
     )
+    volunteered: bool = Field(
+        default=False,
+        description="Read from what people write or answered explicitly, never asked one by one in the "
+        "interview: context (bleeding, heartburn) that completes a combination a short message raises, "
+        "but would lengthen every interview if asked of everyone.",
+    )
     hpo: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
 
@@ -386,6 +392,15 @@ class Policy(_Strict):
     new_within_days: int = Field(
         ge=1,
         description="GIRFT: cauda equina features present longer than this, unchanged, are long-standing.",
+    )
+    long_standing_finding: str = Field(
+        description="The finding that says symptoms are long-standing and unchanged; rules name it in "
+        "`none` to downgrade a feature, so the text reader ties it to the features it qualifies."
+    )
+    changing_findings: list[str] = Field(
+        default_factory=list,
+        description="Findings that say the symptoms are new or changing: while one is present, a "
+        "statement that they are long-standing and unchanged is not believed.",
     )
     interview: InterviewSettings
     sources: list[str] = Field(min_length=1)

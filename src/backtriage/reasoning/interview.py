@@ -127,7 +127,9 @@ class Interviewer:
 
     def _next(self, case: Case, asked: set[str], a: Assessment) -> Question | None:
         known = {fid for fid, v in case.answers.items() if v is not None}
-        unknown = [f for f in self.kb.asked_findings if f.id not in known and f.id not in asked]
+        unknown = [
+            f for f in self.kb.asked_findings if f.id not in known and f.id not in asked and not f.volunteered
+        ]
         posterior = {c.id: c.probability for c in a.conditions}
         weights = [posterior[cid] for cid in self._order]
         return (

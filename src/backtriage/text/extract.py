@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from backtriage.domain.case import MAX_AGE
 
-__all__ = ["Extracted", "TimeCourse", "extract_demographics", "extract_time_course"]
+__all__ = ["Extracted", "TimeCourse", "extract_demographics", "extract_time_course", "sentence_spans"]
 
 _UNITS_TO_DAYS = {
     "minute": 1 / 1440,
@@ -62,7 +62,11 @@ _AGE_PATTERNS = [
     # "45M", "62 F", "45 male"
     re.compile(r"(?<![\w/.])(\d{1,3})\s*(?:m|f|male|female|man|woman)\b(?![/'])", re.I),
     # "(F, 45)", "F45", "F 45"
-    re.compile(r"\b(?:m|f|male|female)\s*[,/]?\s*(\d{1,3})\b(?!\s*(?:kg|lb|cm|mm|%|/))", re.I),
+    re.compile(
+        r"\b(?:m|f|male|female)\s*[,/]?\s*(\d{1,3})\b"
+        r"(?!\s*(?:kg|lb|cm|mm|%|/|years?|yrs?|months?|mos?|weeks?|wks?|days?|hours?|hrs?|minutes?|mins?))",
+        re.I,
+    ),
     # "I'm 71", "I am 71", "aged 71", "age: 71", "age 71"
     re.compile(
         r"\b(?:i'?m|i\s+am|aged|age:?)\s+(\d{1,3})\b"
@@ -151,10 +155,23 @@ class Extracted:
 
 @dataclass(frozen=True)
 class TimeCourse:
-    duration_days: float | None
-    duration: Extracted | None
+    """Every stated duration and sudden-onset word, each with its place, so that a duration can
+    be tied to the finding in its own sentence rather than to the text as a whole."""
+
+    durations: tuple[Extracted, ...]
+    sudden: tuple[Extracted, ...]
     onset: str | None  # "sudden" | "gradual"
     onset_text: Extracted | None
+
+    @property
+    def duration(self) -> Extracted | None:
+        """The longest stated duration (for showing what was read; never to decide urgency)."""
+        return max(self.durations, key=lambda d: float(d.value), default=None)  # type: ignore[arg-type]
+
+    @property
+    def duration_days(self) -> float | None:
+        longest = self.duration
+        return float(longest.value) if longest else None  # type: ignore[arg-type]
 
 
 def extract_demographics(text: str) -> tuple[Extracted | None, Extracted | None]:
@@ -179,6 +196,11 @@ def extract_demographics(text: str) -> tuple[Extracted | None, Extracted | None]
     return age, sex
 
 
+def _age_spans(text: str) -> list[tuple[int, int]]:
+    """Where the text states an age ("45 year old", "aged 38", "I'm 70"): never a duration."""
+    return [(m.start(), m.end()) for pattern in _AGE_PATTERNS for m in pattern.finditer(text)]
+
+
 def _clause_before(text: str, end: int) -> str:
     """The words of the same sentence before `end`, at most 60 characters of them."""
     start = max(0, end - 60)
@@ -186,32 +208,50 @@ def _clause_before(text: str, end: int) -> str:
     return text[max(start, cut + 1) : end]
 
 
-def extract_time_course(text: str) -> TimeCourse:
-    """The longest stated duration, and whether onset was sudden or gradual."""
-    candidates: list[tuple[float, Extracted]] = []
+_SENTENCE_END = re.compile(r"[.!?;]+(?=\s|$)|\n")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, cut at full stops, question marks, semicolons and line
+    breaks: the unit a duration or an onset word is taken to qualify."""
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        spans.append((start, m.end()))
+        start = m.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def _durations(text: str) -> list[Extracted]:
+    """Every stated duration in days, except ages and the dates of past events."""
+    ages = _age_spans(text)
+    found: list[Extracted] = []
     for m in _DURATION.finditer(text):
+        number = m.start("num") if m.group("num") else m.start("word")
+        if any(a <= number < b for a, b in ages):
+            continue  # "45 year old woman" is an age, not 45 years of symptoms
         if m.group("ago") and _PAST_EVENT.search(_clause_before(text, m.start())):
             continue  # "cancer 5 yrs ago" dates a past event, not how long today's symptoms last
         n = float(m.group("num")) if m.group("num") else _NUMBER_WORDS[m.group("word").lower()]
         unit = m.group("unit").lower().rstrip("s")
         days = n * _UNITS_TO_DAYS.get(unit, _UNITS_TO_DAYS.get(unit[:2], 1))
-        candidates.append((days, Extracted(days, m.group(0).strip(), m.start(), m.end())))
+        found.append(Extracted(days, m.group(0).strip(), m.start(), m.end()))
     for m in _SLASH.finditer(text):
         days = int(m.group("num")) * _SLASH_UNITS[m.group("unit")]
-        candidates.append((days, Extracted(days, m.group(0).strip(), m.start(), m.end())))
+        found.append(Extracted(days, m.group(0).strip(), m.start(), m.end()))
     for m in _SINCE.finditer(text):
         days = _SINCE_DAYS[" ".join(m.group("when").lower().split())]
-        candidates.append((days, Extracted(days, m.group(0), m.start(), m.end())))
-    duration = max(candidates, key=lambda c: c[0])[1] if candidates else None
+        found.append(Extracted(days, m.group(0), m.start(), m.end()))
+    return sorted(found, key=lambda d: d.start)
+
+
+def extract_time_course(text: str) -> TimeCourse:
+    """Every stated duration and sudden-onset word, and whether onset was sudden or gradual."""
+    sudden = tuple(Extracted("sudden", m.group(0), m.start(), m.end()) for m in _SUDDEN.finditer(text))
     onset = onset_text = None
-    for label, pattern in (("sudden", _SUDDEN), ("gradual", _GRADUAL)):
-        hit = pattern.search(text)
-        if hit is not None:
-            onset, onset_text = label, Extracted(label, hit.group(0), hit.start(), hit.end())
-            break
-    return TimeCourse(
-        duration_days=float(duration.value) if duration else None,  # type: ignore[arg-type]
-        duration=duration,
-        onset=onset,
-        onset_text=onset_text,
-    )
+    if sudden:
+        onset, onset_text = "sudden", sudden[0]
+    elif (hit := _GRADUAL.search(text)) is not None:
+        onset, onset_text = "gradual", Extracted("gradual", hit.group(0), hit.start(), hit.end())
+    return TimeCourse(durations=tuple(_durations(text)), sudden=sudden, onset=onset, onset_text=onset_text)

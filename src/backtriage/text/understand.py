@@ -28,6 +28,7 @@ from backtriage.text.context import ContextAttributes, Experiencer, attributes_o
 from backtriage.text.extract import extract_demographics, extract_time_course
 from backtriage.text.pipeline import HEADED_LINE, SPAN_GROUP, TextPipeline, default_pipeline
 from backtriage.text.resources import ABSENT_SUFFIX, ConceptVocabulary
+from backtriage.text.stability import judge_stability
 
 __all__ = ["MAX_TEXT_CHARS", "TextFindings", "clean_text", "understand"]
 
@@ -113,7 +114,6 @@ def understand(
     raw = text
     text = clean_text(text)
     kb = kb or load_knowledge_base()
-    new_within = kb.policy.new_within_days  # the GIRFT 14-day rule
     reading_notes: list[str] = []
     if not text.strip():
         reading = TextReading(
@@ -159,12 +159,6 @@ def understand(
             directly_negated=directly_negated,
             only_current=cues.only_current,
         )
-        if (
-            finding == "longstanding_stable"
-            and counted == "present"
-            and (course.duration_days is None or course.duration_days <= new_within)
-        ):
-            counted, reason = "ignored", f"stability stated, but not for longer than {new_within} days"
         mentions.append(
             TextMention.model_construct(
                 finding=finding,
@@ -187,6 +181,8 @@ def understand(
         )
     mentions = _drop_superseded(mentions)
     mentions.sort(key=lambda m: (m.start, m.finding))
+    stability = judge_stability(mentions, course, text, kb)
+    mentions = stability.mentions
 
     answers: dict[str, bool] = {}
     for m in mentions:
@@ -196,10 +192,9 @@ def understand(
             answers[m.finding] = False
 
     age, sex = extract_demographics(text)
-    if course.duration_days is not None and course.duration_days <= new_within:
-        # New symptoms: the GIRFT downgrade for long-standing stable features cannot apply.
-        if answers.get("longstanding_stable") is not True:
-            answers["longstanding_stable"] = False
+    answers.pop(kb.policy.long_standing_finding, None)
+    if stability.answer is not None:
+        answers[kb.policy.long_standing_finding] = stability.answer
     if not mentions:
         reading_notes.append(
             "No findings were recognised in the text. It may not describe back symptoms, may "
@@ -285,7 +280,8 @@ def _compile_cues(vocabulary: ConceptVocabulary) -> _Cues:
         history_heading=re.compile(rf"[ \t]*(?:{words(headings)})\b\s*(?::|-|$)", re.I) if headings else None,
         # "My mum is 81 ...", or a text that starts with the relative ("dad 74 collapsed ...")
         relative_opening=re.compile(
-            rf"(?:\b(?:my|our)\s+(?:\w+\s+)?|^\W*)(?:{words(proxy.relatives)})\b(?P<next>(?:\W+\w+){{0,3}})"
+            rf"(?:\b(?:my|our)\s+(?:\w+\s+)?|\b(?:re|regarding)\s+(?:(?:his|her|their)\s+)?|^\W*)"
+            rf"(?:{words(proxy.relatives)})\b(?P<next>(?:\W+\w+){{0,3}})"
         )
         if proxy
         else None,
