@@ -20,10 +20,8 @@ BLIND = Path(__file__).resolve().parents[1] / "text_vignettes" / "blind"
 
 #: Under-triaged today, and why: named limits of the reader or of the knowledge base.
 KNOWN_UNDER_TRIAGE = {
-    "b1-cl-060": "bilateral sciatica alone with a clear screen; the knowledge base has no rule for it",
     "b3-lt-050": "bilateral sciatica alone with a clear screen; the knowledge base has no rule for it",
     "b3-lt-048": "a month-old one-sided tingly patch by the anal cleft is not read as saddle change",
-    "b4-lt-067": "bilateral sciatica alone with a clear screen; the knowledge base has no rule for it",
     "b4-cl-021": "fever with recent infection and new leg tingling is read, but the knowledge base makes "
     "spinal infection urgent, not an emergency, without a neurological deficit",
     "b4-lt-021": "a fever given as a number after 'screaming if anyone touches her spine' falls inside "
@@ -34,6 +32,10 @@ KNOWN_UNDER_TRIAGE = {
     "b5-lt-050": "'couldn't feel the chair under me properly' is not read as saddle numbness",
     "b5-lt-080": "Guillain-Barre: 'without pushing with his arms' is read as a negation of the weakness",
     "b5-lt-082": "bilateral sciatica alone with a clear screen; the knowledge base has no rule for it",
+    "b7-st-028": "fever, steroids and heavy numb legs: 'legs are heavy n numb' is read as leg symptoms, not weakness",
+    "b7-st-040": "'knee keeps buckling' after two weeks of sciatica: a new motor deficit told without 'weak'",
+    "b7-st-055": "a wrist drop ('can't lift it up') after sleeping on the arm: no rule for a one-sided hand weakness",
+    "b7-st-056": "arm tingling after a low-speed rear-end crash: 'a rear ender' is not read as a neck injury",
 }
 
 
@@ -50,7 +52,7 @@ CASES = _cases()
 
 
 def test_the_blind_batches_are_present_and_well_formed() -> None:
-    assert len(CASES) >= 920
+    assert len(CASES) >= 1070
     for case in CASES:
         assert case["urgency"] in case["acceptable"], case["id"]
         assert case["style"] in ("lay", "texting", "clinical"), case["id"]
@@ -82,4 +84,7 @@ def test_blind_accuracy_floors() -> None:
             over += got is UrgencyLevel.EMERGENCY
     assert acceptable / len(CASES) >= 0.88
     assert found / emergencies >= 0.95
-    assert over / calm <= 0.09
+    # 0.09 before durations were tied to their sentence: a long duration anywhere in a text no
+    # longer downgrades a cauda equina feature stated elsewhere, so 8 more of the older batches'
+    # long-standing stories are read as emergencies (when unsure, never downgrade).
+    assert over / calm <= 0.10
