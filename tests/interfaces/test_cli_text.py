@@ -144,3 +144,15 @@ def test_jsonl_with_worker_processes_keeps_order_and_errors(tmp_path: Path) -> N
     assert [o.get("id") for o in out[:17]] == list(range(17))
     assert out[17] == {"id": None, "line": 18, "error": out[17]["error"]}
     assert [o["urgency"] for o in out[18:20]] == ["routine", "emergency"]
+
+
+def test_a_text_only_result_names_the_red_flag_questions_it_could_not_ask_before_the_causes() -> None:
+    result = runner.invoke(app, ["assess", "My lower back goes tingly when I sit at my desk"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Not yet asked" in out
+    assert out.index("between your legs") < out.index("people with these answers")
+    assert "backtriage interview" in out and "/v1/interviews" in out
+    # a text that answers the screen leaves nothing open, and an emergency says only "get help"
+    assert "Not yet asked" not in runner.invoke(app, ["assess", POSTURE]).stdout
+    assert "Not yet asked" not in runner.invoke(app, ["assess", CES]).stdout

@@ -147,6 +147,23 @@ def _said(e: EvidenceItem) -> str:
     return e.label if e.present else _("%(finding)s: no") % {"finding": e.label}
 
 
+def still_to_ask(a: Assessment) -> list[str]:
+    """The red-flag questions nothing has answered yet, in plain words (a text rarely answers
+    them all); none once the result is an emergency, when the only message is to get help."""
+    if a.urgency is UrgencyLevel.EMERGENCY:
+        return []
+    return [p.question for p in a.pending_red_flags]
+
+
+def how_to_answer() -> list[str]:
+    """Where the open red-flag questions can be answered, one line per way in."""
+    return [
+        _("in a terminal: backtriage interview"),
+        _("in a browser: run backtriage serve and open http://127.0.0.1:8000/"),
+        _("through the HTTP API: POST /v1/interviews, then answer each question"),
+    ]
+
+
 def advice(a: Assessment, kind: str) -> list[str]:
     return [item.text for item in a.advice if item.kind == kind]
 

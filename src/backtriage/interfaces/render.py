@@ -55,6 +55,7 @@ def render_assessment(console: Console, a: Assessment, top: int = 5) -> None:
     _render_scope(console, a)
     for text in presentation.advice(a, "safety_net"):
         console.print(Text(f"Get help sooner: {text}", style="yellow"))
+    _render_still_to_ask(console, a)
     for cause in presentation.causes(a):
         console.print(f"  - [bold]{escape(cause.name)}[/bold]: {cause.share} people with these answers")
 
@@ -69,10 +70,6 @@ def render_assessment(console: Console, a: Assessment, top: int = 5) -> None:
     console.print(Text("Why this urgency", style="bold"))
     for reason in a.urgency_reasons:
         console.print(f"  - {escape('[' + reason.urgency.value + ']')} {escape(reason.summary)}")
-    if a.pending_red_flags and a.urgency < UrgencyLevel.URGENT:
-        console.print(Text("Questions still to answer before self-care is possible", style="bold yellow"))
-        for p in a.pending_red_flags:
-            console.print(f"  ? {p.question}  [dim]({p.finding})[/dim]")
 
     table = Table(title="Likely causes", show_lines=False, expand=False)
     table.add_column("#", justify="right")
@@ -99,6 +96,18 @@ def render_assessment(console: Console, a: Assessment, top: int = 5) -> None:
     console.print(Panel(Group(*lines), title="What to do", expand=False))
     console.print(Text(f"{a.disclaimer}  Knowledge base {a.kb_version} ({a.kb_hash[:12]}).", style="dim"))
     console.print(_outcome(a))
+
+
+def _render_still_to_ask(console: Console, a: Assessment) -> None:
+    """Red-flag questions the words did not answer, and where to answer them, before the causes:
+    a "yes" to any of them can change the advice."""
+    questions = presentation.still_to_ask(a)
+    if not questions:
+        return
+    console.print(Text("Not yet asked: a 'yes' to any of these can change the advice", style="bold yellow"))
+    for question in questions:
+        console.print(Text(f"  ? {question}"))
+    console.print(Text("Answer them " + "; or ".join(presentation.how_to_answer()) + ".", style="dim"))
 
 
 def _render_scope(console: Console, a: Assessment) -> None:

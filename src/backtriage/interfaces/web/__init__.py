@@ -183,6 +183,7 @@ async def result(request: Request) -> Response:
         urgency=presentation.urgency_view(a),
         causes=presentation.causes(a),
         safety_net=presentation.advice(a, "safety_net"),
+        still_to_ask=presentation.still_to_ask(a),
         self_care=presentation.advice(a, "self_care"),
         information=presentation.advice(a, "information"),
         answers=presentation.answers_given(kb, view.answers),
