@@ -32,9 +32,9 @@ KNOWN_UNDER_TRIAGE = {
     "b5-lt-050": "'couldn't feel the chair under me properly' is not read as saddle numbness",
     "b5-lt-080": "Guillain-Barre: 'without pushing with his arms' is read as a negation of the weakness",
     "b5-lt-082": "bilateral sciatica alone with a clear screen; the knowledge base has no rule for it",
-    "b7-st-028": "fever, steroids and heavy numb legs: 'legs are heavy n numb' is read as leg symptoms, not weakness",
+    "b7-st-028": "fever, steroids and legs: 'legs are heavy n numb' is read as symptoms, not weakness",
     "b7-st-040": "'knee keeps buckling' after two weeks of sciatica: a new motor deficit told without 'weak'",
-    "b7-st-055": "a wrist drop ('can't lift it up') after sleeping on the arm: no rule for a one-sided hand weakness",
+    "b7-st-055": "a wrist drop ('can't lift it up') after sleeping on an arm: no rule for it",
     "b7-st-056": "arm tingling after a low-speed rear-end crash: 'a rear ender' is not read as a neck injury",
 }
 

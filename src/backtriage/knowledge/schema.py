@@ -76,6 +76,18 @@ class FindingGroup(StrEnum):
     EXAMINATION = "examination"
 
 
+#: Groups of findings that say how the body feels now (not patterns, history or demographics).
+SYMPTOM_GROUPS = frozenset(
+    {
+        FindingGroup.PRESENTATION,
+        FindingGroup.LOCATION,
+        FindingGroup.NEUROLOGICAL,
+        FindingGroup.SPHINCTER,
+        FindingGroup.SYSTEMIC,
+    }
+)
+
+
 class Derivation(_Strict):
     """A finding computed from demographics instead of asked, e.g. ``age >= 50``."""
 

@@ -43,6 +43,8 @@ SPAN_GROUP = "backtriage_mentions"
 # component are of one kind the other stays empty and spaCy warns (W036) on every call.
 warnings.filterwarnings("ignore", message=r"\[W036\]", category=UserWarning)
 _BREAKS = {".", "!", "?", ";"}
+#: Abbreviations with a full stop that a capital or a number may follow inside one sentence.
+_TITLES = {"dr", "mr", "mrs", "ms", "prof", "st", "vs", "approx", "e.g", "eg", "i.e", "ie", "cf", "no", "fig"}
 #: Words that answer a question on a form; the answer belongs to the question's sentence.
 _ANSWERS = {"no", "yes", "nil", "none", "neg", "negative", "n", "y", "absent", "present"}
 
@@ -83,12 +85,19 @@ def _split_sentences(doc: Doc) -> Doc:
         elif (
             "\n" in text
             and i + 1 < n
-            and (text.count("\n") > 1 or _starts_line_item(doc, i + 1) or _ends_headed_line(doc, i))
+            and (
+                text.count("\n") > 1
+                or _starts_line_item(doc, i + 1)
+                or _ends_headed_line(doc, i)
+                or (doc[i + 1].is_title and doc[i + 1].is_alpha)
+            )
         ):
-            # A blank line, a new line that opens a list item or a heading, or the end of a line
-            # that was a heading with its content ("PMH: nil"). A single line break inside a
-            # sentence is just wrapping ("... no\nbladder symptoms").
+            # A blank line, a new line that opens a list item, a heading or a capitalised word, or
+            # the end of a line that was a heading with its content ("PMH: nil"). A single line
+            # break before a lower-case word is just wrapping ("... no\nbladder symptoms").
             starts.add(i + 1)
+        elif _ends_on_a_stop(doc, i):
+            starts.add(i + 1)  # "No recent D&V. 3/52 tingling ...": the stop is inside the token
         elif text.isdigit() and len(text) <= 2 and i + 1 < n and texts[i + 1] == ")":
             starts.add(i)
         elif text == ":" and i > 1 and upper[i - 1] and len(texts[i - 1]) > 1:
@@ -104,6 +113,16 @@ def _split_sentences(doc: Doc) -> Doc:
 
 
 #: A short line that opens with a heading and holds its content ("PMH: nil").
+def _ends_on_a_stop(doc: Doc, i: int) -> bool:
+    """A short token that keeps its full stop ("V.", "pt.") ends a sentence when a number or a
+    capitalised word follows, unless it is a title or abbreviation ("Dr. Smith", "vs. S1")."""
+    text = doc[i].text
+    if len(text) < 2 or not text.endswith(".") or i + 1 >= len(doc) or not doc[i].whitespace_:
+        return False
+    following = doc[i + 1].text
+    return (following[:1].isdigit() or following[:1].isupper()) and text[:-1].lower() not in _TITLES
+
+
 HEADED_LINE = re.compile(r"[ \t]*[A-Za-z][A-Za-z/ &()-]{0,30}:[^\n]{0,40}$")
 
 
@@ -223,6 +242,9 @@ class TextPipeline:
         res = resources or load_text_resources()
         nlp = spacy.blank("en")
         nlp.tokenizer = create_medspacy_tokenizer(nlp)
+        for word in res.concepts.whole_words:
+            for form in {word, word.upper(), word.capitalize()}:
+                nlp.tokenizer.add_special_case(form, [{"ORTH": form}])
         # "?CES", "?HZ": a leading question mark is the clinicians' "query"; split it off so
         # ConText can see it. "↓PP", "↑tone": arrows are words of their own.
         prefixes = nlp.tokenizer.prefix_search.__self__.pattern
@@ -232,7 +254,7 @@ class TextPipeline:
         nlp.add_pipe("backtriage_targets", config={"span_group": SPAN_GROUP})
         attrs = _context_span_attributes()
         targets = nlp.get_pipe("backtriage_targets")
-        targets.rules = TargetRules(res.targets)  # type: ignore[attr-defined]
+        targets.rules = TargetRules(res.targets, res.concepts.negators)  # type: ignore[attr-defined]
         reader = ConceptReader(res.concepts, nlp)
         targets.concepts = reader  # type: ignore[attr-defined]
 

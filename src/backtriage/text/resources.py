@@ -105,6 +105,7 @@ class CompositionSpec(_Strict):
 class ProxySpec(_Strict):
     """Words that tell a text is written about a relative (see understand.py)."""
 
+    openers: list[str] = Field(default_factory=list)
     relatives: list[str] = Field(min_length=1)
     own_body: list[str] = Field(min_length=1)
 
@@ -127,9 +128,13 @@ class ConceptVocabulary(_Strict):
     history_headings: list[str] = Field(default_factory=list)
     clause_breaks: list[str] = Field(default_factory=list)
     negators: list[str] = Field(default_factory=list)
+    #: Words of inability that open a symptom ("can't keep an erection"): its own negation.
+    inability: list[str] = Field(default_factory=list)
     known_words: list[str] = Field(default_factory=list)
     correct_to: list[str] = Field(default_factory=list)
     respell: dict[str, str] = Field(default_factory=dict)
+    #: Shorthand kept as one word by the tokenizer ("b/l", "w/"), so it can be respelt.
+    whole_words: list[str] = Field(default_factory=list)
     lemmas: dict[str, str] = Field(default_factory=dict)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from backtriage.domain.assessment import TextMention
 from backtriage.knowledge.loader import KnowledgeBase
+from backtriage.knowledge.schema import SYMPTOM_GROUPS
 from backtriage.text.extract import Extracted, TimeCourse, sentence_spans
 
 __all__ = ["Stability", "judge_stability"]
@@ -57,11 +58,10 @@ class _Sentences:
 
 
 def _downgradable(kb: KnowledgeBase) -> frozenset[str]:
-    """Findings some rule downgrades when the long-standing finding is present."""
+    """Red-flag findings some rule downgrades when the long-standing finding is present."""
     stable = kb.policy.long_standing_finding
-    return frozenset(
-        fid for rule in kb.rules if stable in rule.none_of for fid in (*rule.all_of, *rule.any_of)
-    ) - {stable}
+    named = {fid for rule in kb.rules if stable in rule.none_of for fid in (*rule.all_of, *rule.any_of)}
+    return frozenset(named & kb.red_flag_findings)
 
 
 def judge_stability(
@@ -71,20 +71,53 @@ def judge_stability(
     sentences = _Sentences(text, course)
     downgradable = _downgradable(kb)
     features = [m for m in mentions if m.counted_as == _PRESENT and m.finding in downgradable]
-    changing = any(m.counted_as == _PRESENT and m.finding in kb.policy.changing_findings for m in mentions)
-    tied = {
-        sentences.of(m.start)
-        for m in mentions
-        if m.finding == stable and m.counted_as == _PRESENT and sentences.long(sentences.of(m.start), days)
-    }
-    stated = any(m.finding == stable and m.counted_as == _PRESENT for m in mentions)
+    statements = [m for m in mentions if m.finding == stable and m.counted_as == _PRESENT]
+    changing = _changing_after(mentions, statements, kb)
+    tied = _tied(mentions, statements, features, sentences, kb)
     answer: bool | None = None
     if changing or any(sentences.new(sentences.of(f.start), days) for f in features):
         answer = False
-    elif stated and tied and all(sentences.of(f.start) in tied for f in features):
+    elif statements and tied and all(sentences.of(f.start) in tied for f in features):
         answer = True  # with no feature to downgrade, a tied statement is simply believed
     recounted = [_recount(m, stable, days, tied, changing, answer, sentences) for m in mentions]
     return Stability(recounted, answer)
+
+
+def _changing_after(mentions: list[TextMention], statements: list[TextMention], kb: KnowledgeBase) -> bool:
+    """A change told after the last stability statement ("unchanged, but getting worse this
+    week") contradicts it; one told before it is what the statement says has not gone on ("my
+    flow got weaker 3 weeks ago; it hasn't got any worse since")."""
+    last = max((m.start for m in statements), default=-1)
+    return any(
+        m.counted_as == _PRESENT
+        and m.finding in kb.policy.changing_findings
+        and not any(s.start <= m.start and m.end <= s.end for s in statements)  # "no progression"
+        and (m.start > last or not statements)
+        for m in mentions
+    )
+
+
+def _tied(
+    mentions: list[TextMention],
+    statements: list[TextMention],
+    features: list[TextMention],
+    sentences: _Sentences,
+    kb: KnowledgeBase,
+) -> set[int]:
+    """Sentences where a stability statement, a long duration and a symptom stand together. A
+    statement in a sentence of its own, with no duration or feature ("It hasn't got any worse
+    since then."), speaks of the sentence just before it."""
+    days = kb.policy.new_within_days
+    told = {sentences.of(m.start) for m in mentions if kb.findings[m.finding].group in SYMPTOM_GROUPS}
+    with_features = {sentences.of(f.start) for f in features}
+    tied = set()
+    for m in statements:
+        here = sentences.of(m.start)
+        if here not in with_features and not sentences.long(here, days) and here > 0:
+            here -= 1
+        if sentences.long(here, days) and here in told:
+            tied.add(here)
+    return tied
 
 
 def _recount(

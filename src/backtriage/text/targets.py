@@ -15,6 +15,7 @@ import re
 
 # The parser behind `re` (Python 3.11+); typeshed has no stubs for these private modules.
 import re._parser as sre_parse  # type: ignore[import-not-found]
+from collections.abc import Iterable
 from dataclasses import dataclass
 from re._constants import (  # type: ignore[import-not-found]
     BRANCH,
@@ -90,7 +91,9 @@ class _Rule:
 class TargetRules:
     """Compiled lexicon: label -> patterns, each with its prefilter words."""
 
-    def __init__(self, targets: dict[str, list[str]]) -> None:
+    def __init__(self, targets: dict[str, list[str]], negators: Iterable[str] = ()) -> None:
+        words = "|".join(re.escape(w) for w in sorted(negators, key=len, reverse=True))
+        self._negation = re.compile(rf"\b(?:{words})\b\s*") if words else None
         rules = []
         for label, patterns in targets.items():
             for pattern in patterns:
@@ -128,7 +131,8 @@ class TargetRules:
                 for m in rule.regex.finditer(text, start, end):
                     if m.start() == m.end():
                         continue
-                    a, b = corrected.original_span(m.start(), m.end()) if corrected else m.span()
+                    a, b = self._after_negation(rule.regex, text, m.start(), m.end())
+                    a, b = corrected.original_span(a, b) if corrected else (a, b)
                     span = doc.char_span(a, b, label=rule.label, alignment_mode="expand")
                     if span is None or not len(span):
                         continue
@@ -137,6 +141,19 @@ class TargetRules:
                         seen.add(key)
                         spans.append(span)
         return longest_per_label(spans)
+
+    def _after_negation(self, regex: re.Pattern[str], text: str, start: int, end: int) -> tuple[int, int]:
+        """A match with a negation inside it ("tingly down my leg and no numbness between the
+        legs") starts again at the negation, or just after it, when the pattern still matches
+        from there: the negation then stands before the mention, where ConText reads it, and is
+        not swallowed into a mention that says the opposite."""
+        if self._negation is None:
+            return start, end
+        for cue in reversed(list(self._negation.finditer(text, start + 1, end))):
+            for at in (cue.start(), cue.end()):
+                if at < end and regex.fullmatch(text, at, end):
+                    return at, end
+        return start, end
 
 
 def longest_per_label(spans: list[Span]) -> list[Span]:

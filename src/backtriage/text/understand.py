@@ -23,9 +23,9 @@ from spacy.tokens import Span
 from backtriage.domain.assessment import TextMention, TextReading
 from backtriage.errors import InvalidInputError
 from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
-from backtriage.knowledge.schema import FindingGroup
+from backtriage.knowledge.schema import SYMPTOM_GROUPS, FindingGroup
 from backtriage.text.context import ContextAttributes, Experiencer, attributes_of
-from backtriage.text.extract import extract_demographics, extract_time_course
+from backtriage.text.extract import extract_demographics, extract_time_course, sentence_spans
 from backtriage.text.pipeline import HEADED_LINE, SPAN_GROUP, TextPipeline, default_pipeline
 from backtriage.text.resources import ABSENT_SUFFIX, ConceptVocabulary
 from backtriage.text.stability import judge_stability
@@ -69,7 +69,17 @@ def clean_text(text: str) -> str:
             "Split it into separate notes."
         )
     printable = _LONG_SPACE.sub(_break_space, _LONG_RUN.sub(_open_run, _NOT_TEXT.sub(" ", text)))
-    return _WRAPPED_LINE.sub(_unwrap, printable)
+    return _WRAPPED_LINE.sub(_unwrap, _quieten(printable))
+
+
+def _quieten(text: str) -> str:
+    """A text typed in capitals is read in lower case (character for character, so offsets stay):
+    the vocabulary's lemmas and spelling correction are for ordinary text, and capitals are how
+    some people type, not abbreviations."""
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 20 or sum(c.isupper() for c in letters) < 0.6 * len(letters):
+        return text
+    return "".join(low if len(low := c.lower()) == 1 else c for c in text)
 
 
 #: A run of this many characters without a space is not language; the tokenizer's affix search
@@ -98,12 +108,19 @@ def _open_run(match: re.Match[str]) -> str:
     return _NOT_WORD.sub(" ", match.group(0))
 
 
+#: The next line opens a new sentence: a capitalised word ("No numbness ...", "I can't ...").
+_NEW_SENTENCE = re.compile(r"[ \t]*(?:[A-Z][a-z']|I\b)")
+
+
 def _unwrap(match: re.Match[str]) -> str:
     """A line break inside a sentence becomes a space; but a line that is a heading with its
-    content ("PMH: nil") ends there, so what follows is not read as part of it."""
+    content ("PMH: nil") ends there, so what follows is not read as part of it, and so does a
+    line followed by one that opens with a capital: people end a sentence with a line break
+    ("tingles sometimes" / "Denies saddle anaesthesia ..."), and joined, a denial would be read
+    as part of the sentence before it."""
     text = match.string
     line_start = text.rfind("\n", 0, match.start()) + 1
-    if HEADED_LINE.match(text, line_start, match.start()):
+    if HEADED_LINE.match(text, line_start, match.start()) or _NEW_SENTENCE.match(text, match.end()):
         return match.group(0)
     return " " * len(match.group(0))
 
@@ -126,7 +143,9 @@ def understand(
     seen: set[tuple[str, int, int]] = set()
     course = extract_time_course(text)
     cues = _cues(pipe.resources.concepts)
-    proxy = _written_for_someone_else(text, cues)
+    found = list(_read_in_pieces(pipe, text))
+    symptoms = [offset + span.start_char for offset, span in found if _is_symptom(kb, span.label_)]
+    proxy = _written_for_someone_else(text, cues, symptoms)
     history = _history_blocks(raw, cues.history_heading)
     negators = cues.negators
     if proxy:
@@ -134,7 +153,7 @@ def understand(
             "The text seems to be written about someone else (a relative or friend), so what it "
             "says of them is read as the patient's own."
         )
-    for offset, span in _read_in_pieces(pipe, text):
+    for offset, span in found:
         label = span.label_
         denies = label.endswith(ABSENT_SUFFIX)
         finding = label.removesuffix(ABSENT_SUFFIX)
@@ -146,6 +165,8 @@ def understand(
         attrs = attributes_of(span)
         if span._.negated_within and not attrs.negated:
             attrs = attrs.model_copy(update={"negated": True})
+        elif attrs.negated and not denies and cues.inability and cues.inability.match(span.text):
+            attrs = attrs.model_copy(update={"negated": False})  # its own negation, not another's
         if not attrs.historical and any(a <= start < b for a, b in history):
             attrs = attrs.model_copy(update={"historical": True})
         if proxy and attrs.experiencer is not Experiencer.PATIENT and attrs.section != "family_history":
@@ -252,6 +273,8 @@ class _Cues:
     """What understand() needs from the concept vocabulary, compiled once per vocabulary."""
 
     negators: frozenset[str]
+    inability: re.Pattern[str] | None
+    respell: dict[str, str]
     only_current: frozenset[str]
     history_heading: re.Pattern[str] | None
     relative_opening: re.Pattern[str] | None
@@ -276,11 +299,13 @@ def _compile_cues(vocabulary: ConceptVocabulary) -> _Cues:
     headings, proxy = vocabulary.history_headings, vocabulary.proxy
     return _Cues(
         negators=_NEGATORS | frozenset(vocabulary.negators),
+        respell=dict(vocabulary.respell),
+        inability=re.compile(rf"(?:{words(vocabulary.inability)})\b", re.I) if vocabulary.inability else None,
         only_current=frozenset(vocabulary.only_current),
         history_heading=re.compile(rf"[ \t]*(?:{words(headings)})\b\s*(?::|-|$)", re.I) if headings else None,
         # "My mum is 81 ...", or a text that starts with the relative ("dad 74 collapsed ...")
         relative_opening=re.compile(
-            rf"(?:\b(?:my|our)\s+(?:\w+\s+)?|\b(?:re|regarding)\s+(?:(?:his|her|their)\s+)?|^\W*)"
+            rf"(?:\b(?:{words(proxy.openers)})\W+(?:\w+\s+)?|(?:^|,)\W*)"
             rf"(?:{words(proxy.relatives)})\b(?P<next>(?:\W+\w+){{0,3}})"
         )
         if proxy
@@ -310,15 +335,32 @@ def _history_blocks(text: str, heading: re.Pattern[str] | None) -> list[tuple[in
     return blocks
 
 
-def _written_for_someone_else(text: str, cues: _Cues) -> bool:
-    """A text that opens on a relative ("My mum is 81 and ...") and never speaks of the writer's
-    own body is about that relative: their symptoms are the patient's, not family history."""
+def _is_symptom(kb: KnowledgeBase, label: str) -> bool:
+    finding = kb.findings.get(label.removesuffix(ABSENT_SUFFIX))
+    return finding is not None and finding.group in SYMPTOM_GROUPS
+
+
+def _written_for_someone_else(text: str, cues: _Cues, symptom_starts: list[int]) -> bool:
+    """A text with a sentence that opens on a relative ("My mum is 81 and ...", "Dear Dr, dad 74
+    collapsed") is about that relative, so their symptoms are the patient's, not family history;
+    unless the writer also speaks of symptoms in their own body ("my legs are numb too"). Any
+    sentence counts, not only the first, so a greeting, an age or a reordering in front does not
+    change who the text is about, and "a mole on my arm for years" is no symptom of the writer's."""
     if cues.relative_opening is None or cues.own_body is None:
         return False
-    opened = cues.relative_opening.search(" ".join(text.lower().split()[:8]))
-    if opened is None or _PAST_OF_RELATIVE.search(opened.group("next")):
-        return False  # "My dad had ...": family history, told by the patient
-    return cues.own_body.search(text.lower()) is None
+    lowered = text.lower()
+    sentences = sentence_spans(lowered)
+    with_findings = {i for i, (a, b) in enumerate(sentences) if any(a <= m < b for m in symptom_starts)}
+    opened_on_relative = False
+    for i, (start, end) in enumerate(sentences):
+        sentence = lowered[start:end]
+        if i in with_findings and cues.own_body.search(sentence) is not None:
+            return False
+        opening = " ".join(cues.respell.get(word, word) for word in sentence.split()[:8])
+        opened = cues.relative_opening.search(opening)
+        if opened is not None and not _PAST_OF_RELATIVE.search(opened.group("next")):
+            opened_on_relative = True  # not "My dad had ...": family history, told by the patient
+    return opened_on_relative
 
 
 #: Longer texts are read a piece at a time, cut at paragraph or sentence ends: ConText compares
