@@ -312,6 +312,8 @@ def _join(first: str, second: str, rng: random.Random) -> str:
     """Two pieces of text, on one line (as two sentences) or on two lines (as they are); a headed
     line always keeps a line of its own."""
     headed = bool(_HEADED.match(second)) or bool(_HEADED.match(first.rsplit("\n", 1)[-1]))
+    if _HEADED.match(first.rsplit("\n", 1)[-1]) and _LIST_ITEM.match(second):
+        return f"{first}\n\n{second}"  # a list right under "PMH: ..." would be that history's items
     if headed or rng.random() < 0.3:
         return f"{first}\n{second}"
     return f"{_ended(first)} {second}"
@@ -421,7 +423,12 @@ def line_breaks(text: str, rng: random.Random) -> str:
         return "\n".join(line for _, line in out + blanks)
     separator = {"split": "\n", "paragraphs": "\n\n", "list": "\n- "}[mode]
     lead = "- " if mode == "list" else ""
-    return "\n".join(lead + separator.join(_sentences(line)) if plain else line for plain, line in blocks)
+    lines = []
+    for i, (plain, line) in enumerate(blocks):
+        if plain and mode == "list" and i and not blocks[i - 1][0] and blocks[i - 1][1].strip():
+            lines.append("")  # a list right under "PMH: ..." would be read as that history's items
+        lines.append(lead + separator.join(_sentences(line)) if plain else line)
+    return "\n".join(lines)
 
 
 def case_and_typos(text: str, rng: random.Random) -> str:

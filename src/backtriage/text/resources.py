@@ -108,6 +108,10 @@ class ProxySpec(_Strict):
     openers: list[str] = Field(default_factory=list)
     relatives: list[str] = Field(min_length=1)
     own_body: list[str] = Field(min_length=1)
+    #: Words for the relative in the third person ("he can't walk"): symptoms told of them.
+    third_person: list[str] = Field(default_factory=list)
+    #: Words that place what is told in the present ("today", "now").
+    now: list[str] = Field(default_factory=list)
 
 
 class ConceptVocabulary(_Strict):

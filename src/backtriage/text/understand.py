@@ -279,6 +279,7 @@ class _Cues:
     history_heading: re.Pattern[str] | None
     relative_opening: re.Pattern[str] | None
     own_body: re.Pattern[str] | None
+    told_now: re.Pattern[str] | None
 
 
 _CUES: dict[int, tuple[ConceptVocabulary, _Cues]] = {}
@@ -305,24 +306,42 @@ def _compile_cues(vocabulary: ConceptVocabulary) -> _Cues:
         history_heading=re.compile(rf"[ \t]*(?:{words(headings)})\b\s*(?::|-|$)", re.I) if headings else None,
         # "My mum is 81 ...", or a text that starts with the relative ("dad 74 collapsed ...")
         relative_opening=re.compile(
-            rf"(?:\b(?:{words(proxy.openers)})\W+(?:\w+\s+)?|(?:^|,)\W*)"
+            rf"(?:\b(?:{words(proxy.openers)})\W+(?:\w+\s+)?|(?:^|,)\W*(?:(?:\w+\W+)?\d+[\w-]*\W+(?:\w+\W+){{0,2}}?)?)"
             rf"(?:{words(proxy.relatives)})\b(?P<next>(?:\W+\w+){{0,3}})"
         )
         if proxy
         else None,
         own_body=re.compile(rf"\bmy\s+(?:own\s+|\w+\s+)?(?:{words(proxy.own_body)})\b") if proxy else None,
+        # "he ... today", "now she can't": the relative's symptoms told as happening now
+        told_now=re.compile(
+            rf"\b(?:{words(proxy.third_person)})\b.*\b(?:{words(proxy.now)})\b"
+            rf"|\b(?:{words(proxy.now)})\b.*\b(?:{words(proxy.third_person)})\b"
+        )
+        if proxy and proxy.third_person and proxy.now
+        else None,
     )
 
 
+#: A full stop with more words after it on the same line.
+_MORE_SENTENCES = re.compile(r"\.\s+(?=\S)")
+
+
 def _history_blocks(text: str, heading: re.Pattern[str] | None) -> list[tuple[int, int]]:
-    """Character ranges of past-history lists: a heading line and the list lines after it."""
+    """Character ranges of past-history lists: a heading line and the list lines after it. A
+    heading line that goes on in sentences of another kind ("PMH: asthma. pooed myself at work")
+    is history only up to its first full stop."""
     if heading is None:
         return []
     blocks: list[tuple[int, int]] = []
     start: int | None = None
     pos = 0
     for line in text.splitlines(keepends=True):
-        if heading.match(line):
+        if heading.match(line) and (stop := _MORE_SENTENCES.search(line)) is not None:
+            if start is not None:
+                blocks.append((start, pos))
+            blocks.append((pos, pos + stop.start()))
+            start = None
+        elif heading.match(line):
             if start is not None:
                 blocks.append((start, pos))
             start = pos
@@ -351,16 +370,22 @@ def _written_for_someone_else(text: str, cues: _Cues, symptom_starts: list[int])
     lowered = text.lower()
     sentences = sentence_spans(lowered)
     with_findings = {i for i, (a, b) in enumerate(sentences) if any(a <= m < b for m in symptom_starts)}
-    opened_on_relative = False
+    opened_now = opened_in_past = told_of_them = False
     for i, (start, end) in enumerate(sentences):
         sentence = lowered[start:end]
         if i in with_findings and cues.own_body.search(sentence) is not None:
             return False
+        if i in with_findings and cues.told_now is not None and cues.told_now.search(sentence):
+            told_of_them = True
         opening = " ".join(cues.respell.get(word, word) for word in sentence.split()[:8])
         opened = cues.relative_opening.search(opening)
-        if opened is not None and not _PAST_OF_RELATIVE.search(opened.group("next")):
-            opened_on_relative = True  # not "My dad had ...": family history, told by the patient
-    return opened_on_relative
+        if opened is not None and _PAST_OF_RELATIVE.search(opened.group("next")):
+            opened_in_past = True
+        elif opened is not None:
+            opened_now = True
+    # "My dad had ..." is family history told by the patient, unless the text goes on to tell
+    # their symptoms now ("my son had a tummy bug last week, today he can't walk").
+    return opened_now or (opened_in_past and told_of_them)
 
 
 #: Longer texts are read a piece at a time, cut at paragraph or sentence ends: ConText compares
