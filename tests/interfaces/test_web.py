@@ -169,3 +169,15 @@ def test_a_root_pattern_shows_its_dermatome(client: TestClient) -> None:
     result = _answer_everything_no(client, first)
     assert "fits the L5 nerve root" in result and 'class="area fits"' in result
     assert "Change" in result and "Details for clinicians" in result
+
+
+def test_red_flag_questions_left_unsure_are_listed_before_the_causes(client: TestClient) -> None:
+    r = client.post("/start", data={"text": "my lower back goes tingly when I sit at my desk"})
+    for _ in range(30):
+        if str(r.url).endswith("/result"):
+            break
+        r = client.post("/interview/answer", data={"choice": "unsure"})
+    html = r.text
+    assert "Questions still open" in html, _heading(html)
+    assert html.index("Questions still open") < html.index("What might be causing it")
+    assert "between your legs" in html[html.index("Questions still open") : html.index("What might be causing it")]
