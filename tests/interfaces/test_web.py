@@ -180,4 +180,5 @@ def test_red_flag_questions_left_unsure_are_listed_before_the_causes(client: Tes
     html = r.text
     assert "Questions still open" in html, _heading(html)
     assert html.index("Questions still open") < html.index("What might be causing it")
-    assert "between your legs" in html[html.index("Questions still open") : html.index("What might be causing it")]
+    still_open = html[html.index("Questions still open") : html.index("What might be causing it")]
+    assert "between your legs" in still_open
