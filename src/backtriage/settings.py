@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from backtriage.errors import InvalidInputError
 
@@ -27,6 +29,7 @@ __all__ = ["DEFAULT_EMERGENCY_NUMBER", "Settings", "default_database_url"]
 
 #: The knowledge base follows UK pathways; deployments elsewhere set their own number.
 DEFAULT_EMERGENCY_NUMBER = "999"
+_PREFIX = "BACKTRIAGE_"
 
 
 def default_database_url() -> str:
@@ -35,50 +38,66 @@ def default_database_url() -> str:
     return f"sqlite:///{folder / 'backtriage.db'}"
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+def _env(name: str, field: str) -> AliasChoices:
+    """Read from BACKTRIAGE_<name>, or given by its field name in code."""
+    return AliasChoices(_PREFIX + name, field)
+
+
+class Settings(BaseSettings):
+    """Every variable has one declared type; booleans take what people write (on/off, yes/no,
+    true/false, 1/0); an empty variable means its default."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=_PREFIX, env_ignore_empty=True, frozen=True, populate_by_name=True, extra="ignore"
+    )
 
     database_url: str = Field(default_factory=default_database_url)
     retention_days: int = Field(default=365, ge=1)
-    cors_origins: tuple[str, ...] = ()
-    rate_limit_per_minute: int = Field(default=600, ge=1)
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    rate_limit_per_minute: int = Field(
+        default=600, ge=1, validation_alias=_env("RATE_LIMIT", "rate_limit_per_minute")
+    )
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     require_api_key: bool = True
-    read_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    read_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=600, validation_alias=_env("READ_TIMEOUT", "read_timeout_seconds")
+    )
     work_threads: int = Field(default=2, ge=1, le=64)
     store_text: bool = True
     emergency_number: str = Field(default=DEFAULT_EMERGENCY_NUMBER, pattern=r"^\+?[0-9][0-9 -]{1,14}$")
 
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(o.strip() for o in value.split(",") if o.strip())
+        return value
+
+    @field_validator("emergency_number", mode="before")
+    @classmethod
+    def _trimmed(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        env = os.environ
-        values: dict[str, object] = {}
-        if env.get("BACKTRIAGE_DATABASE_URL"):
-            values["database_url"] = env["BACKTRIAGE_DATABASE_URL"]
-        if env.get("BACKTRIAGE_RETENTION_DAYS"):
-            values["retention_days"] = int(env["BACKTRIAGE_RETENTION_DAYS"])
-        if env.get("BACKTRIAGE_CORS_ORIGINS"):
-            values["cors_origins"] = tuple(
-                o.strip() for o in env["BACKTRIAGE_CORS_ORIGINS"].split(",") if o.strip()
-            )
-        if env.get("BACKTRIAGE_RATE_LIMIT"):
-            values["rate_limit_per_minute"] = int(env["BACKTRIAGE_RATE_LIMIT"])
-        if env.get("BACKTRIAGE_REQUIRE_API_KEY"):
-            values["require_api_key"] = env["BACKTRIAGE_REQUIRE_API_KEY"].lower() not in ("0", "false", "no")
-        if env.get("BACKTRIAGE_MAX_BODY_BYTES"):
-            values["max_body_bytes"] = int(env["BACKTRIAGE_MAX_BODY_BYTES"])
-        if env.get("BACKTRIAGE_READ_TIMEOUT"):
-            values["read_timeout_seconds"] = env["BACKTRIAGE_READ_TIMEOUT"]
-        if env.get("BACKTRIAGE_STORE_TEXT"):
-            values["store_text"] = env["BACKTRIAGE_STORE_TEXT"].lower() not in ("0", "false", "no")
-        if env.get("BACKTRIAGE_WORK_THREADS"):
-            values["work_threads"] = env["BACKTRIAGE_WORK_THREADS"]
-        if env.get("BACKTRIAGE_EMERGENCY_NUMBER"):
-            values["emergency_number"] = env["BACKTRIAGE_EMERGENCY_NUMBER"].strip()
-        values.update(overrides)
+        """The settings from the environment, with `overrides` winning; a bad value is an
+        InvalidInputError that names the variable (the CLI exits 2 with it)."""
         try:
-            return cls.model_validate(values)
+            return cls(**overrides)  # type: ignore[arg-type]
         except ValidationError as exc:
             first = exc.errors()[0]
-            name = "BACKTRIAGE_" + str(first["loc"][0]).upper() if first["loc"] else "a setting"
-            raise InvalidInputError(f"{name}: {first['msg']}") from None
+            raise InvalidInputError(f"{_variable(first['loc'])}: {first['msg']}") from None
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    """The environment variable a validation error is about."""
+    if not loc:
+        return "a setting"
+    name = str(loc[0])
+    if name.startswith(_PREFIX):
+        return name
+    field = Settings.model_fields.get(name)
+    alias = field.validation_alias if field else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return _PREFIX + name.upper()
