@@ -30,22 +30,28 @@ TEXT = "my back goes numb and tingly when I sit for ages, gone in a minute when 
 
 
 class Browser:
-    """Just enough of one: a connection, a cookie, and redirects followed."""
+    """Just enough of one: a connection, its cookies, the form's anti-forgery token, and
+    redirects followed."""
 
     def __init__(self, port: int) -> None:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.cookie = ""
+        self.cookies: dict[str, str] = {}
+        self.csrf = ""
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[str, str]:
-        body = urllib.parse.urlencode(form) if form is not None else None
-        headers = {"Cookie": self.cookie}
+        body = urllib.parse.urlencode({**form, "csrf": self.csrf}) if form is not None else None
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         self.conn.request(method, path, body, headers)
         response = self.conn.getresponse()
         html = response.read().decode()
-        if response.getheader("Set-Cookie"):
-            self.cookie = response.getheader("Set-Cookie", "").split(";", 1)[0]
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, val = value.split(";", 1)[0].partition("=")
+                self.cookies[key] = val
+        if (token := re.search(r'name="csrf" value="([^"]+)"', html)) is not None:
+            self.csrf = token.group(1)
         if response.status == 303:
             return self.request("GET", response.getheader("Location", "/"))
         return path, html

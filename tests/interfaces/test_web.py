@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -35,6 +36,13 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         yield c
 
 
+def _post(client: TestClient, path: str, data: dict[str, str] | None = None, **kwargs: Any) -> Any:
+    """A form sent from the page, as a browser would: with the token the page put in it."""
+    if "bt_csrf" not in client.cookies:
+        client.get("/")
+    return client.post(path, data={**(data or {}), "csrf": client.cookies["bt_csrf"]}, **kwargs)
+
+
 def _heading(html: str) -> str:
     match = re.search(r"<h1[^>]*>(.*?)</h1>", html, flags=re.S)
     assert match, html[:500]
@@ -50,8 +58,10 @@ def test_the_start_page_says_what_it_is_the_emergency_number_and_what_is_stored(
 
 
 def test_a_cauda_equina_story_goes_straight_to_the_emergency_screen(client: TestClient) -> None:
-    r = client.post(
-        "/start", data={"text": "my back hurts and I cant feel when I wipe, cant pee since this morning"}
+    r = _post(
+        client,
+        "/start",
+        data={"text": "my back hurts and I cant feel when I wipe, cant pee since this morning"},
     )
     assert r.status_code == 200 and str(r.url).endswith("/result")
     assert "Call 999 now" in _heading(r.text) and "Do not drive yourself" in r.text
@@ -60,7 +70,7 @@ def test_a_cauda_equina_story_goes_straight_to_the_emergency_screen(client: Test
 
 
 def test_the_interview_is_in_a_cookie_and_never_in_a_url(client: TestClient) -> None:
-    r = client.post("/start", data={"text": CANARY, "age": "44"}, follow_redirects=False)
+    r = _post(client, "/start", data={"text": CANARY, "age": "44"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/interview"
     cookie = r.headers["set-cookie"]
     assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
@@ -69,27 +79,27 @@ def test_the_interview_is_in_a_cookie_and_never_in_a_url(client: TestClient) -> 
 
 
 def test_back_asks_the_same_question_again_and_forgets_its_answer(client: TestClient) -> None:
-    first = client.post("/start", data={"text": ""})
+    first = _post(client, "/start", data={"text": ""})
     question = _heading(first.text)
-    second = client.post("/interview/answer", data={"choice": "none"})
+    second = _post(client, "/interview/answer", data={"choice": "none"})
     assert _heading(second.text) != question
-    again = client.post("/interview/back")
+    again = _post(client, "/interview/back")
     assert _heading(again.text) == question
 
 
 def test_choosing_nothing_on_a_red_flag_checklist_asks_again(client: TestClient) -> None:
-    client.post("/start", data={})
-    r = client.post("/interview/answer", data={"choice": "chosen"})
+    _post(client, "/start", data={})
+    r = _post(client, "/interview/answer", data={"choice": "chosen"})
     assert "Please choose an answer" in r.text
 
 
 def test_forgetting_deletes_the_interview(tmp_path: Path) -> None:
     c, store = _client(tmp_path)
     with c:
-        c.post("/start", data={"text": "numb back"})
+        _post(c, "/start", data={"text": "numb back"})
         with store.reading() as s:
             assert s.query(InterviewRecord).count() == 1
-        r = c.post("/forget")
+        r = _post(c, "/forget")
         assert "Your answers have been deleted" in r.text
     with store.reading() as s:
         assert s.query(InterviewRecord).count() == 0
@@ -100,7 +110,7 @@ def test_a_deployment_can_store_nothing_of_the_text(tmp_path: Path) -> None:
     with c:
         page = c.get("/")
         assert "never stored" in page.text
-        c.post("/start", data={"text": CANARY})
+        _post(c, "/start", data={"text": CANARY})
     with store.reading() as s:
         record = s.query(InterviewRecord).one()
         assert record.text is None and CANARY not in str(record.result)
@@ -153,12 +163,13 @@ def _answer_everything_no(client: TestClient, first: object) -> str:
             return r.text  # type: ignore[attr-defined,no-any-return]
         html = r.text  # type: ignore[attr-defined]
         choice = "none" if 'value="none"' in html else "unsure" if 'name="option"' in html else "no"
-        r = client.post("/interview/answer", data={"choice": choice})
+        r = _post(client, "/interview/answer", data={"choice": choice})
     raise AssertionError("the interview did not end")
 
 
 def test_a_root_pattern_shows_its_dermatome(client: TestClient) -> None:
-    first = client.post(
+    first = _post(
+        client,
         "/start",
         data={
             "text": "shooting pain from my buttock down the outside of my left leg to the top of my foot, "
@@ -172,13 +183,52 @@ def test_a_root_pattern_shows_its_dermatome(client: TestClient) -> None:
 
 
 def test_red_flag_questions_left_unsure_are_listed_before_the_causes(client: TestClient) -> None:
-    r = client.post("/start", data={"text": "my lower back goes tingly when I sit at my desk"})
+    r = _post(client, "/start", data={"text": "my lower back goes tingly when I sit at my desk"})
     for _ in range(30):
         if str(r.url).endswith("/result"):
             break
-        r = client.post("/interview/answer", data={"choice": "unsure"})
+        r = _post(client, "/interview/answer", data={"choice": "unsure"})
     html = r.text
     assert "Questions still open" in html, _heading(html)
     assert html.index("Questions still open") < html.index("What might be causing it")
     still_open = html[html.index("Questions still open") : html.index("What might be causing it")]
     assert "between your legs" in still_open
+
+
+@pytest.mark.parametrize(
+    ("token", "headers"),
+    [
+        (None, {}),  # no token: a form that did not come from the page
+        ("forged-" + "x" * 40, {}),
+        ("from the page", {"Origin": "http://elsewhere.example"}),
+        ("from the page", {"Origin": "null"}),
+        ("from the page", {"Sec-Fetch-Site": "cross-site"}),
+        ("from the page", {"Sec-Fetch-Site": "same-site"}),  # another port on the same host
+    ],
+)
+@pytest.mark.parametrize("path", ["/start", "/interview/answer", "/interview/back", "/forget"])
+def test_a_form_from_anywhere_else_changes_nothing(
+    tmp_path: Path, path: str, token: str | None, headers: dict[str, str]
+) -> None:
+    c, store = _client(tmp_path)
+    with c:
+        _post(c, "/start", data={"text": "numb back"})
+        mine = c.cookies["bt_interview"]
+        data = {"text": "no saddle numbness, bladder normal", "choice": "no"}
+        if token is not None:
+            data["csrf"] = c.cookies["bt_csrf"] if token == "from the page" else token
+        r = c.post(path, data=data, headers=headers, follow_redirects=False)
+        assert r.status_code == 403 and "Nothing was changed" in r.text
+        assert "text/html" in r.headers["content-type"]
+        assert "bt_interview" not in r.headers.get("set-cookie", "")
+        assert c.cookies["bt_interview"] == mine
+        assert c.get("/interview").status_code == 200  # the interview is still there, unanswered
+    with store.reading() as s:
+        assert s.query(InterviewRecord).count() == 1
+
+
+def test_the_same_form_from_the_page_goes_through(client: TestClient) -> None:
+    r = _post(client, "/start", data={"text": "numb back"}, headers={"Origin": "http://testserver"})
+    assert str(r.url).endswith("/interview")
+    r = _post(client, "/forget", headers={"Sec-Fetch-Site": "same-origin"})
+    assert str(r.url).endswith("/?forgotten=1")

@@ -9,11 +9,14 @@ a missing browser is a failure. With BACKTRIAGE_SCREENSHOTS=<folder> the screens
 
 from __future__ import annotations
 
+import functools
+import http.server
 import io
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -56,6 +59,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             break
         except OSError:
             time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError("backtriage serve did not answer within 60 s")
     yield url
     process.terminate()
     process.wait(timeout=30)
@@ -251,3 +257,53 @@ def test_a_whole_interview_by_keyboard_alone(page: Page) -> None:
         _enter(page)
     assert "/result" in page.url
     assert page.locator(".outcome h1").inner_text()
+
+
+ATTACK = """<!doctype html><html><body>
+<form id="f" method="post" action="{action}">
+<input name="text" value="no saddle numbness, bladder normal"></form>
+<script>document.getElementById("f").submit();</script></body></html>"""
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base's name)
+        """No request lines on the test's output."""
+
+
+@pytest.fixture(scope="module")
+def other_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A second site (localhost, not 127.0.0.1: another site to the browser) serving pages that
+    post a form to the page as soon as they load."""
+    folder = tmp_path_factory.mktemp("other-site")
+    port = free_port()
+    handler = functools.partial(_Quiet, directory=str(folder))
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    thread = threading.Thread(target=site.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://localhost:{port}", folder
+    site.shutdown()
+    site.server_close()
+
+
+@pytest.mark.parametrize("action", ["/start", "/forget"])
+def test_another_site_cannot_drive_the_page(
+    browser: Browser, server: str, other_site: tuple[str, Path], action: str
+) -> None:
+    """A page elsewhere that auto-submits a form to the page (starting an interview with the red
+    flags answered "no", or forgetting one) changes nothing: the person's interview stays theirs."""
+    site, folder = other_site
+    (folder / "attack.html").write_text(ATTACK.format(action=server + action), encoding="utf-8")
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server + "/")
+    _start(page, "my back goes numb when I sit at my desk")
+    page.wait_for_url("**/interview")
+    before = {c["name"]: c["value"] for c in context.cookies()}
+    page.goto(site + "/attack.html")
+    page.wait_for_url(server + action)
+    assert _heading(page) == "Nothing was changed"
+    after = {c["name"]: c["value"] for c in context.cookies()}
+    assert after.get("bt_interview") == before["bt_interview"]
+    page.goto(server + "/interview")
+    assert page.locator('form[action="/interview/answer"]').count() == 1  # the same interview goes on
+    context.close()

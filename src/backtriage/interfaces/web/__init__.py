@@ -8,9 +8,12 @@ API, and all wording comes from `interfaces.presentation`.
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from fastapi import APIRouter, FastAPI, Form, Request
@@ -30,6 +33,10 @@ from backtriage.service import WEB_OWNER, InterviewView, TriageService
 __all__ = ["mount_page"]
 
 COOKIE = "bt_interview"
+#: The page's anti-forgery token: a cookie another site's form can never send (SameSite=Strict),
+#: repeated in every form, where another site cannot read it.
+CSRF_COOKIE = "bt_csrf"
+CSRF_FIELD = "csrf"
 #: Only our own files: no script, style, font or image from anywhere else.
 POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -59,6 +66,10 @@ def _service(request: Request) -> TriageService:
 
 def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     settings = request.app.state.settings
+    token = request.cookies.get(CSRF_COOKIE) or ""
+    fresh = len(token) < 32
+    if fresh:
+        token = secrets.token_urlsafe(32)
     response: HTMLResponse = templates.TemplateResponse(
         request,
         name,
@@ -66,12 +77,55 @@ def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTM
             "emergency_number": settings.emergency_number,
             "retention_days": settings.retention_days,
             "store_text": settings.store_text,
+            "csrf": token,
             **context,
         },
         status_code=status,
     )
     response.headers["Content-Security-Policy"] = POLICY
+    if fresh:
+        _set_cookie(request, response, CSRF_COOKIE, token)
     return response
+
+
+def _set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    response.set_cookie(
+        name, value, httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/"
+    )
+
+
+class _Forged(Exception):
+    """A state-changing request that did not come from this page."""
+
+
+async def _from_this_page(request: Request) -> None:
+    """Every page POST must come from a form of this page: not sent by another site (the
+    browser's Sec-Fetch-Site and Origin say where it came from) and carrying the form's token,
+    which matches the token cookie. Raises _Forged otherwise."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        raise _Forged
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
+        raise _Forged  # "null" from a sandboxed frame has no host, so it never matches
+    sent = (await request.form()).get(CSRF_FIELD)
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+        raise _Forged
+
+
+async def _guarded(request: Request) -> Response | None:
+    """None when the POST may go ahead; otherwise the page that says why it cannot. Rate-limited
+    like every page POST."""
+    limit(request, f"page:{request.client.host if request.client else 'local'}")
+    try:
+        await _from_this_page(request)
+    except _Forged:
+        message = _(
+            "This request did not come from this page, or the page had expired, so nothing was "
+            "changed. Start again from the first page."
+        )
+        return _page(request, "error.html", status=403, message=message)
+    return None
 
 
 def _to(path: str) -> RedirectResponse:
@@ -101,7 +155,8 @@ async def start(
     age: str = Form(default="", max_length=8),
     sex: str = Form(default="", max_length=8),
 ) -> Response:
-    limit(request, f"page:{request.client.host if request.client else 'local'}")
+    if (refused := await _guarded(request)) is not None:
+        return refused
     try:
         case = Case(age=int(age) if age.strip().isdigit() else None, sex=sex or None)  # type: ignore[arg-type]
     except ValueError:
@@ -109,9 +164,7 @@ async def start(
     clean = text.replace("\x00", " ").strip() or None
     view = await off_the_loop(request, _service(request).start_interview, case, clean, WEB_OWNER)
     response = _to("/interview")
-    response.set_cookie(
-        COOKIE, view.id, httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/"
-    )
+    _set_cookie(request, response, COOKIE, view.id)
     return response
 
 
@@ -136,6 +189,8 @@ async def interview(request: Request) -> Response:
 
 @router.post("/interview/answer")
 async def answer(request: Request) -> Response:
+    if (refused := await _guarded(request)) is not None:
+        return refused
     view = await _current(request)
     if view is None:
         return _to("/")
@@ -155,6 +210,8 @@ async def answer(request: Request) -> Response:
 
 @router.post("/interview/back")
 async def back(request: Request, to: str = Form(default="", max_length=64)) -> Response:
+    if (refused := await _guarded(request)) is not None:
+        return refused
     view = await _current(request)
     if view is None:
         return _to("/")
@@ -210,6 +267,8 @@ async def summary(request: Request) -> Response:
 
 @router.post("/forget")
 async def forget(request: Request) -> Response:
+    if (refused := await _guarded(request)) is not None:
+        return refused
     interview_id = request.cookies.get(COOKIE)
     if interview_id:
         try:
