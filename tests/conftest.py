@@ -18,6 +18,26 @@ from backtriage.knowledge.loader import KnowledgeBase, default_data_dir, load_kn
 from backtriage.reasoning.engine import Engine, default_engine
 
 
+#: Test modules that start servers, browsers, Spark or subprocesses: marked `slow`, so that
+#: `pytest -n 2 -m "not slow"` is a fast loop (under a minute) while CI runs everything.
+SLOW_MODULES = frozenset(
+    {
+        "test_api_crash",
+        "test_spark",
+        "test_web_browser",
+        "test_log_privacy",
+        "test_run",
+        "test_vocabulary_memory",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def kb() -> KnowledgeBase:
     return load_knowledge_base()
