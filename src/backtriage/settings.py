@@ -12,6 +12,7 @@
 | BACKTRIAGE_WORK_THREADS | 2 | calls worked on at once per server process; the rest queue in order |
 | BACKTRIAGE_STORE_TEXT | true | false = what people write is read but never stored (answers are) |
 | BACKTRIAGE_EMERGENCY_NUMBER | 999 | the number every emergency message tells people to call (911, 112 ...) |
+| BACKTRIAGE_TRUSTED_PROXIES | (none) | proxies (addresses) whose `Forwarded: proto=https` is believed |
 """
 
 from __future__ import annotations
@@ -64,9 +65,10 @@ class Settings(BaseSettings):
     )
     work_threads: int = Field(default=2, ge=1, le=64)
     store_text: bool = True
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
     emergency_number: str = Field(default=DEFAULT_EMERGENCY_NUMBER, pattern=r"^\+?[0-9][0-9 -]{1,14}$")
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):

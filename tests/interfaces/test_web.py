@@ -232,3 +232,22 @@ def test_the_same_form_from_the_page_goes_through(client: TestClient) -> None:
     assert str(r.url).endswith("/interview")
     r = _post(client, "/forget", headers={"Sec-Fetch-Site": "same-origin"})
     assert str(r.url).endswith("/?forgotten=1")
+
+
+def test_a_trusted_proxy_saying_https_makes_the_cookies_secure(tmp_path: Path) -> None:
+    plain, _ = _client(tmp_path / "a")
+    behind, _ = _client(tmp_path / "b", trusted_proxies=("testclient",))
+    forwarded = {"Forwarded": "for=192.0.2.60;proto=https;by=203.0.113.43"}
+    with plain, behind:
+        assert "secure" not in plain.get("/", headers=forwarded).headers["set-cookie"].lower()
+        assert "secure" in behind.get("/", headers=forwarded).headers["set-cookie"].lower()
+        assert "secure" not in behind.get("/").headers["set-cookie"].lower()
+
+
+def test_too_many_page_posts_get_a_page_not_json(tmp_path: Path) -> None:
+    c, _ = _client(tmp_path, rate_limit_per_minute=2)
+    with c:
+        replies = [_post(c, "/start", data={"text": "numb back"}, follow_redirects=False) for _ in range(4)]
+    busy = replies[-1]
+    assert busy.status_code == 429 and "text/html" in busy.headers["content-type"]
+    assert "Too many requests" in busy.text and busy.headers["retry-after"]

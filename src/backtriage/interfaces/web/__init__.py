@@ -25,7 +25,7 @@ from backtriage.domain.case import Case
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.errors import BacktriageError, ConflictError, NotFoundError
 from backtriage.interfaces import presentation
-from backtriage.interfaces.api.deps import limit, off_the_loop
+from backtriage.interfaces.api.deps import ApiError, limit, off_the_loop
 from backtriage.interfaces.web.answers import answers_from_form
 from backtriage.interfaces.web.bodymap import BODY_MAP, LEG_DERMATOMES, OUTLINES
 from backtriage.service import WEB_OWNER, InterviewView, TriageService
@@ -89,9 +89,20 @@ def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTM
 
 
 def _set_cookie(request: Request, response: Response, name: str, value: str) -> None:
-    response.set_cookie(
-        name, value, httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/"
-    )
+    response.set_cookie(name, value, httponly=True, samesite="strict", secure=_over_https(request), path="/")
+
+
+def _over_https(request: Request) -> bool:
+    """HTTPS as the person's browser sees it: the request's own scheme, or what a trusted proxy
+    in front says (`Forwarded: proto=https`, or `X-Forwarded-Proto`), so the cookies are Secure."""
+    if request.url.scheme == "https":
+        return True
+    trusted = request.app.state.settings.trusted_proxies
+    if not request.client or request.client.host not in trusted:
+        return False
+    forwarded = request.headers.get("forwarded", "").lower().replace(" ", "")
+    said = request.headers.get("x-forwarded-proto", "").lower().strip()
+    return "proto=https" in forwarded.split(",", 1)[0].split(";") or said == "https"
 
 
 class _Forged(Exception):
@@ -116,7 +127,13 @@ async def _from_this_page(request: Request) -> None:
 async def _guarded(request: Request) -> Response | None:
     """None when the POST may go ahead; otherwise the page that says why it cannot. Rate-limited
     like every page POST."""
-    limit(request, f"page:{request.client.host if request.client else 'local'}")
+    try:
+        limit(request, f"page:{request.client.host if request.client else 'local'}")
+    except ApiError as exc:
+        message = _("Too many requests from here in a short time. Wait a minute and try again.")
+        busy = _page(request, "error.html", status=exc.status, message=message)
+        busy.headers.update(exc.headers or {})
+        return busy
     try:
         await _from_this_page(request)
     except _Forged:
