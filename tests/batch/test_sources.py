@@ -41,10 +41,10 @@ def test_parquet_and_a_folder_of_text_files(tmp_path: Path) -> None:
     folder = tmp_path / "notes"
     (folder / "ward").mkdir(parents=True)
     (folder / "ward" / "x.txt").write_text("numb bum")
-    (folder / "y.txt").write_bytes(b"\xff\xfe bad bytes")
+    (folder / "y.txt").write_bytes(b"\x80\x81 bad bytes")  # (\xff\xfe would be UTF-16's mark)
     rows = _rows(NoteSource([parquet, folder]), 10)
     assert [r["id"] for r in rows] == ["p0", "p1", "p2", "ward/x", "y"]
-    assert rows[3]["text"] == "numb bum" and "could not be read" in str(rows[4]["error"])
+    assert rows[3]["text"] == "numb bum" and "not UTF-8" in str(rows[4]["error"])
 
 
 def test_limit_sample_and_count(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from backtriage.batch.embedded import output_format
+from backtriage.batch.output import cannot_write, output_format, written_whole
 
 __all__ = ["write_report"]
 
@@ -83,7 +83,11 @@ def write_report(output: Path, report: Path, seconds: float | None = None, shown
             "</body></html>",
         ]
     )
-    report.write_text(html, encoding="utf-8")
+    try:
+        with written_whole(report) as partial:
+            partial.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise cannot_write(report, exc) from None
 
 
 def _bars(items: list[tuple[str, int]], label: str) -> str:

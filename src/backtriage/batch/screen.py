@@ -9,6 +9,7 @@ from typing import Any
 import pyarrow as pa
 
 from backtriage.batch.actions import ACTION_RANK, ActionReader, highest
+from backtriage.batch.schema import FULL_SCHEMA, SLIM_SCHEMA
 from backtriage.domain.case import Case
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.reasoning.engine import Engine, default_engine
@@ -17,24 +18,6 @@ from backtriage.text.resources import load_text_resources
 from backtriage.text.understand import understand
 
 __all__ = ["SLIM_SCHEMA", "NoteScreener", "screen_batch"]
-
-#: One slim row per note (about half a kilobyte): the answer to "red flag written, nothing done?".
-SLIM_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("urgency", pa.string()),
-        ("red_flags", pa.list_(pa.string())),
-        ("evidence", pa.string()),  # JSON: [{finding, words, start, end, section}]
-        ("required", pa.string()),  # none | urgent | emergency
-        ("action", pa.string()),  # none | routine | urgent | emergency
-        ("action_evidence", pa.string()),  # JSON: [{level, words, start, end}]
-        ("discordant", pa.bool_()),
-        ("kb_version", pa.string()),
-        ("text_version", pa.string()),
-        ("error", pa.string()),
-    ]
-)
-FULL_SCHEMA = SLIM_SCHEMA.append(pa.field("assessment", pa.string()))
 
 
 #: Groups of findings that count as red flags when a red-flag rule fired on them.

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from backtriage.batch.embedded import RunSummary, finish_from
+from backtriage.batch.output import cannot_write
 from backtriage.batch.sources import NoteSource
 from backtriage.errors import InvalidInputError
 
@@ -49,7 +50,10 @@ def run_spark(source: NoteSource, output: Path, master: str, batch_size: int) ->
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run this interpreter
     staging = Path(tempfile.mkdtemp(prefix="backtriage-screen-"))
     try:
-        _stage(source, staging / "notes", batch_size)
+        try:
+            _stage(source, staging / "notes", batch_size)
+        except OSError as exc:
+            raise cannot_write(staging, exc) from None
         spark = (
             SparkSession.builder.master(master)
             .appName("backtriage screen")

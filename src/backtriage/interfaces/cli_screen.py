@@ -6,7 +6,7 @@ import os
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -48,22 +48,27 @@ def screen(
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write a self-contained HTML report here.")
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the output (and report) if they exist.")
+    ] = False,
 ) -> None:
     """Screen clinical notes: red flags documented, the action documented, and whether the action
     falls short of what the red flags require (discordant). Resumes a killed run."""
-    from backtriage.batch.embedded import finish, output_format, prepare, run_embedded
+    from backtriage.batch.embedded import finish, prepare, run_embedded
+    from backtriage.batch.output import check_targets
     from backtriage.batch.sources import NoteSource
 
     started = time.perf_counter()
     try:
         source = NoteSource(inputs, id_column, text_column, limit, sample, seed)
-        options = {"batch_size": batch_size, "limit": limit, "sample": sample, "seed": seed, "full": full}
+        check_targets(inputs, output, report, overwrite)
+        options: dict[str, Any] = {"batch_size": batch_size, "limit": limit, "sample": sample, "seed": seed}
+        options |= {"full": full, "id_column": id_column, "text_column": text_column}
         if engine is Engine.spark:
             if full:
                 fail("--full is not available with --engine spark yet", ExitCode.INVALID_INPUT)
             from backtriage.batch.spark import run_spark
 
-            output_format(output)
             summary = run_spark(source, output, master, batch_size)
             _report(summary, output, time.perf_counter() - started, report)
             return
@@ -85,10 +90,10 @@ def screen(
                 bar.update(task, completed=notes, rate=rate, flagged=flagged)
 
             run_embedded(source.batches(batch_size), folder, done, workers, full, progress)
-        summary = finish(folder, output)
+        summary = finish(folder, output, full)
+        _report(summary, output, time.perf_counter() - started, report)
     except BacktriageError as exc:
         fail(str(exc), exc.exit_code)
-    _report(summary, output, time.perf_counter() - started, report)
 
 
 @app.command("screen-report")
