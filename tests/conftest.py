@@ -17,7 +17,6 @@ from sqlalchemy import create_engine, text
 from backtriage.knowledge.loader import KnowledgeBase, default_data_dir, load_knowledge_base
 from backtriage.reasoning.engine import Engine, default_engine
 
-
 #: Test modules that start servers, browsers, Spark or subprocesses: marked `slow`, so that
 #: `pytest -n 2 -m "not slow"` is a fast loop (under a minute) while CI runs everything.
 SLOW_MODULES = frozenset(

@@ -34,11 +34,13 @@ CONFIGURATIONS = [(db, 1) for db in DATABASES] + [("sqlite", 2)]
 
 
 class Server:
-    """`backtriage serve` in its own process group, so a kill takes every worker with it."""
+    """`backtriage serve` in its own process group, so a kill takes every worker with it. `up` is
+    set while it answers, so clients wait for it to come back instead of sleeping."""
 
     def __init__(self, url: str, workers: int) -> None:
         self.url, self.workers, self.port = url, workers, free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self.up = threading.Event()
 
     def start(self) -> None:
         command = [sys.executable, "-m", "backtriage", "serve", "--port", str(self.port), "--no-auth"]
@@ -53,6 +55,7 @@ class Server:
         while time.monotonic() < deadline:
             try:
                 if _call(self.port, "GET", "/healthz")[0] == 200:
+                    self.up.set()
                     return
             except OSError:
                 time.sleep(0.1)
@@ -60,6 +63,7 @@ class Server:
 
     def kill(self) -> None:
         assert self.process is not None
+        self.up.clear()
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
@@ -76,14 +80,37 @@ def _call(port: int, method: str, path: str, body: object = None) -> tuple[int, 
         conn.close()
 
 
+class Progress:
+    """Acknowledged writes of every writer, counted as they come, so the test can wait for load."""
+
+    def __init__(self) -> None:
+        self.assessments = self.answers = 0
+        self._changed = threading.Condition()
+
+    def note(self, kind: str) -> None:
+        with self._changed:
+            setattr(self, kind, getattr(self, kind) + 1)
+            self._changed.notify_all()
+
+    def wait_for_more(self, each: int, timeout: float = 60) -> None:
+        """Until `each` more assessments and `each` more answers are acknowledged."""
+        with self._changed:
+            assessments, answers = self.assessments + each, self.answers + each
+            met = self._changed.wait_for(
+                lambda: self.assessments >= assessments and self.answers >= answers, timeout
+            )
+        assert met, "the writers made no progress"
+
+
 class Writer(threading.Thread):
     """Writes assessments (each text carrying a unique reference), interviews, and answers to
     them, one finding at a time, never sending the same request twice; records what was sent
     and what the server acknowledged."""
 
-    def __init__(self, port: int, findings: list[str]) -> None:
+    def __init__(self, server: Server, findings: list[str], progress: Progress) -> None:
         super().__init__(daemon=True)
-        self.port, self.findings, self.running = port, findings, True
+        self.server, self.port, self.findings, self.running = server, server.port, findings, True
+        self.progress = progress
         self.assessments: list[str] = []
         self.answers: list[tuple[str, str]] = []  # acknowledged (interview id, finding)
         self.sent: Counter[str] = Counter()  # answer requests sent, per interview
@@ -99,6 +126,7 @@ class Writer(threading.Thread):
                     status, _ = _call(self.port, "POST", "/v1/assess", {"text": f"numb back {reference}"})
                     if status == 200:
                         self.assessments.append(reference)
+                        self.progress.note("assessments")
                     status, view = _call(self.port, "POST", "/v1/interviews", {"answers": SCREEN_NO})
                     interview, asked = (str(view["id"]), 0) if status == 201 else (None, 0)
                     continue
@@ -109,10 +137,11 @@ class Writer(threading.Thread):
                 status, _ = _call(self.port, "POST", path, {"answers": {finding: False}})
                 if status == 200:
                     self.answers.append((interview, finding))
+                    self.progress.note("answers")
                 elif status == 409:  # the interview finished: start another
                     interview = None
             except (OSError, http.client.HTTPException, json.JSONDecodeError):
-                time.sleep(0.05)  # the server is down: wait for it to come back
+                self.server.up.wait(60)  # the server is down: wait for it to come back
 
 
 @pytest.mark.parametrize(("database", "workers"), CONFIGURATIONS, ids=lambda v: str(v))
@@ -131,15 +160,16 @@ def test_every_acknowledged_write_survives_ten_kills_exactly_once(
         ]
         server = Server(url, workers)
         server.start()
-        writers = [Writer(server.port, findings) for _ in range(4)]
+        progress = Progress()
+        writers = [Writer(server, findings, progress) for _ in range(4)]
         for w in writers:
             w.start()
         try:
             for _ in range(KILLS):
-                time.sleep(0.6)  # mid-load: every writer is in a request most of the time
+                progress.wait_for_more(3)  # mid-load: every writer is in a request most of the time
                 server.kill()
                 server.start()
-            time.sleep(0.3)
+            progress.wait_for_more(3)  # the restarted server takes writes again
         finally:
             for w in writers:
                 w.running = False

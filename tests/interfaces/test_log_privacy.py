@@ -33,7 +33,12 @@ from backtriage.domain.case import Case
 from backtriage.service import TriageService
 from backtriage.interfaces import cli
 
-original = TriageService.assess
+original_assess, original_start = TriageService.assess, TriageService.start_interview
+ENDED = sys.argv[3]
+
+def ended(name):
+    with open(ENDED, "a") as out:
+        out.write(name + "\\n")
 
 def assess(self, case, text=None, api_key_id=None):
     if text and text.startswith("raise:"):
@@ -41,10 +46,21 @@ def assess(self, case, text=None, api_key_id=None):
     if text and text.startswith("invalid:"):
         Case.model_validate({"age": text})
     if text and text.startswith("slow:"):
-        time.sleep(3)
-    return original(self, case, text, api_key_id)
+        try:
+            time.sleep(3)
+            return original_assess(self, case, text, api_key_id)
+        finally:
+            ended("slow")
+    return original_assess(self, case, text, api_key_id)
+
+def start_interview(self, case, text=None, api_key_id=None):
+    try:
+        return original_start(self, case, text, api_key_id)
+    finally:
+        ended("interview")
 
 TriageService.assess = assess
+TriageService.start_interview = start_interview
 sys.argv = ["backtriage", "serve", "--port", sys.argv[1], "--database-url", sys.argv[2]]
 cli.main()
 """
@@ -85,7 +101,7 @@ def server(tmp_path: Path) -> Iterator[tuple[Client, Path, subprocess.Popen[str]
     port = free_port()
     log = (tmp_path / "server.log").open("w")  # a file, not a pipe: a full pipe would stall it
     process = subprocess.Popen(
-        [sys.executable, "-c", LAUNCHER, str(port), url],
+        [sys.executable, "-c", LAUNCHER, str(port), url, str(tmp_path / "ended.txt")],
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
@@ -99,6 +115,8 @@ def server(tmp_path: Path) -> Iterator[tuple[Client, Path, subprocess.Popen[str]
                 break
         except OSError:
             time.sleep(0.1)
+    else:
+        raise AssertionError("the server did not start")
     yield client, database, process
     process.kill()
     process.wait()
@@ -136,7 +154,9 @@ def test_the_canary_reaches_no_log_on_any_error_path(
     expected["database broken"] = (client.post("/v1/assess", {"text": CANARY}), 500)
     statuses = [client.post("/v1/assess", {"text": CANARY}) for _ in range(40)]
     expected["rate limited"] = (statuses[-1], 429)
-    time.sleep(1.5)  # let the abandoned slow calls finish (and log, if they would)
+    # Both calls that were given up on (too slow, database locked) run to their end, and log if
+    # they would, before the log is read.
+    _wait_for_lines(database.parent / "ended.txt", {"slow", "interview"})
     process.terminate()
     process.wait(timeout=30)
     log = (database.parent / "server.log").read_text()
@@ -144,6 +164,14 @@ def test_the_canary_reaches_no_log_on_any_error_path(
     assert {name: got for name, (got, want) in expected.items() if got != want} == {}
     assert "ValueError" in log and "ValidationError" in log and "OperationalError" in log  # logged...
     assert CANARY not in log and quoted not in log  # ...without the text
+
+
+def _wait_for_lines(path: Path, lines: set[str], timeout: float = 60) -> None:
+    """Poll a file until it holds every one of `lines`, failing after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and lines <= set(path.read_text().split())):
+        assert time.monotonic() < deadline, f"{path.name} never listed {sorted(lines)}"
+        time.sleep(0.05)
 
 
 def test_the_filter_keeps_the_message_and_the_type_chain_only() -> None:

@@ -1,8 +1,10 @@
 """Database access for the audit store (SQLite by default, PostgreSQL by URL).
 
 Every write happens inside one transaction (`AuditStore.transaction`), so a record is never half
-written; an interview row is locked while it is being answered so two answers to one interview
-cannot interleave (SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises writers).
+written, and asks the call's commit gate (`storage.gate`) just before COMMIT, so a call whose
+caller has given up stores nothing. An interview row is locked while it is being answered so two
+answers to one interview cannot interleave (SELECT ... FOR UPDATE on PostgreSQL; SQLite
+serialises writers).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy import CursorResult, Engine, create_engine, delete, event, inser
 from sqlalchemy.orm import Session, sessionmaker
 
 from backtriage.errors import NotFoundError
+from backtriage.storage.gate import before_commit
 from backtriage.storage.models import ApiKey, AssessmentRecord, InterviewEvent, InterviewRecord
 
 __all__ = ["AuditStore", "hash_secret", "now"]
@@ -86,9 +89,12 @@ class AuditStore:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A write: all of it or none of it, one writer at a time."""
+        """A write: all of it or none of it, one writer at a time; nothing at all if the caller
+        gave up while it waited for the lock or worked (`storage.gate`)."""
         with self._sessions.begin() as session:
             yield session
+            session.flush()  # every statement first, so the gate is asked just before COMMIT
+            before_commit()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -167,6 +173,7 @@ class AuditStore:
                     "api_key_id": api_key_id,
                 },
             )
+            before_commit()
         return record_id
 
     def export(self, out: TextIO) -> int:

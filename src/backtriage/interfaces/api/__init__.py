@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,6 +22,7 @@ from backtriage.errors import BacktriageError, ConflictError, NotFoundError
 from backtriage.interfaces.api.deps import ApiError, RateLimiter
 from backtriage.interfaces.api.responses import add_success_examples
 from backtriage.interfaces.api.routes import assess, health, interviews, knowledge
+from backtriage.interfaces.api.work import WorkSlots
 from backtriage.reasoning.engine import default_engine
 from backtriage.service import TriageService
 from backtriage.settings import Settings
@@ -41,21 +43,34 @@ def _error(
     )
 
 
-class BodyLimit:
-    """Refuse request bodies over ``max_bytes`` with 413 (a plain ASGI middleware: Starlette's
-    decorator-style middleware costs more per request than the assessment itself)."""
+#: Calls whose body holds answers only, never free text: a few kilobytes at most, so this is
+#: generous. (Bodies that can hold a 100,000-character text keep `Settings.max_body_bytes`.)
+ANSWERS_MAX_BODY_BYTES = 256 * 1024
+_ANSWERS_ONLY = re.compile(r"/v1/interviews/[^/]+/answers")
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with 413, or over the smaller limit of a path in
+    ``limits`` (a plain ASGI middleware: Starlette's decorator-style middleware costs more per
+    request than the assessment itself)."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, limits: tuple[tuple[re.Pattern[str], int], ...] = ()
+    ) -> None:
+        self.app, self.max_bytes, self.limits = app, max_bytes, limits
+
+    def limit(self, path: str) -> int:
+        return min([n for pattern, n in self.limits if pattern.fullmatch(path)] + [self.max_bytes])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit(scope["path"])
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None:
-            if not length.isdigit() or int(length) > self.max_bytes:
-                await self._refuse(scope, receive, send)
+            if not length.isdigit() or int(length) > max_bytes:
+                await _refuse(max_bytes, scope, receive, send)
                 return
             await self.app(scope, receive, send)
             return
@@ -68,8 +83,8 @@ class BodyLimit:
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             more = message.get("more_body", False)
-            if size > self.max_bytes:
-                await self._refuse(scope, receive, send)
+            if size > max_bytes:
+                await _refuse(max_bytes, scope, receive, send)
                 return
         body = b"".join(chunks)
         sent = False
@@ -83,9 +98,33 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = _error(413, "too_large", f"request body is larger than {self.max_bytes} bytes")
-        await response(scope, receive, send)
+
+async def _refuse(max_bytes: int, scope: Scope, receive: Receive, send: Send) -> None:
+    response = _error(413, "too_large", f"request body is larger than {max_bytes} bytes")
+    await response(scope, receive, send)
+
+
+#: Longest part of a field's path quoted back in a 422 (an answer key can be any length).
+_FIELD_PART_CHARS = 40
+
+
+def _invalid(exc: RequestValidationError) -> JSONResponse:
+    """400 for a body that is not JSON, else 422 naming the first invalid field; its size never
+    grows with the input (long keys are cut, the list of finding ids is not repeated)."""
+    errors = exc.errors()
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    if first.get("type") == "json_invalid":
+        return _error(400, "bad_request", "the request body is not valid JSON")
+    loc = [_cut(str(p)) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
+    field = ".".join(loc) or None
+    message = first.get("msg")
+    if first.get("type") == "literal_error" and loc[:1] == ["answers"]:
+        message = "not a finding id (GET /v1/knowledge/findings lists them)"
+    return _error(422, "invalid_input", f"{field or 'request'}: {message}", field)
+
+
+def _cut(part: str) -> str:
+    return part if len(part) <= _FIELD_PART_CHARS else part[:_FIELD_PART_CHARS] + "..."
 
 
 class SafeHeaders:
@@ -149,7 +188,7 @@ def create_app(
     app.state.settings = settings
     app.state.service = service
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
-    app.state.work_limiter = None  # made on first use, inside the event loop
+    app.state.work_slots = WorkSlots(settings.work_threads)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -158,7 +197,11 @@ def create_app(
             allow_headers=["Authorization", "Content-Type"],
         )
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        limits=((_ANSWERS_ONLY, ANSWERS_MAX_BODY_BYTES),),
+    )
     app.add_middleware(SafeHeaders)
 
     @app.exception_handler(ApiError)
@@ -167,12 +210,7 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        if first.get("type") == "json_invalid":
-            return _error(400, "bad_request", "the request body is not valid JSON")
-        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
-        field = ".".join(loc) or None
-        return _error(422, "invalid_input", f"{field or 'request'}: {first.get('msg')}", field)
+        return _invalid(exc)
 
     @app.exception_handler(NotFoundError)
     async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:

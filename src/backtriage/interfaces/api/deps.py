@@ -1,4 +1,5 @@
-"""Dependencies: the service, API-key authentication and per-key rate limiting."""
+"""Dependencies: the service, API-key authentication, per-key rate limiting, and running work
+off the event loop within a time budget."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from backtriage.interfaces.api.work import Call, NoSlot, WorkSlots
 from backtriage.service import TriageService
 from backtriage.settings import Settings
 
@@ -110,31 +112,44 @@ def limit(request: Request, who: str) -> None:
 Caller = Annotated[str | None, Depends(caller)]
 
 
-def _work_limiter(request: Request) -> anyio.CapacityLimiter:
-    """Few threads, queued in arrival order: with the interpreter lock only one runs Python at a
-    time, and many threads contending for it starve some calls for hundreds of milliseconds. Made
-    on first use, inside the event loop."""
+def _work_slots(request: Request) -> WorkSlots:
+    """Few threads at a time, in arrival order: with the interpreter lock only one runs Python
+    at a time, and many threads contending for it starve some calls for hundreds of
+    milliseconds."""
     state = request.app.state
-    if getattr(state, "work_limiter", None) is None:
-        state.work_limiter = anyio.CapacityLimiter(state.settings.work_threads)
-    return state.work_limiter  # type: ignore[no-any-return]
+    if getattr(state, "work_slots", None) is None:
+        state.work_slots = WorkSlots(state.settings.work_threads)
+    return state.work_slots  # type: ignore[no-any-return]
 
 
 async def off_the_loop(request: Request, work: Callable[..., T], *args: Any) -> T:
-    """Run CPU-bound work (reading text) in a worker thread, so /healthz and every other request
-    keep being answered, within the time budget (waiting for a thread counts against it); past it
-    the caller gets 503 and a clear message (the thread finishes in the background)."""
-    settings: Settings = request.app.state.settings
-    budget = settings.read_timeout_seconds
+    """Run blocking work (reading text, the audit store) in a worker thread, so /healthz and
+    every other request keep being answered, within the time budget (waiting for a slot counts
+    against it). Past it the caller gets 503 and nothing is stored, so a retry makes no
+    duplicate; the thread runs on, holding its slot, but its write is rolled back."""
+    budget: float = request.app.state.settings.read_timeout_seconds
+    call = Call(functools.partial(work, *args), _work_slots(request), budget)
     try:
         with anyio.fail_after(budget):
-            return await anyio.to_thread.run_sync(
-                functools.partial(work, *args), abandon_on_cancel=True, limiter=_work_limiter(request)
-            )
+            await anyio.to_thread.run_sync(call.run, abandon_on_cancel=True)
     except TimeoutError:
-        raise ApiError(
-            503,
-            "too_slow",
-            f"reading this took longer than {budget:g} seconds; send a shorter text",
-            headers={"Retry-After": "1"},
-        ) from None
+        if call.gate.close():
+            raise _too_slow(budget) from None
+        # Its write was already being committed: the caller gets that outcome, not a 503.
+        await anyio.to_thread.run_sync(call.finished.wait, abandon_on_cancel=True)
+    except anyio.get_cancelled_exc_class():
+        call.gate.close()  # the client has gone: store nothing it will never hear about
+        raise
+    try:
+        return call.outcome()
+    except NoSlot:
+        raise _too_slow(budget) from None
+
+
+def _too_slow(budget: float) -> ApiError:
+    return ApiError(
+        503,
+        "too_slow",
+        f"reading this took longer than {budget:g} seconds; send a shorter text",
+        headers={"Retry-After": "1"},
+    )

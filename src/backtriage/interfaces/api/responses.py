@@ -40,7 +40,7 @@ _ERRORS: dict[int, tuple[str, str, str, str | None]] = {
         None,
     ),
     413: (
-        "The body is larger than the limit.",
+        "The body is larger than the limit (BACKTRIAGE_MAX_BODY_BYTES; 256 KiB for answers only).",
         "too_large",
         "request body is larger than 2097152 bytes",
         None,
@@ -64,7 +64,8 @@ _ERRORS: dict[int, tuple[str, str, str, str | None]] = {
         None,
     ),
     503: (
-        "The call took longer than the time budget (BACKTRIAGE_READ_TIMEOUT); `Retry-After: 1`.",
+        "The call took longer than the time budget (BACKTRIAGE_READ_TIMEOUT) and nothing was stored, "
+        "so retrying after `Retry-After: 1` makes no duplicate.",
         "too_slow",
         "reading this took longer than 10 seconds; send a shorter text",
         None,

@@ -4,16 +4,31 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator, model_validator
 
 from backtriage.domain.case import MAX_AGE, Sex
 from backtriage.knowledge.loader import load_knowledge_base
 
-__all__ = ["AnswersIn", "AssessIn", "ErrorBody", "ErrorOut", "InterviewStart", "ParseIn"]
+__all__ = [
+    "MAX_ANSWERS",
+    "MAX_FIELDS",
+    "AnswersIn",
+    "AssessIn",
+    "ErrorBody",
+    "ErrorOut",
+    "InterviewStart",
+    "ParseIn",
+]
 
 #: Finding ids a caller may answer, so the OpenAPI document lists them (derived ones excluded).
 FindingId = Literal[tuple(f.id for f in load_knowledge_base().asked_findings)]  # type: ignore[valid-type]
 Answers = dict[FindingId, StrictBool | None]  # type: ignore[valid-type]
+
+#: More answers than there are findings must hold an unknown id. Refusing them up front, with
+#: one error, stops a flood of keys from building one error (and a copy of the id list) per key.
+MAX_ANSWERS = len(load_knowledge_base().asked_findings)
+#: No request body has more than five fields; beyond this many the body is refused unread.
+MAX_FIELDS = 16
 
 
 _ANSWERS_EXAMPLE = {
@@ -33,6 +48,22 @@ def _whole_number(value: Any) -> Any:
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_too_many_fields(cls, data: Any) -> Any:
+        # Before anything else: 120,000 unknown fields would otherwise give 120,000 errors. A few
+        # more than there are still get an error naming the first unknown one.
+        if isinstance(data, dict) and len(data) > MAX_FIELDS:
+            raise ValueError(f"more than {MAX_FIELDS} fields; the fields are: {', '.join(cls.model_fields)}")
+        return data
+
+    @field_validator("answers", mode="before", check_fields=False)
+    @classmethod
+    def _not_too_many_answers(cls, value: Any) -> Any:
+        if isinstance(value, dict) and len(value) > MAX_ANSWERS:
+            raise ValueError(f"at most {MAX_ANSWERS} answers, one per finding id")
+        return value
 
     @field_validator("age", "top", mode="before", check_fields=False)
     @classmethod
