@@ -17,8 +17,9 @@ from sqlalchemy import create_engine, text
 from backtriage.knowledge.loader import KnowledgeBase, default_data_dir, load_knowledge_base
 from backtriage.reasoning.engine import Engine, default_engine
 
-#: Test modules that start servers, browsers, Spark or subprocesses: marked `slow`, so that
-#: `pytest -n 2 -m "not slow"` is a fast loop (under a minute) while CI runs everything.
+#: Test modules that start servers, browsers, Spark or subprocesses, or read every blind case:
+#: marked `slow`, so that `pytest -n 2 -m "not slow"` is a fast loop (under a minute) while CI
+#: runs everything.
 SLOW_MODULES = frozenset(
     {
         "test_api_crash",
@@ -27,6 +28,7 @@ SLOW_MODULES = frozenset(
         "test_log_privacy",
         "test_run",
         "test_vocabulary_memory",
+        "test_blind_cases",
     }
 )
 
