@@ -180,6 +180,7 @@ class TriageService:
         """Forget an interview and its events, at the person's request."""
         with self.store.transaction() as s:
             s.delete(self._owned(s, interview_id, api_key_id))
+        self.store.erase_deleted()
 
     def get_interview(self, interview_id: str, api_key_id: str | None = None) -> InterviewView:
         with self.store.reading() as s:

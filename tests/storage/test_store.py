@@ -6,6 +6,7 @@ import io
 import json
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import update
 
@@ -137,3 +138,20 @@ def test_a_failed_statement_never_carries_its_values_into_the_error(store: Audit
             assert canary not in str(exc) and canary not in repr(exc)
         else:
             raise AssertionError("the insert should have failed")
+
+
+def test_a_forgotten_interview_leaves_no_text_in_the_database_files(tmp_path: Path) -> None:
+    canary = "ZQX-erase-canary numb bum"
+    store = AuditStore(f"sqlite:///{tmp_path / 'audit.db'}")
+    store.upgrade()
+    service = TriageService(store)
+    view = service.start_interview(Case(), canary)
+    kept = service.start_interview(Case(), "another person's back")
+
+    def files() -> bytes:
+        return b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("audit.db"))
+
+    assert canary.encode() in files()
+    service.delete_interview(view.id)
+    assert canary.encode() not in files()
+    assert service.get_interview(kept.id).id == kept.id

@@ -227,6 +227,18 @@ class AuditStore:
                 count += 1
         return count
 
+    def erase_deleted(self) -> None:
+        """Make deleted records unrecoverable from the files themselves: SQLite keeps a deleted
+        row's text in its write-ahead log until a checkpoint (freed pages are overwritten, see
+        `secure_delete`). Best effort: a reader holding the log open keeps it until it is done."""
+        if not self.url.startswith("sqlite"):
+            return
+        raw = self.engine.raw_connection()  # outside any transaction, which would hold the log
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        finally:
+            raw.close()
+
     def purge(self, older_than_days: int) -> int:
         """Delete records older than the retention period; returns how many were deleted."""
         cutoff = now() - timedelta(days=older_than_days)
@@ -241,7 +253,9 @@ class AuditStore:
                 CursorResult[Any],
                 s.execute(delete(AssessmentRecord).where(AssessmentRecord.created_at < cutoff)),
             )
-            return len(old) + (gone.rowcount or 0)
+            count = len(old) + (gone.rowcount or 0)
+        self.erase_deleted()
+        return count
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:
@@ -261,5 +275,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # last commits, which a local single-file store accepts for far fewer disk syncs.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted records are overwritten, not left in free pages, when a person asks to be forgotten.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
