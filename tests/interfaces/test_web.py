@@ -251,3 +251,13 @@ def test_too_many_page_posts_get_a_page_not_json(tmp_path: Path) -> None:
     busy = replies[-1]
     assert busy.status_code == 429 and "text/html" in busy.headers["content-type"]
     assert "Too many requests" in busy.text and busy.headers["retry-after"]
+
+
+def test_page_errors_are_pages_and_api_errors_stay_json(client: TestClient) -> None:
+    too_long = _post(client, "/start", data={"text": "numb " * 25_000})
+    assert too_long.status_code == 422 and "text/html" in too_long.headers["content-type"]
+    assert "could not be read" in too_long.text and "numb numb" not in too_long.text
+    wrong_method = client.get("/forget")
+    assert wrong_method.status_code == 405 and "text/html" in wrong_method.headers["content-type"]
+    api = client.post("/v1/assess", json={"answers": {"no_such_finding": True}})
+    assert "application/json" in api.headers["content-type"]

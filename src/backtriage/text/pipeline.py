@@ -17,6 +17,9 @@ downloads anything: spaCy starts from a blank English pipeline.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import logging
 import re
 import threading
@@ -326,7 +329,7 @@ class TextPipeline:
 #: spaCy keeps every string it has seen for the life of a pipeline, so a server reading words it
 #: has never met grows without end. Past this many new strings the shipped pipeline is rebuilt
 #: (about half a second), which bounds the memory the vocabulary can take.
-MAX_NEW_STRINGS = 200_000
+MAX_NEW_STRINGS = 100_000
 
 
 def limit_vocabulary_growth(strings: int) -> None:
@@ -348,6 +351,20 @@ def default_pipeline() -> TextPipeline:
             pipe, base = _shipped[0]
             if len(pipe.nlp.vocab.strings) - base <= MAX_NEW_STRINGS:
                 return pipe
+        rebuilt = bool(_shipped)
         pipe = TextPipeline.build()
         _shipped[:] = [(pipe, len(pipe.nlp.vocab.strings))]
-        return pipe
+    if rebuilt:
+        _return_freed_memory()
+    return pipe
+
+
+def _return_freed_memory() -> None:
+    """Free the replaced pipeline now and hand its memory back to the system: spaCy's strings
+    live in C allocations that the C library otherwise keeps for the process, so a server that
+    reads millions of new words would keep growing even though each pipeline is dropped."""
+    gc.collect()
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: the memory is reused by the process instead

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -205,35 +205,42 @@ def create_app(
     app.add_middleware(SafeHeaders)
 
     @app.exception_handler(ApiError)
-    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.message, exc.field, exc.headers)
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        return _page_error(request, exc.status, exc.headers) or _error(
+            exc.status, exc.code, exc.message, exc.field, exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _invalid(exc)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        return _page_error(request, 422) or _invalid(exc)
 
     @app.exception_handler(NotFoundError)
-    async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
-        return _error(404, "not_found", str(exc))
+    async def not_found(request: Request, exc: NotFoundError) -> Response:
+        return _page_error(request, 404) or _error(404, "not_found", str(exc))
 
     @app.exception_handler(ConflictError)
-    async def conflict(_: Request, exc: ConflictError) -> JSONResponse:
-        return _error(409, "conflict", str(exc))
+    async def conflict(request: Request, exc: ConflictError) -> Response:
+        return _page_error(request, 409) or _error(409, "conflict", str(exc))
 
     @app.exception_handler(BacktriageError)
-    async def bad_input(_: Request, exc: BacktriageError) -> JSONResponse:
-        return _error(422, "invalid_input", str(exc))
+    async def bad_input(request: Request, exc: BacktriageError) -> Response:
+        return _page_error(request, 422) or _error(422, "invalid_input", str(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = getattr(exc, "headers", None)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
+        return _page_error(request, exc.status_code, headers) or _error(
+            exc.status_code, code, str(exc.detail), headers=headers
+        )
 
     @app.exception_handler(Exception)
-    async def internal(_: Request, exc: Exception) -> JSONResponse:
+    async def internal(request: Request, exc: Exception) -> Response:
         # The type only: an exception's message can quote what it was given.
         _log.error("internal error: %s", type(exc).__name__)
-        return _error(500, "internal_error", "something went wrong on our side; please try again")
+        return _page_error(request, 500) or _error(
+            500, "internal_error", "something went wrong on our side; please try again"
+        )
 
     for module in (health, assess, interviews, knowledge):
         app.include_router(module.router)
@@ -244,6 +251,14 @@ def create_app(
     if not settings.require_api_key:
         _document_as_open(app)
     return app
+
+
+def _page_error(request: Request, status: int, headers: dict[str, str] | None = None) -> Response | None:
+    """The error as a page in the page's style when the request was the page's (a person in a
+    browser, not a client of the API); None otherwise."""
+    from backtriage.interfaces.web import error_page, is_page_request
+
+    return error_page(request, status, headers) if is_page_request(request) else None
 
 
 def _document_as_open(app: FastAPI) -> None:

@@ -30,7 +30,7 @@ from backtriage.interfaces.web.answers import answers_from_form
 from backtriage.interfaces.web.bodymap import BODY_MAP, LEG_DERMATOMES, OUTLINES
 from backtriage.service import WEB_OWNER, InterviewView, TriageService
 
-__all__ = ["mount_page"]
+__all__ = ["error_page", "is_page_request", "mount_page"]
 
 COOKIE = "bt_interview"
 #: The page's anti-forgery token: a cookie another site's form can never send (SameSite=Strict),
@@ -58,6 +58,37 @@ _ = presentation.translations().gettext
 def mount_page(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(_files / "static")), name="static")
+
+
+#: The page's own addresses: an error on one of them is shown as a page, not as JSON.
+_PAGE_PATHS = (
+    "/",
+    "/start",
+    "/interview",
+    "/interview/answer",
+    "/interview/back",
+    "/result",
+    "/summary.txt",
+    "/forget",
+)
+
+
+def is_page_request(request: Request) -> bool:
+    return request.url.path in _PAGE_PATHS
+
+
+def error_page(request: Request, status: int, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """An error on the page in the page's style, saying what to do; never what was sent."""
+    messages = {
+        404: _("There is no such page."),
+        413: _("What was sent is too long to read. Please shorten it and try again."),
+        422: _("What was sent could not be read. Please go back and try again."),
+        429: _("Too many requests from here in a short time. Wait a minute and try again."),
+    }
+    message = messages.get(status, _("Something went wrong on our side. Please try again."))
+    page = _page(request, "error.html", status=status, message=message)
+    page.headers.update(headers or {})
+    return page
 
 
 def _service(request: Request) -> TriageService:
@@ -130,10 +161,7 @@ async def _guarded(request: Request) -> Response | None:
     try:
         limit(request, f"page:{request.client.host if request.client else 'local'}")
     except ApiError as exc:
-        message = _("Too many requests from here in a short time. Wait a minute and try again.")
-        busy = _page(request, "error.html", status=exc.status, message=message)
-        busy.headers.update(exc.headers or {})
-        return busy
+        return error_page(request, exc.status, exc.headers)
     try:
         await _from_this_page(request)
     except _Forged:
