@@ -329,7 +329,7 @@ class TextPipeline:
 #: spaCy keeps every string it has seen for the life of a pipeline, so a server reading words it
 #: has never met grows without end. Past this many new strings the shipped pipeline is rebuilt
 #: (about half a second), which bounds the memory the vocabulary can take.
-MAX_NEW_STRINGS = 100_000
+MAX_NEW_STRINGS = 50_000
 
 
 def limit_vocabulary_growth(strings: int) -> None:
