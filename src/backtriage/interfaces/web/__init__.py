@@ -60,21 +60,9 @@ def mount_page(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(_files / "static")), name="static")
 
 
-#: The page's own addresses: an error on one of them is shown as a page, not as JSON.
-_PAGE_PATHS = (
-    "/",
-    "/start",
-    "/interview",
-    "/interview/answer",
-    "/interview/back",
-    "/result",
-    "/summary.txt",
-    "/forget",
-)
-
-
 def is_page_request(request: Request) -> bool:
-    return request.url.path in _PAGE_PATHS
+    """One of the page's own addresses: an error there is shown as a page, not as JSON."""
+    return request.url.path in {route.path for route in router.routes}  # type: ignore[attr-defined]
 
 
 def error_page(request: Request, status: int, headers: dict[str, str] | None = None) -> HTMLResponse:
