@@ -2,8 +2,11 @@
 
 The action vocabulary is data (`text/data/<language>/actions.yaml`). A match counts when ConText
 finds it affirmed, current, not hypothetical and about this patient, so "attend ED if it gets
-worse" is safety-netting, not an emergency referral. Where a note has plan or impression
-sections, only they are read; otherwise the whole note is.
+worse" is safety-netting, not an emergency referral. In a note with sections, what was done counts
+as much as what is planned: every section about the patient now is read (the history of the
+present illness says "taken to the operating room", the hospital course "admitted to the ICU"),
+but not past history, medicines or advice. In a short note with plan or impression headings only
+they are read; otherwise the whole note is.
 """
 
 from __future__ import annotations
@@ -11,11 +14,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from backtriage.domain.note import SectionRole
 from backtriage.text.context import context_of
+from backtriage.text.layout import MESSAGE, NoteLayout
 from backtriage.text.pipeline import TextPipeline
 from backtriage.text.resources import TextResources
 
 __all__ = ["ACTION_RANK", "Action", "ActionReader"]
+
+#: Sections of a note where what was done or planned is read.
+_ACTION_ROLES = frozenset(
+    {
+        SectionRole.PRESENTING,
+        SectionRole.EXAMINATION,
+        SectionRole.ASSESSMENT,
+        SectionRole.PLAN,
+        SectionRole.RESULTS,
+        SectionRole.PROCEDURE,
+    }
+)
 
 #: Levels of care, lowest first; a note's action is the highest level it documents.
 ACTION_RANK = {"none": 0, "routine": 1, "urgent": 2, "emergency": 3}
@@ -58,11 +75,15 @@ class ActionReader:
             (spec.level, spec.name, re.compile(p)) for spec in resources.actions for p in spec.patterns
         ]
 
-    def read(self, text: str, pipeline: TextPipeline | None = None) -> list[Action]:
-        """Every affirmed action in the note's plan (or in the whole note, if it has none)."""
+    def read(
+        self, text: str, pipeline: TextPipeline | None = None, layout: NoteLayout = MESSAGE
+    ) -> list[Action]:
+        """Every affirmed action in the note's sections about the patient now (in a short note,
+        its plan, or the whole note if it has none)."""
         lower = text.lower()
         found: dict[tuple[int, int], Action] = {}
-        for start, end in _plan_regions(text):
+        regions = layout.regions(_ACTION_ROLES) if layout.is_document else _plan_regions(text)
+        for start, end in regions:
             for level, name, pattern in self.patterns:
                 for m in pattern.finditer(lower, start, end):
                     if m.start() == m.end() or not _affirmed(text, m.start(), m.end(), pipeline):

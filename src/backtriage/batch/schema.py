@@ -13,8 +13,10 @@ SLIM_SCHEMA = pa.schema(
         ("id", pa.string()),
         ("urgency", pa.string()),
         ("red_flags", pa.list_(pa.string())),
-        ("evidence", pa.string()),  # JSON: [{finding, words, start, end, section}]
-        ("required", pa.string()),  # none | urgent | emergency
+        ("evidence", pa.string()),  # JSON: [{finding, words, start, end, section, alert}]
+        ("required", pa.string()),  # none | urgent | emergency: what the alerting rules require
+        ("alert_rules", pa.list_(pa.string())),  # the red-flag rules an alert rests on
+        ("note_kind", pa.string()),  # operative | discharge | radiology | ... | message
         ("action", pa.string()),  # none | routine | urgent | emergency
         ("action_evidence", pa.string()),  # JSON: [{level, words, start, end}]
         ("discordant", pa.bool_()),

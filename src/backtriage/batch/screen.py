@@ -4,15 +4,21 @@ and whether the action falls short of what the red flags require (`discordant`).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pyarrow as pa
 
 from backtriage.batch.actions import ACTION_RANK, ActionReader, highest
 from backtriage.batch.schema import FULL_SCHEMA, SLIM_SCHEMA
+from backtriage.domain.assessment import Assessment, TextMention
 from backtriage.domain.case import Case
-from backtriage.domain.urgency import UrgencyLevel
+from backtriage.domain.note import SectionRole
+from backtriage.knowledge.loader import KnowledgeBase
+from backtriage.knowledge.schema import FindingGroup
 from backtriage.reasoning.engine import Engine, default_engine
+from backtriage.reasoning.screening import decide_alert
 from backtriage.text.pipeline import TextPipeline, default_pipeline
 from backtriage.text.resources import load_text_resources
 from backtriage.text.understand import understand
@@ -46,6 +52,7 @@ class NoteScreener:
             "kb_version": self.engine.kb.version,
             "text_version": self.resources.version,
             "red_flags": [],
+            "alert_rules": [],
             "discordant": None,
             "error": error,
         }
@@ -64,32 +71,39 @@ class NoteScreener:
         pipeline = self.pipeline
         found = understand(text, pipeline, kb)
         assessment = self.engine.assess(Case(answers=dict(found.answers)))
-        # Red-flag findings, and the risk factors that made a red-flag rule fire (injecting drugs
-        # with fever and back pain): what an auditor looks for.
-        fired = {f for rule in assessment.red_flags for f in rule.findings}
-        flags = sorted(
-            f
-            for f, v in found.answers.items()
-            if v and (kb.findings[f].red_flag or (f in fired and kb.findings[f].group in _RISK_GROUPS))
-        )
         mentions = found.reading.mentions if found.reading else []
+        long_standing = kb.policy.long_standing_finding
+        current = _answers(mentions, partial(_describes_now, kb))
+        if long_standing in found.answers:  # judged from the whole text, not from one mention
+            current[long_standing] = found.answers[long_standing]
+        decision = decide_alert(
+            kb, self.engine.triage, current, _answers(mentions, _tells_the_problem), found.layout.kind
+        )
+        flags = self._red_flags(found.answers, assessment)
+        alerting = {f for rule in decision.rules for f in rule.findings}
         evidence = [
-            {"finding": m.finding, "words": m.text, "start": m.start, "end": m.end, "section": m.section}
+            {
+                "finding": m.finding,
+                "words": m.text,
+                "start": m.start,
+                "end": m.end,
+                "section": m.section,
+                "alert": m.finding in alerting and _describes_now(kb, m),
+            }
             for m in mentions
             if m.finding in flags and m.counted_as == "present"
         ]
-        required = max(
-            (r.urgency for r in assessment.red_flags if r.urgency >= UrgencyLevel.URGENT),
-            default=None,
-        )
-        actions = self.actions.read(text, pipeline)
-        action = highest(actions)
-        need = required.value if required else "none"
+        actions = self.actions.read(text, pipeline, found.layout)
+        by_kind = self.resources.action_by_note_kind.get(found.layout.kind)
+        action = max([highest(actions), by_kind or "none"], key=ACTION_RANK.__getitem__)
+        need = decision.required.value if decision.required else "none"
         row = {
             "urgency": assessment.urgency.value,
             "red_flags": flags,
             "evidence": json.dumps(evidence),
             "required": need,
+            "alert_rules": [r.id for r in decision.rules],
+            "note_kind": found.layout.kind.value,
             "action": action,
             "action_evidence": json.dumps(
                 [{"level": a.level, "words": a.words, "start": a.start, "end": a.end} for a in actions]
@@ -100,6 +114,45 @@ class NoteScreener:
         if full:
             row["assessment"] = assessment.model_dump_json()
         return row
+
+    def _red_flags(self, answers: dict[str, bool], assessment: Assessment) -> list[str]:
+        """Red-flag findings the note records, and the risk factors that made a red-flag rule fire
+        (injecting drugs with fever and back pain): what an auditor looks for."""
+        kb = self.engine.kb
+        fired = {f for rule in assessment.red_flags for f in rule.findings}
+        return sorted(
+            f
+            for f, v in answers.items()
+            if v and (kb.findings[f].red_flag or (f in fired and kb.findings[f].group in _RISK_GROUPS))
+        )
+
+
+def _describes_now(kb: KnowledgeBase, mention: TextMention) -> bool:
+    """Written as the patient's state now; for a finding about history (a past cancer, injecting
+    drugs), the past history sections count too."""
+    role = mention.section_role
+    if role is SectionRole.HISTORY and kb.findings[mention.finding].group is FindingGroup.HISTORY:
+        return True
+    return role is None or role.describes_patient_now
+
+
+#: Sections that say what a note is about: its complaint and story, or its conclusion.
+_PROBLEM_ROLES = frozenset({SectionRole.PRESENTING, SectionRole.ASSESSMENT})
+
+
+def _tells_the_problem(mention: TextMention) -> bool:
+    return mention.section_role is None or mention.section_role in _PROBLEM_ROLES
+
+
+def _answers(mentions: list[TextMention], where: Callable[[TextMention], bool]) -> dict[str, bool]:
+    """Findings affirmed by a mention `where` says counts (present), or denied (absent)."""
+    answers: dict[str, bool] = {}
+    for m in mentions:
+        if m.counted_as == "present" and where(m):
+            answers[m.finding] = True
+        elif m.counted_as == "absent" and m.finding not in answers:
+            answers[m.finding] = False
+    return answers
 
 
 _screener: NoteScreener | None = None

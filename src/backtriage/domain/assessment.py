@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backtriage.domain.note import SectionRole
 from backtriage.domain.urgency import UrgencyLevel
 
 __all__ = [
@@ -53,7 +54,10 @@ class TextMention(_Out):
     historical: bool
     hypothetical: bool
     experiencer: str = Field(description="'patient', 'family' or 'other'.")
-    section: str | None = None
+    section: str | None = Field(default=None, description="The heading of the note's section it is in.")
+    section_role: SectionRole | None = Field(
+        default=None, description="What that section is for (only in a note with sections)."
+    )
     region: str | None = None
     laterality: str | None = Field(default=None, description="'left', 'right' or 'both'.")
     counted_as: str = Field(description="'present', 'absent' or 'ignored'.")

@@ -122,6 +122,24 @@ class _Checks:
                     "the urgency at least 'urgent' when it is present"
                 )
 
+    def _screen_policy(self) -> None:
+        """Every rule the note screen alerts on exists and is a red flag; no rule is listed twice."""
+        screen = self.kb.policy.screen
+        where = "policy.yaml: screen"
+        self._sources(where, screen.sources)
+        rules = {r.id: r for r in self.kb.rules}
+        listed = [*screen.alert_anywhere, *screen.alert_in_topic]
+        for rid in listed:
+            if rid not in rules:
+                self.errors.append(f"{where}: unknown rule '{rid}'")
+            elif rules[rid].urgency < UrgencyLevel.URGENT:
+                self.errors.append(f"{where}: rule '{rid}' is not urgent, so no alert can rest on it")
+        self.errors.extend(
+            f"{where}: rule '{r}' is listed twice" for r in sorted(set(listed)) if listed.count(r) > 1
+        )
+        for fid in screen.topic_findings:
+            self._finding(f"{where}: topic_findings", fid)
+
     def screens(self) -> None:
         findings = self.kb.findings
         for s in self.kb.screens:
@@ -168,6 +186,7 @@ class _Checks:
     def policy(self) -> None:
         pol = self.kb.policy
         self._sources("policy.yaml: policy", pol.sources)
+        self._screen_policy()
         for level in UrgencyLevel:
             if level not in pol.urgency_advice:
                 self.errors.append(f"policy.yaml: urgency_advice has nothing for '{level}'")

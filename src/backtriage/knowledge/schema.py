@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from backtriage.domain.note import NoteKind
 from backtriage.domain.urgency import UrgencyLevel
 
 __all__ = [
@@ -370,8 +371,30 @@ class InterviewSettings(_Strict):
     )
 
 
+class ScreenPolicy(_Strict):
+    """What earns an alert when clinical notes are screened for red flags left without action."""
+
+    alert_anywhere: list[str] = Field(
+        min_length=1, description="Red-flag rules of the back's own emergencies: an alert in any note."
+    )
+    alert_in_topic: list[str] = Field(
+        default_factory=list,
+        description="Rules that earn an alert only in a note about the back or limb numbness: single "
+        "sphincter or motor features, and emergencies outside the back.",
+    )
+    topic_findings: list[str] = Field(
+        min_length=1, description="Findings that make a note one about the back or limb numbness."
+    )
+    no_alert_note_kinds: list[NoteKind] = Field(
+        default_factory=list, description="Kinds of note that never alert (a post-mortem report)."
+    )
+    sources: list[str] = Field(min_length=1)
+
+
 class Policy(_Strict):
     """Numbers that turn the differential into an urgency. Ours, so marked as estimates."""
+
+    screen: ScreenPolicy
 
     differential_thresholds: dict[UrgencyLevel, float] = Field(
         description="A condition lends its base urgency once its probability reaches this."

@@ -15,7 +15,7 @@ The vocabulary is data (`data/<language>/concepts.yaml`); see that file for the 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -54,12 +54,26 @@ _OPENED = {
 }
 #: Shortest word that spelling correction touches; shorter words are too easily another word.
 _MIN_CORRECTABLE = 5
+#: A word this frequent in the language's word list (Zipf scale: 1 is once in 100 million words,
+#: the least frequent words the list holds) is a real word and is never corrected.
+_REAL_WORD_ZIPF = 1.0
 
 
 @lru_cache(maxsize=1)
 def _lemma_table() -> Table:
     """spaCy's English lemma lookup table (from spacy-lookups-data; nothing is downloaded)."""
     return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+
+
+@lru_cache(maxsize=4)
+def _word_list(language: str) -> Callable[[str], bool]:
+    """Whether a word is in a large frequency list of the language's words (wordfreq's, built
+    from subtitles, books, news and the web; shipped with the package, nothing is downloaded).
+    Such a word is a word, not a typing error: "supine" is not "spine", "peroneal" not
+    "perineal", "important" not "impotent". Misspellings of symptom words are not in it."""
+    from wordfreq import zipf_frequency
+
+    return lambda word: zipf_frequency(word, language, wordlist="large") >= _REAL_WORD_ZIPF
 
 
 @lru_cache(maxsize=1)
@@ -78,7 +92,9 @@ class Normaliser:
         respell: Mapping[str, str] | None = None,
         lemmas: Mapping[str, str] | None = None,
         meaning: Mapping[str, str] | None = None,
+        language: str = "en",
     ) -> None:
+        self.language = language
         self.vocabulary = frozenset(vocabulary)
         self._respell = dict(respell or {})
         self._lemma_overrides = dict(lemmas or {})
@@ -116,6 +132,8 @@ class Normaliser:
             return lower + "g"  # the dropped g of speech and texting: "walkin", "peein"
         if not self._correctable(lower) or self.lemma(lower) in self.vocabulary:
             return None
+        if _word_list(self.language)(lower):
+            return None  # a real word, though not one of ours: "focal" is not "local"
         near = process.extract(
             lower,
             self._choices,
@@ -265,7 +283,9 @@ class ConceptReader:
             if concept.exact:
                 self._lower_matcher.add(name, [self.nlp.make_doc(p) for p in concept.exact])
         words.update(w.lower() for w in voc.correct_to)
-        self.normaliser = Normaliser(words, voc.known_words, voc.respell, voc.lemmas, meaning)
+        self.normaliser = Normaliser(
+            words, voc.known_words, voc.respell, voc.lemmas, meaning, self.nlp.lang or "en"
+        )
         self._sequences = [(name, seq.of, seq.gap) for name, c in voc.concepts.items() for seq in c.sequences]
         self._compositions = [
             _Composition(

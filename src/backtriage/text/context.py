@@ -84,6 +84,9 @@ def _negation_in_another_clause(span: Span) -> bool:
     negations = [m for m in span._.modifiers if m.category == "NEGATED_EXISTENCE"]
     # A cue after the mention ("Saddle anaesthesia? No.", "numb bum - no") answers it, even
     # though the answer opens a clause of its own.
+    # A cue's own words may start before a clause break (": no" after a heading, "GU: No
+    # hematuria"): where the cue ends is the clause it negates in.
     return bool(negations) and all(
-        clause_of(span.doc, m.modifier_span[0]) != here and m.modifier_span[0] < span.end for m in negations
+        clause_of(span.doc, m.modifier_span[1] - 1) != here and m.modifier_span[0] < span.end
+        for m in negations
     )

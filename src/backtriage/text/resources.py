@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import field as dataclass_field
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from backtriage.domain.note import NoteKind, SectionRole
 from backtriage.errors import KnowledgeBaseError
 from backtriage.knowledge.datafiles import read_data_folder, validate_many, validate_one
 from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
@@ -173,6 +175,46 @@ class ContextRuleSpec(_Strict):
         return value
 
 
+class NoteKindSpec(_Strict):
+    kind: NoteKind
+    headings: list[str] = Field(min_length=1)
+
+
+class NoteLayoutSpec(_Strict):
+    """Section headings by role, and the headings that tell a note's kind (note_layout.yaml)."""
+
+    min_headings: int = Field(ge=1)
+    long_note_chars: int = Field(ge=1)
+    min_headings_long_note: int = Field(ge=1)
+    sections: dict[SectionRole, list[str]]
+    subheadings: list[str] = Field(default_factory=list)
+    kinds: list[NoteKindSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _each_heading_once(self) -> NoteLayoutSpec:
+        seen: dict[str, SectionRole] = {}
+        for role, headings in self.sections.items():
+            for heading in headings:
+                if heading != heading.lower() or heading.strip() != heading:
+                    raise ValueError(f"heading '{heading}': write headings in lower case, trimmed")
+                if heading in seen:
+                    raise ValueError(f"heading '{heading}' is under both '{seen[heading]}' and '{role}'")
+                seen[heading] = role
+        unknown = [h for k in self.kinds for h in k.headings if h not in seen]
+        if unknown:
+            raise ValueError(f"kinds name headings no section lists: {', '.join(unknown)}")
+        return self
+
+    @cached_property
+    def role_of(self) -> dict[str, SectionRole]:
+        """Heading -> the role of its section."""
+        return {h: role for role, headings in self.sections.items() for h in headings}
+
+    @cached_property
+    def subheading_set(self) -> frozenset[str]:
+        return frozenset(self.subheadings)
+
+
 class SectionRuleSpec(_Strict):
     category: str = Field(pattern=r"^[a-z_]+$")
     literal: str = Field(min_length=1)
@@ -180,11 +222,21 @@ class SectionRuleSpec(_Strict):
     max_scope: int | None = Field(default=None, ge=1, description="Longest section, in tokens.")
 
 
+ActionLevel = Literal["emergency", "urgent", "routine"]
+
+
+class ActionsByKind(_Strict):
+    """actions.yaml as a whole: only `by_note_kind` is read here; `actions` is read entry by entry."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    by_note_kind: dict[NoteKind, ActionLevel] = Field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class ActionSpec(_Strict):
     """One kind of action a clinical note can document, at the level of care it gives."""
 
-    level: Literal["emergency", "urgent", "routine"]
+    level: ActionLevel
     name: str = Field(min_length=3)
     sources: list[str] = Field(min_length=1)
     patterns: list[str] = Field(min_length=1)
@@ -201,7 +253,10 @@ class TextResources:
     context_rules: tuple[ContextRuleSpec, ...]
     replaced_default_context: frozenset[str]  # medspaCy default literals we redefine
     section_rules: tuple[SectionRuleSpec, ...]
+    layout: NoteLayoutSpec
     actions: tuple[ActionSpec, ...] = ()  # what a note says was done (`backtriage screen`)
+    #: The action a note documents by being what it is (an operative note: an operation).
+    action_by_note_kind: dict[NoteKind, ActionLevel] = dataclass_field(default_factory=dict)
 
 
 def data_dir(language: str = "en") -> Path:
@@ -217,7 +272,11 @@ TEXT_FILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "concepts.yaml": (("concepts", "findings"), tuple(ConceptVocabulary.model_fields)),
     "context_rules.json": (("context_rules",), ("replace_defaults",)),
     "section_rules.json": (("section_rules",), ()),
-    "actions.yaml": (("actions",), ()),
+    "actions.yaml": (("actions",), ("by_note_kind",)),
+    "note_layout.yaml": (
+        ("min_headings", "long_note_chars", "min_headings_long_note", "sections"),
+        ("subheadings", "kinds"),
+    ),
 }
 
 
@@ -257,7 +316,16 @@ def _load(folder: Path, kb: KnowledgeBase) -> TextResources:
         problems,
     )
     actions = validate_many(ActionSpec, raw["actions.yaml"]["actions"], "actions.yaml", "actions", problems)
-    if problems or manifest is None or lexicon is None or concepts is None:
+    layout = validate_one(NoteLayoutSpec, raw["note_layout.yaml"], "note_layout.yaml", problems)
+    by_kind = validate_one(ActionsByKind, raw["actions.yaml"], "actions.yaml: by_note_kind", problems)
+    if (
+        problems
+        or manifest is None
+        or lexicon is None
+        or concepts is None
+        or layout is None
+        or by_kind is None
+    ):
         raise KnowledgeBaseError(problems)
     problems.extend(_check_actions(actions, kb))
     targets, regions = _compile_lexicon(lexicon, kb, problems)
@@ -274,7 +342,9 @@ def _load(folder: Path, kb: KnowledgeBase) -> TextResources:
         context_rules=tuple(context_rules),
         replaced_default_context=frozenset(x.lower() for x in replaced),
         section_rules=tuple(section_rules),
+        layout=layout,
         actions=tuple(actions),
+        action_by_note_kind=dict(by_kind.by_note_kind),
     )
 
 

@@ -21,11 +21,13 @@ from dataclasses import dataclass, field
 from spacy.tokens import Span
 
 from backtriage.domain.assessment import TextMention, TextReading
+from backtriage.domain.note import SectionRole
 from backtriage.errors import InvalidInputError
 from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
 from backtriage.knowledge.schema import SYMPTOM_GROUPS, FindingGroup
 from backtriage.text.context import ContextAttributes, Experiencer, attributes_of
 from backtriage.text.extract import extract_demographics, extract_time_course, sentence_spans
+from backtriage.text.layout import MESSAGE, NoteLayout, read_layout
 from backtriage.text.pipeline import HEADED_LINE, SPAN_GROUP, TextPipeline, default_pipeline
 from backtriage.text.resources import ABSENT_SUFFIX, ConceptVocabulary
 from backtriage.text.stability import judge_stability
@@ -42,6 +44,7 @@ class TextFindings:
 
     answers: dict[str, bool] = field(default_factory=dict)
     reading: TextReading | None = None
+    layout: NoteLayout = MESSAGE
 
     def mentions_of(self, finding: str) -> list[TextMention]:
         return [m for m in (self.reading.mentions if self.reading else []) if m.finding == finding]
@@ -146,7 +149,8 @@ def understand(
     found = list(_read_in_pieces(pipe, text))
     symptoms = [offset + span.start_char for offset, span in found if _is_symptom(kb, span.label_)]
     proxy = _written_for_someone_else(text, cues, symptoms)
-    history = _history_blocks(raw, cues.history_heading)
+    layout = read_layout(text, pipe.resources.layout)
+    history = [] if layout.is_document else _history_blocks(raw, cues.history_heading)
     negators = cues.negators
     if proxy:
         reading_notes.append(
@@ -171,6 +175,9 @@ def understand(
             attrs = attrs.model_copy(update={"historical": True})
         if proxy and attrs.experiencer is not Experiencer.PATIENT and attrs.section != "family_history":
             attrs = attrs.model_copy(update={"experiencer": Experiencer.PATIENT})
+        section = layout.section_at(start)
+        if section is not None:
+            attrs = _in_section(attrs, section.role)
         directly_negated = denies and _negated_just_before(span, negators)
         counted, reason = _count(
             kb,
@@ -179,6 +186,7 @@ def understand(
             denies=denies,
             directly_negated=directly_negated,
             only_current=cues.only_current,
+            role=section.role if section else None,
         )
         mentions.append(
             TextMention.model_construct(
@@ -191,7 +199,8 @@ def understand(
                 historical=attrs.historical,
                 hypothetical=attrs.hypothetical,
                 experiencer=attrs.experiencer.value,
-                section=attrs.section,
+                section=section.heading if section else attrs.section,
+                section_role=section.role if section else None,
                 region=pipe.resources.regions.get(finding),
                 laterality=_laterality(span),
                 counted_as=counted,
@@ -236,7 +245,25 @@ def understand(
         resources_version=pipe.resources.version,
         resources_hash=pipe.resources.content_hash,
     )
-    return TextFindings(answers=answers, reading=reading)
+    return TextFindings(answers=answers, reading=reading, layout=layout)
+
+
+def _in_section(attrs: ContextAttributes, role: SectionRole) -> ContextAttributes:
+    """What a note's section says of a mention in it: past history is past, family history is
+    a relative's."""
+    if role is SectionRole.HISTORY and not attrs.historical:
+        return attrs.model_copy(update={"historical": True})
+    if role is SectionRole.FAMILY and attrs.experiencer is Experiencer.PATIENT:
+        return attrs.model_copy(update={"experiencer": Experiencer.FAMILY})
+    return attrs
+
+
+#: Sections where no finding is read: drug names, steps and instruments of an operation, advice.
+_NOT_READ = {
+    SectionRole.MEDICATIONS: "in a list of medicines or allergies",
+    SectionRole.PROCEDURE: "in the account of how a procedure was done",
+    SectionRole.INSTRUCTIONS: "in advice or instructions given to the patient",
+}
 
 
 _SIDES = {
@@ -476,7 +503,10 @@ def _count(
     denies: bool = False,
     directly_negated: bool = False,
     only_current: frozenset[str] = frozenset(),
+    role: SectionRole | None = None,
 ) -> tuple[str, str]:
+    if role in _NOT_READ:
+        return "ignored", _NOT_READ[role]
     if attrs.experiencer.value != "patient":
         return "ignored", f"about someone else ({attrs.experiencer.value})"
     if attrs.hypothetical:

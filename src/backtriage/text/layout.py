@@ -1,0 +1,134 @@
+"""The sections of a clinical note and the kind of note it is, read from its headings.
+
+The headings and what each section is for are data (`data/<language>/note_layout.yaml`). This is
+read on the whole text before it is cut into pieces for spaCy, so a section reaches as far as the
+next heading however long it is. A text with few recognised headings (a person's message, a
+two-line triage note) is not a document: it has no sections and is read sentence by sentence.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from backtriage.domain.note import NoteKind, SectionRole
+from backtriage.text.resources import NoteLayoutSpec
+
+__all__ = ["NoteLayout", "Section", "read_layout"]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section: its heading as written, the role it plays and where it runs."""
+
+    heading: str
+    role: SectionRole
+    start: int  # the heading's first character
+    end: int  # where the next section starts
+
+
+@dataclass(frozen=True)
+class NoteLayout:
+    kind: NoteKind
+    sections: tuple[Section, ...] = ()
+
+    @property
+    def is_document(self) -> bool:
+        return bool(self.sections)
+
+    def section_at(self, offset: int) -> Section | None:
+        """The section a character is in; None before the first heading or in a message."""
+        starts = [s.start for s in self.sections]
+        i = bisect.bisect_right(starts, offset) - 1
+        return self.sections[i] if i >= 0 and offset < self.sections[i].end else None
+
+    def regions(self, roles: frozenset[SectionRole]) -> list[tuple[int, int]]:
+        return [(s.start, s.end) for s in self.sections if s.role in roles]
+
+
+MESSAGE = NoteLayout(NoteKind.MESSAGE)
+
+#: A heading at the start of a line: a short phrase and a colon ("Plan:", "PAST MEDICAL HISTORY:").
+_LINE_HEADING = re.compile(r"^[ \t>*#-]*([A-Za-z][A-Za-z0-9 /&()',.-]{0,60}?)[ \t]*:(?!//)", re.MULTILINE)
+#: A heading after the end of a sentence on the same line ("... normal. HEENT: ...", "; FHx: nil").
+_INLINE_HEADING = re.compile(r"(?<=[.;!?)])[ \t]+([A-Za-z][A-Za-z0-9 /&()',-]{0,60}?)[ \t]*:(?!\d)")
+#: A line of capitals alone ("HOSPITAL COURSE").
+_BARE_HEADING = re.compile(r"^[ \t]*([A-Z][A-Z /&()'-]{2,60}?)[ \t]*$", re.MULTILINE)
+#: A known heading at the start of a line with a dash ("A - 1. Plantar fasciitis", "Plan - rest").
+_DASH_HEADING = re.compile(r"^[ \t>*#]*([A-Za-z][A-Za-z /&]{0,40}?)[ \t]+[-\u2013][ \t]", re.MULTILINE)
+_SPACES = re.compile(r"\s+")
+_PLURAL = re.compile(r"\s*\((?:s|es)\)$")
+#: The most words an unknown heading at the start of a line has ("Red flags:", "Systemic:").
+_SHORT_HEADING_WORDS = 4
+
+
+def _normal(heading: str) -> str:
+    return _PLURAL.sub("", _SPACES.sub(" ", heading.strip().lower())).rstrip(" .,")
+
+
+@dataclass(frozen=True)
+class _Heading:
+    start: int
+    text: str
+    key: str
+    role: SectionRole | None  # None: a heading we do not know, read as ordinary text
+    inherits: bool  # a subheading: it keeps the role of the section it sits in
+
+    @property
+    def kind(self) -> str:
+        return "known" if self.role is not None else "sub" if self.inherits else "unknown"
+
+
+def read_layout(text: str, spec: NoteLayoutSpec) -> NoteLayout:
+    """Sections (each heading to the next) and kind of a note; `MESSAGE` when it has too few
+    known headings to be a document."""
+    headings = _headings(text, spec)
+    known = {h.key for h in headings if h.key in spec.role_of}
+    enough = spec.min_headings if len(text) < spec.long_note_chars else spec.min_headings_long_note
+    if len(known) < enough:
+        return MESSAGE
+    sections: list[Section] = []
+    role: SectionRole | None = None
+    for i, h in enumerate(headings):
+        end = headings[i + 1].start if i + 1 < len(headings) else len(text)
+        role = role if h.inherits else h.role
+        if role is not None:
+            sections.append(Section(h.text, role, h.start, end))
+    kind = next((k.kind for k in spec.kinds if known & set(k.headings)), NoteKind.CONSULT)
+    return NoteLayout(kind, tuple(sections))
+
+
+def _headings(text: str, spec: NoteLayoutSpec) -> list[_Heading]:
+    """Every heading, in order. A known heading counts wherever a heading can stand; a heading in
+    capitals we do not know, or a listed organ system, is a subheading; any other short phrase
+    with a colon at the start of a line ("Red flags:") is a heading we do not know, which ends the
+    section before it, so its words are never read as past or family history."""
+    found: dict[int, _Heading] = {}
+    for pattern, accepts in _PATTERNS:
+        for m in pattern.finditer(text):
+            heading = _classify(m.group(1), m.start(1), spec)
+            if heading is not None and heading.kind in accepts:
+                found.setdefault(heading.start, heading)
+    return [found[k] for k in sorted(found)]
+
+
+def _classify(words: str, start: int, spec: NoteLayoutSpec) -> _Heading | None:
+    key = _normal(words)
+    if key in spec.role_of:
+        return _Heading(start, words.strip(), key, spec.role_of[key], inherits=False)
+    if key in spec.subheading_set or (words.isupper() and sum(c.isalpha() for c in words) >= 2):
+        return _Heading(start, words.strip(), key, None, inherits=True)
+    if len(key.split()) <= _SHORT_HEADING_WORDS:
+        return _Heading(start, words.strip(), key, None, inherits=False)
+    return None
+
+
+#: Each way a heading is written, and which headings it may be: `known` (listed with a role),
+#: `sub` (a subheading) or `unknown` (a short phrase we do not know).
+_PATTERNS = (
+    (_LINE_HEADING, frozenset({"known", "sub", "unknown"})),
+    (_INLINE_HEADING, frozenset({"known", "sub"})),
+    (_BARE_HEADING, frozenset({"known"})),
+    (_DASH_HEADING, frozenset({"known"})),
+)
