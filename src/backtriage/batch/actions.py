@@ -22,15 +22,15 @@ from backtriage.text.resources import TextResources
 
 __all__ = ["ACTION_RANK", "Action", "ActionReader"]
 
-#: Sections of a note where what was done or planned is read.
-_ACTION_ROLES = frozenset(
+#: Sections of a note where what was done or planned is not read: the past, relatives, medicine
+#: lists, advice, and a review-of-systems checklist.
+_NOT_ACTION_ROLES = frozenset(
     {
-        SectionRole.PRESENTING,
-        SectionRole.EXAMINATION,
-        SectionRole.ASSESSMENT,
-        SectionRole.PLAN,
-        SectionRole.RESULTS,
-        SectionRole.PROCEDURE,
+        SectionRole.HISTORY,
+        SectionRole.FAMILY,
+        SectionRole.MEDICATIONS,
+        SectionRole.INSTRUCTIONS,
+        SectionRole.REVIEW_OF_SYSTEMS,
     }
 )
 
@@ -82,7 +82,10 @@ class ActionReader:
         its plan, or the whole note if it has none)."""
         lower = text.lower()
         found: dict[tuple[int, int], Action] = {}
-        regions = layout.regions(_ACTION_ROLES) if layout.is_document else _plan_regions(text)
+        if layout.is_document:
+            regions = layout.regions_without(_NOT_ACTION_ROLES, len(text))
+        else:
+            regions = _plan_regions(text)
         for start, end in regions:
             for level, name, pattern in self.patterns:
                 for m in pattern.finditer(lower, start, end):

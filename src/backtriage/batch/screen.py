@@ -91,7 +91,7 @@ class NoteScreener:
                 "alert": m.finding in alerting and _describes_now(kb, m),
             }
             for m in mentions
-            if m.finding in flags and m.counted_as == "present"
+            if (m.finding in flags or m.finding in alerting) and m.counted_as == "present"
         ]
         actions = self.actions.read(text, pipeline, found.layout)
         by_kind = self.resources.action_by_note_kind.get(found.layout.kind)

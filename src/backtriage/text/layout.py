@@ -46,6 +46,19 @@ class NoteLayout:
     def regions(self, roles: frozenset[SectionRole]) -> list[tuple[int, int]]:
         return [(s.start, s.end) for s in self.sections if s.role in roles]
 
+    def regions_without(self, roles: frozenset[SectionRole], length: int) -> list[tuple[int, int]]:
+        """Character ranges of a text of `length` outside the sections with these roles (the text
+        before the first heading and under headings we do not know included)."""
+        regions, pos = [], 0
+        for s in self.sections:
+            if s.role in roles:
+                if s.start > pos:
+                    regions.append((pos, s.start))
+                pos = max(pos, s.end)
+        if pos < length:
+            regions.append((pos, length))
+        return regions
+
 
 MESSAGE = NoteLayout(NoteKind.MESSAGE)
 
@@ -95,8 +108,16 @@ def read_layout(text: str, spec: NoteLayoutSpec) -> NoteLayout:
         role = role if h.inherits else h.role
         if role is not None:
             sections.append(Section(h.text, role, h.start, end))
-    kind = next((k.kind for k in spec.kinds if known & set(k.headings)), NoteKind.CONSULT)
+    opening = _normal(text[: spec.title_chars])
+    kind = next(
+        (k.kind for k in spec.kinds if known & set(k.headings) or _has_title(opening, k.titles)),
+        NoteKind.CONSULT,
+    )
     return NoteLayout(kind, tuple(sections))
+
+
+def _has_title(opening: str, titles: list[str]) -> bool:
+    return any(re.search(rf"(?<!\w){re.escape(t)}(?!\w)", opening) for t in titles)
 
 
 def _headings(text: str, spec: NoteLayoutSpec) -> list[_Heading]:

@@ -178,6 +178,7 @@ class ContextRuleSpec(_Strict):
 class NoteKindSpec(_Strict):
     kind: NoteKind
     headings: list[str] = Field(min_length=1)
+    titles: list[str] = Field(default_factory=list, description="Words of a title at the top of the note.")
 
 
 class NoteLayoutSpec(_Strict):
@@ -186,6 +187,7 @@ class NoteLayoutSpec(_Strict):
     min_headings: int = Field(ge=1)
     long_note_chars: int = Field(ge=1)
     min_headings_long_note: int = Field(ge=1)
+    title_chars: int = Field(ge=0, description="How far into a note its title is looked for.")
     sections: dict[SectionRole, list[str]]
     subheadings: list[str] = Field(default_factory=list)
     kinds: list[NoteKindSpec] = Field(default_factory=list)
@@ -274,7 +276,7 @@ TEXT_FILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "section_rules.json": (("section_rules",), ()),
     "actions.yaml": (("actions",), ("by_note_kind",)),
     "note_layout.yaml": (
-        ("min_headings", "long_note_chars", "min_headings_long_note", "sections"),
+        ("min_headings", "long_note_chars", "min_headings_long_note", "title_chars", "sections"),
         ("subheadings", "kinds"),
     ),
 }
