@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from backtriage.domain.note import NoteKind, SectionRole
 from backtriage.text.resources import NoteLayoutSpec
@@ -64,8 +64,9 @@ MESSAGE = NoteLayout(NoteKind.MESSAGE)
 
 #: A heading at the start of a line: a short phrase and a colon ("Plan:", "PAST MEDICAL HISTORY:").
 _LINE_HEADING = re.compile(r"^[ \t>*#-]*([A-Za-z][A-Za-z0-9 /&()',.-]{0,60}?)[ \t]*:(?!//)", re.MULTILINE)
-#: A heading after the end of a sentence on the same line ("... normal. HEENT: ...", "; FHx: nil").
-_INLINE_HEADING = re.compile(r"(?<=[.;!?)])[ \t]+([A-Za-z][A-Za-z0-9 /&()',-]{0,60}?)[ \t]*:(?!\d)")
+#: A heading after the end of a sentence or another heading on the same line ("... normal. HEENT:
+#: ...", "; FHx: nil", "REVIEW OF SYSTEMS: GU: ...").
+_INLINE_HEADING = re.compile(r"(?<=[.;:!?)])[ \t]+([A-Za-z][A-Za-z0-9 /&()',-]{0,60}?)[ \t]*:(?!\d)")
 #: A line of capitals alone ("HOSPITAL COURSE").
 _BARE_HEADING = re.compile(r"^[ \t]*([A-Z][A-Z /&()'-]{2,60}?)[ \t]*$", re.MULTILINE)
 #: A known heading at the start of a line with a dash ("A - 1. Plantar fasciitis", "Plan - rest").
@@ -87,6 +88,7 @@ class _Heading:
     key: str
     role: SectionRole | None  # None: a heading we do not know, read as ordinary text
     inherits: bool  # a subheading: it keeps the role of the section it sits in
+    after: int = 0  # just past the heading's colon or dash
 
     @property
     def kind(self) -> str:
@@ -107,13 +109,48 @@ def read_layout(text: str, spec: NoteLayoutSpec) -> NoteLayout:
         end = headings[i + 1].start if i + 1 < len(headings) else len(text)
         role = role if h.inherits else h.role
         if role is not None:
-            sections.append(Section(h.text, role, h.start, end))
+            sections.append(Section(h.text, role, h.start, _section_end(text, h, role, end)))
     opening = _normal(text[: spec.title_chars])
     kind = next(
         (k.kind for k in spec.kinds if known & set(k.headings) or _has_title(opening, k.titles)),
         NoteKind.CONSULT,
     )
     return NoteLayout(kind, tuple(sections))
+
+
+#: Roles under which findings are not read as the patient's state now.
+_SET_ASIDE = frozenset(
+    {
+        SectionRole.HISTORY,
+        SectionRole.FAMILY,
+        SectionRole.MEDICATIONS,
+        SectionRole.INSTRUCTIONS,
+        SectionRole.REVIEW_OF_SYSTEMS,
+        SectionRole.PROCEDURE,
+    }
+)
+#: A heading in capitals this long is dictated ("PAST MEDICAL HISTORY:", "MEDICATIONS:"), not
+#: an abbreviation on a line of its own ("DH:", "PMH:").
+_DICTATED_LETTERS = 5
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*\u2022\u00b7]|\d{1,2}[.)])\s")
+
+
+def _section_end(text: str, heading: _Heading, role: SectionRole, next_start: int) -> int:
+    """Where a section ends. A dictated heading in capitals runs to the next heading. A short
+    heading with its content on its line ("DH: metformin", "PMH: asthma") sets aside only that
+    line and the list items under it: a triage note goes on in plain lines ("Temp 38.2 ..."),
+    and those are the patient's state now, not more past history or medicines."""
+    line_end = text.find("\n", heading.after)
+    dictated = heading.text.isupper() and sum(c.isalpha() for c in heading.text) >= _DICTATED_LETTERS
+    if role not in _SET_ASIDE or dictated or line_end < 0:
+        return next_start
+    if not text[heading.after : line_end].strip():
+        return next_start  # the heading is alone on its line: what follows is its content
+    end = line_end
+    while end < next_start and _LIST_ITEM.match(text, end + 1):
+        following = text.find("\n", end + 1)
+        end = following if following >= 0 else len(text)
+    return min(end, next_start)
 
 
 def _has_title(opening: str, titles: list[str]) -> bool:
@@ -130,7 +167,7 @@ def _headings(text: str, spec: NoteLayoutSpec) -> list[_Heading]:
         for m in pattern.finditer(text):
             heading = _classify(m.group(1), m.start(1), spec)
             if heading is not None and heading.kind in accepts:
-                found.setdefault(heading.start, heading)
+                found.setdefault(heading.start, replace(heading, after=m.end()))
     return [found[k] for k in sorted(found)]
 
 
