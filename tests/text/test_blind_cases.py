@@ -21,7 +21,6 @@ BLIND = Path(__file__).resolve().parents[1] / "text_vignettes" / "blind"
 #: Under-triaged today, and why: named limits of the reader or of the knowledge base.
 KNOWN_UNDER_TRIAGE = {
     "b3-lt-050": "bilateral sciatica alone with a clear screen; the knowledge base has no rule for it",
-    "b3-lt-048": "a month-old one-sided tingly patch by the anal cleft is not read as saddle change",
     "b4-cl-021": "fever with recent infection and new leg tingling is read, but the knowledge base makes "
     "spinal infection urgent, not an emergency, without a neurological deficit",
     "b4-lt-021": "a fever given as a number after 'screaming if anyone touches her spine' falls inside "
@@ -35,7 +34,6 @@ KNOWN_UNDER_TRIAGE = {
     "b7-st-028": "fever, steroids and legs: 'legs are heavy n numb' is read as symptoms, not weakness",
     "b7-st-040": "'knee keeps buckling' after two weeks of sciatica: a new motor deficit told without 'weak'",
     "b7-st-055": "a wrist drop ('can't lift it up') after sleeping on an arm: no rule for it",
-    "b7-st-056": "arm tingling after a low-speed rear-end crash: 'a rear ender' is not read as a neck injury",
 }
 
 

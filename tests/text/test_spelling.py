@@ -41,4 +41,6 @@ def test_real_words_do_not_become_red_flags() -> None:
         "Focal tenderness at the vertebral level, unilateral."
     )
     answers = understand(text).answers
-    assert not any(answers.get(f) for f in ("saddle_anaesthesia", "sexual_dysfunction", "bilateral_leg_symptoms"))
+    assert not any(
+        answers.get(f) for f in ("saddle_anaesthesia", "sexual_dysfunction", "bilateral_leg_symptoms")
+    )

@@ -22,16 +22,27 @@ import pyarrow.parquet as pq
 
 from backtriage.batch.embedded import RunSummary, finish_from
 from backtriage.batch.output import cannot_write
+from backtriage.batch.schema import SLIM_SCHEMA
 from backtriage.batch.sources import NoteSource
 from backtriage.errors import InvalidInputError
 
 __all__ = ["run_spark"]
 
-_ROWS = (
-    "id string, urgency string, red_flags array<string>, evidence string, required string, "
-    "action string, action_evidence string, discordant boolean, kb_version string, "
-    "text_version string, error string"
-)
+#: Spark's names for the Arrow types of the rows.
+_SPARK_TYPES = {
+    pa.string(): "string",
+    pa.bool_(): "boolean",
+    pa.int64(): "long",
+    pa.list_(pa.string()): "array<string>",
+}
+
+
+def _ddl(schema: pa.Schema) -> str:
+    """The rows' schema in Spark's words, from the one schema every engine writes."""
+    return ", ".join(f"{f.name} {_SPARK_TYPES[f.type]}" for f in schema)
+
+
+_ROWS = _ddl(SLIM_SCHEMA)
 
 
 def _screen_partition(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

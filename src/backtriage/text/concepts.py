@@ -15,7 +15,7 @@ The vocabulary is data (`data/<language>/concepts.yaml`); see that file for the 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -239,6 +239,27 @@ class ConceptHit:
     end: int
 
 
+#: Combinations of hits tried per composition and sentence; more are left untried.
+_MAX_COMBINATIONS = 500
+
+
+@dataclass(frozen=True)
+class _Combination:
+    """One hit for each concept of a composition; together they span tokens [start, end)."""
+
+    hits: tuple[ConceptHit, ...]
+    start: int
+    end: int
+
+    @classmethod
+    def of(cls, hits: tuple[ConceptHit, ...]) -> _Combination:
+        return cls(hits, min(h.start for h in hits), max(h.end for h in hits))
+
+    def others(self, start: int, end: int) -> Iterator[int]:
+        """The tokens in [start, end) that no hit covers."""
+        return (i for i in range(start, end) if not _in_hits(i, self.hits))
+
+
 @dataclass
 class _Composition:
     label: str
@@ -264,9 +285,28 @@ class ConceptReader:
 
     def __post_init__(self) -> None:
         voc = self.vocabulary
+        plain = Normaliser((), (), lemmas=voc.lemmas)
+        words, meaning = self._add_concepts(plain)
+        words.update(w.lower() for w in voc.correct_to)
+        self.normaliser = Normaliser(
+            words, voc.known_words, voc.respell, voc.lemmas, meaning, self.nlp.lang or "en"
+        )
+        self._sequences = [(name, seq.of, seq.gap) for name, c in voc.concepts.items() for seq in c.sequences]
+        self._compositions = _compositions(voc)
+        self._not_near = {f: frozenset(c) for f, c in voc.not_near.items()}
+        self._links = frozenset(plain.lemma(w) for w in voc.denial_links)
+        self._not_within = {f: frozenset(c) for f, c in voc.not_within.items()}
+        self._not_in_clause = {f: [frozenset(g) for g in groups] for f, groups in voc.not_in_clause.items()}
+        self._ruling = _ruling_concepts(voc)
+        self._breaks = frozenset(voc.clause_breaks)
+        self._negators = frozenset(voc.negators)
+
+    def _add_concepts(self, plain: Normaliser) -> tuple[set[str], dict[str, str]]:
+        """Every concept's phrases into the matchers (normalised words, and exact lower-case
+        forms); returns the vocabulary's words and the concept each word first belongs to."""
+        voc = self.vocabulary
         self._norm_matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
         self._lower_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        plain = Normaliser((), (), lemmas=voc.lemmas)
         words: set[str] = set()
         meaning: dict[str, str] = {}
         for name, concept in voc.concepts.items():
@@ -282,33 +322,7 @@ class ConceptReader:
                 self._norm_matcher.add(name, docs)
             if concept.exact:
                 self._lower_matcher.add(name, [self.nlp.make_doc(p) for p in concept.exact])
-        words.update(w.lower() for w in voc.correct_to)
-        self.normaliser = Normaliser(
-            words, voc.known_words, voc.respell, voc.lemmas, meaning, self.nlp.lang or "en"
-        )
-        self._sequences = [(name, seq.of, seq.gap) for name, c in voc.concepts.items() for seq in c.sequences]
-        self._compositions = [
-            _Composition(
-                finding + (ABSENT_SUFFIX if comp.denies else ""),
-                tuple(comp.all),
-                frozenset(comp.none),
-                comp.window,
-                comp.denies,
-                frozenset(comp.beside),
-                comp.one_phrase,
-            )
-            for finding, comps in voc.findings.items()
-            for comp in comps
-        ]
-        self._not_near = {f: frozenset(c) for f, c in voc.not_near.items()}
-        self._links = frozenset(plain.lemma(w) for w in voc.denial_links)
-        self._not_within = {f: frozenset(c) for f, c in voc.not_within.items()}
-        self._not_in_clause = {f: [frozenset(g) for g in groups] for f, groups in voc.not_in_clause.items()}
-        self._ruling = frozenset(
-            c for group in (*self._not_near.values(), *self._not_within.values()) for c in group
-        ) | {c for groups in self._not_in_clause.values() for g in groups for c in g}
-        self._breaks = frozenset(voc.clause_breaks)
-        self._negators = frozenset(voc.negators)
+        return words, meaning
 
     def _norm_doc(self, doc: Doc, norms: Sequence[str]) -> Doc:
         """A pattern doc whose tokens carry normalised words (one token per word)."""
@@ -398,51 +412,61 @@ class ConceptReader:
     def _compose(
         self, doc: Doc, comp: _Composition, by_concept: dict[str, list[ConceptHit]], view: _View
     ) -> Span | None:
-        options = [by_concept[c] for c in comp.required]
-        clause, norms, negators = view.clause, view.norms, self._negators
-        # The tightest combination wins, but one whose words carry a negation ("didn't feel")
-        # goes first: left outside the mention, that negation would read as denying it.
-        best: tuple[tuple[int, int], int, int, tuple[ConceptHit, ...]] | None = None
-        for combo in itertools.islice(itertools.product(*options), 500):
-            start, end = min(h.start for h in combo), max(h.end for h in combo)
-            if end - start > comp.window or len({clause[h.start] for h in combo}) > 1:
+        """The mention a composition makes in one sentence, if any: its best combination of
+        hits, unless something next to it rules it out."""
+        best = self._best_combination(comp, [by_concept[c] for c in comp.required], view)
+        if best is None or self._ruled_out(comp, best, by_concept, view):
+            return None
+        return self._mention(doc, comp, best, view)
+
+    def _best_combination(
+        self, comp: _Composition, options: list[list[ConceptHit]], view: _View
+    ) -> _Combination | None:
+        """The tightest combination wins, but one whose words carry a negation ("didn't feel")
+        goes first: left outside the mention, that negation would read as denying it."""
+        best: tuple[tuple[int, int], _Combination] | None = None
+        for hits in itertools.islice(itertools.product(*options), _MAX_COMBINATIONS):
+            combo = _Combination.of(hits)
+            if not _fits(comp, combo, view):
                 continue
-            if _overlapping(combo):
-                continue
-            if comp.one_phrase and any(norms[i] == "," for i in range(start, end)):
-                continue
-            absorbed = sum(norms[i] in negators for h in combo for i in range(h.start, h.end))
-            rank = (-absorbed, end - start)
+            absorbed = sum(view.norms[i] in self._negators for h in hits for i in range(h.start, h.end))
+            rank = (-absorbed, combo.end - combo.start)
             if best is None or rank < best[0]:
-                best = (rank, start, end, combo)
-        if best is None:
-            return None
-        _, start, end, combo = best
-        if comp.excluded and self._near(comp.excluded, by_concept, clause, clause[start]):
-            return None
-        if comp.denies and any(
-            norms[i] in negators for i in range(max(0, start - 2), end) if not _in_hits(i, combo)
-        ):
-            return None  # "bladder does not feel normal" is no denial
-        if comp.denies and any(
-            norms[i] not in self._links for i in range(start, end) if not _in_hits(i, combo)
-        ):
-            return None  # "bladder leaking, bowels normal": the "normal" is the bowels'
-        if comp.beside and any(self._beside(comp.beside, by_concept, h) for h in combo):
-            return None
-        span = Span(doc, start, end, label=comp.label)
-        ordered = sorted(combo, key=lambda h: h.start)
+                best = (rank, combo)
+        return best[1] if best is not None else None
+
+    def _ruled_out(
+        self, comp: _Composition, combo: _Combination, by_concept: dict[str, list[ConceptHit]], view: _View
+    ) -> bool:
+        """A concept the composition excludes in the same clause, or one it may not stand beside;
+        for a denial, words between its concepts that make it no denial."""
+        if comp.excluded and self._near(comp.excluded, by_concept, view.clause, view.clause[combo.start]):
+            return True
+        if comp.denies and not self._plain_denial(combo, view):
+            return True
+        return bool(comp.beside) and any(self._beside(comp.beside, by_concept, h) for h in combo.hits)
+
+    def _plain_denial(self, combo: _Combination, view: _View) -> bool:
+        """A denial says its finding is absent only with no negation in or just before it ("bladder
+        does not feel normal" is no denial) and only linking words between its concepts
+        ("bladder leaking, bowels normal": the "normal" is the bowels')."""
+        negators, norms = self._negators, view.norms
+        if any(norms[i] in negators for i in combo.others(max(0, combo.start - 2), combo.end)):
+            return False
+        return all(norms[i] in self._links for i in combo.others(combo.start, combo.end))
+
+    def _mention(self, doc: Doc, comp: _Composition, combo: _Combination, view: _View) -> Span:
+        """The span, with the concepts that made it, and whether a negation the mention absorbed
+        denies it. ConText ignores a cue inside a mention, so a negation between the concepts ("my
+        legs aren't weak") is recorded here; and so is one right before it, which a ConText
+        pseudo-cue can hide ("no problems with my waterworks": medspaCy does not read "no problem"
+        as a negation)."""
+        span = Span(doc, combo.start, combo.end, label=comp.label)
+        ordered = sorted(combo.hits, key=lambda h: h.start)
         span._.concepts = [f"{h.concept}: {doc[h.start : h.end].text}" for h in ordered]
-        # ConText ignores a cue inside a mention, so a negation between the concepts ("my legs
-        # aren't weak") is recorded here.
-        # ... and so is one right before it, which a ConText pseudo-cue can hide ("no problems with
-        # my waterworks": medspaCy does not read "no problem" as a negation).
         span._.negated_within = not comp.denies and (
-            any(norms[i] in negators for i in range(start, end) if not _in_hits(i, combo))
-            or any(
-                norms[i] in _DETERMINER_NEGATORS and clause[i] == clause[start]
-                for i in range(max(0, start - 2), start)
-            )
+            any(view.norms[i] in self._negators for i in combo.others(combo.start, combo.end))
+            or _determiner_negation_before(combo.start, view)
         )
         return span
 
@@ -472,26 +496,24 @@ class ConceptReader:
         hits = [h for h in hits if h.concept in ruling]
         if not hits:
             return spans
-        kept = []
-        for span in spans:
-            finding = span.label_.removesuffix(ABSENT_SUFFIX)
-            inside = self._not_within.get(finding)
-            if (
-                inside
-                and span._.concepts is None
-                and any(h.concept in inside and h.start < span.end and span.start < h.end for h in hits)
-            ):
-                continue  # a pattern mention whose own words rule the finding out
-            ruled_out = self._not_near.get(finding)
-            if ruled_out and any(
-                h.concept in ruled_out and h.start < span.end + _BESIDE and span.start - _BESIDE < h.end
-                for h in hits
-            ):
-                continue
-            if self._in_clause_with(self._not_in_clause.get(finding, ()), span, hits):
-                continue  # e.g. numbness from a saddle that came back fine once off the bike
-            kept.append(span)
-        return kept
+        return [span for span in spans if not self._excluded(span, hits)]
+
+    def _excluded(self, span: Span, hits: list[ConceptHit]) -> bool:
+        """A pattern mention whose own words rule its finding out; a ruling-out concept within two
+        words of a mention; or all of a group of concepts in its clause (numbness from a saddle
+        that came back fine once off the bike)."""
+        finding = span.label_.removesuffix(ABSENT_SUFFIX)
+        inside = self._not_within.get(finding)
+        if (
+            inside
+            and span._.concepts is None
+            and any(h.concept in inside and _overlaps(h, span) for h in hits)
+        ):
+            return True
+        ruled_out = self._not_near.get(finding)
+        if ruled_out and any(h.concept in ruled_out and _beside_span(h, span) for h in hits):
+            return True
+        return self._in_clause_with(self._not_in_clause.get(finding, ()), span, hits)
 
     @staticmethod
     def _in_clause_with(groups: Iterable[frozenset[str]], span: Span, hits: list[ConceptHit]) -> bool:
@@ -513,6 +535,57 @@ def _outermost(found: set[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
         reach = max(reach, end)
         kept.append((concept, start, end))
     return sorted(kept, key=lambda f: (f[1], f[2], f[0]))
+
+
+def _fits(comp: _Composition, combo: _Combination, view: _View) -> bool:
+    """Within the composition's window, in one clause, no two hits on the same words, and for a
+    composition that must be one phrase, no comma inside."""
+    if combo.end - combo.start > comp.window or len({view.clause[h.start] for h in combo.hits}) > 1:
+        return False
+    if _overlapping(combo.hits):
+        return False
+    return not (comp.one_phrase and any(view.norms[i] == "," for i in range(combo.start, combo.end)))
+
+
+def _determiner_negation_before(start: int, view: _View) -> bool:
+    """A determiner that negates ("no", "nil", "without") in the two words before a mention,
+    in its clause."""
+    return any(
+        view.norms[i] in _DETERMINER_NEGATORS and view.clause[i] == view.clause[start]
+        for i in range(max(0, start - 2), start)
+    )
+
+
+def _compositions(voc: ConceptVocabulary) -> list[_Composition]:
+    """Every finding's compositions, a denial's labelled with the absent suffix."""
+    return [
+        _Composition(
+            finding + (ABSENT_SUFFIX if comp.denies else ""),
+            tuple(comp.all),
+            frozenset(comp.none),
+            comp.window,
+            comp.denies,
+            frozenset(comp.beside),
+            comp.one_phrase,
+        )
+        for finding, comps in voc.findings.items()
+        for comp in comps
+    ]
+
+
+def _ruling_concepts(voc: ConceptVocabulary) -> frozenset[str]:
+    """Every concept that rules a finding out (not_near, not_within, not_in_clause)."""
+    singles = {c for group in (*voc.not_near.values(), *voc.not_within.values()) for c in group}
+    return frozenset(singles) | {c for groups in voc.not_in_clause.values() for g in groups for c in g}
+
+
+def _overlaps(hit: ConceptHit, span: Span) -> bool:
+    return hit.start < span.end and span.start < hit.end
+
+
+def _beside_span(hit: ConceptHit, span: Span) -> bool:
+    """The hit overlaps the span or lies within two words of it."""
+    return hit.start < span.end + _BESIDE and span.start - _BESIDE < hit.end
 
 
 def _in_hits(i: int, combo: Iterable[ConceptHit]) -> bool:

@@ -21,16 +21,23 @@ from dataclasses import dataclass, field
 from spacy.tokens import Span
 
 from backtriage.domain.assessment import TextMention, TextReading
-from backtriage.domain.note import SectionRole
 from backtriage.errors import InvalidInputError
 from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
-from backtriage.knowledge.schema import SYMPTOM_GROUPS, FindingGroup
-from backtriage.text.context import ContextAttributes, Experiencer, attributes_of
-from backtriage.text.extract import extract_demographics, extract_time_course, sentence_spans
+from backtriage.knowledge.schema import FindingGroup
+from backtriage.text.attributes import (
+    Cues,
+    MentionInContext,
+    Surroundings,
+    cues_of,
+    in_context,
+    read_surroundings,
+)
+from backtriage.text.counting import CountedAs, CountedMention, count, drop_superseded
+from backtriage.text.extract import TimeCourse, extract_demographics, extract_time_course
 from backtriage.text.layout import MESSAGE, NoteLayout, read_layout
+from backtriage.text.mentions import corrections, find_mentions, laterality, negated_just_before
 from backtriage.text.pipeline import HEADED_LINE, SPAN_GROUP, TextPipeline, default_pipeline
-from backtriage.text.resources import ABSENT_SUFFIX, ConceptVocabulary
-from backtriage.text.stability import judge_stability
+from backtriage.text.stability import Stability, judge_stability
 
 __all__ = ["MAX_TEXT_CHARS", "TextFindings", "clean_text", "understand"]
 
@@ -131,107 +138,111 @@ def _unwrap(match: re.Match[str]) -> str:
 def understand(
     text: str, pipeline: TextPipeline | None = None, kb: KnowledgeBase | None = None
 ) -> TextFindings:
-    raw = text
-    text = clean_text(text)
+    """Read a text in stages, each a function with typed input and output, so one can change
+    without reading the others:
+
+        clean        clean_text: characters that are not text out, wrapped lines joined
+        sections     read_layout: a note's headings and what each section is for (layout.py)
+        mentions     find_mentions: each finding the pipeline found, once (mentions.py)
+        attributes   in_context: negated, uncertain, past, hypothetical, whose (attributes.py)
+        counting     count: present, absent or ignored, for a CountReason (counting.py)
+        durations    judge_stability: whether the features are old and unchanged (stability.py)
+        answers      one per finding: present wins over absent
+    """
+    raw, text = text, clean_text(text)
     kb = kb or load_knowledge_base()
-    reading_notes: list[str] = []
     if not text.strip():
-        reading = TextReading(
-            characters=len(text), mentions=[], notes=["The text is empty, so nothing could be read from it."]
-        )
+        reading = TextReading(characters=len(text), mentions=[], notes=[_EMPTY])
         return TextFindings(answers={}, reading=reading)
-
     pipe = pipeline or default_pipeline()
-    mentions: list[TextMention] = []
-    seen: set[tuple[str, int, int]] = set()
-    course = extract_time_course(text)
-    cues = _cues(pipe.resources.concepts)
-    found = list(_read_in_pieces(pipe, text))
-    symptoms = [offset + span.start_char for offset, span in found if _is_symptom(kb, span.label_)]
-    proxy = _written_for_someone_else(text, cues, symptoms)
     layout = read_layout(text, pipe.resources.layout)
-    history = [] if layout.is_document else _history_blocks(raw, cues.history_heading)
-    negators = cues.negators
-    if proxy:
-        reading_notes.append(
-            "The text seems to be written about someone else (a relative or friend), so what it "
-            "says of them is read as the patient's own."
-        )
-    for offset, span in found:
-        label = span.label_
-        denies = label.endswith(ABSENT_SUFFIX)
-        finding = label.removesuffix(ABSENT_SUFFIX)
-        start, end = offset + span.start_char, offset + span.end_char
-        key = (label, start, end)
-        if key in seen or finding not in kb.findings:
-            continue
-        seen.add(key)
-        attrs = attributes_of(span)
-        if span._.negated_within and not attrs.negated:
-            attrs = attrs.model_copy(update={"negated": True})
-        elif attrs.negated and not denies and cues.inability and cues.inability.match(span.text):
-            attrs = attrs.model_copy(update={"negated": False})  # its own negation, not another's
-        if not attrs.historical and any(a <= start < b for a, b in history):
-            attrs = attrs.model_copy(update={"historical": True})
-        if proxy and attrs.experiencer is not Experiencer.PATIENT and attrs.section != "family_history":
-            attrs = attrs.model_copy(update={"experiencer": Experiencer.PATIENT})
-        section = layout.section_at(start)
-        if section is not None:
-            attrs = _in_section(attrs, section.role)
-        directly_negated = denies and _negated_just_before(span, negators)
-        counted, reason = _count(
-            kb,
-            finding,
-            attrs,
-            denies=denies,
-            directly_negated=directly_negated,
-            only_current=cues.only_current,
-            role=section.role if section else None,
-        )
-        mentions.append(
-            TextMention.model_construct(
-                finding=finding,
-                text=span.text,
-                start=start,
-                end=end,
-                negated=attrs.negated,
-                uncertain=attrs.uncertain,
-                historical=attrs.historical,
-                hypothetical=attrs.hypothetical,
-                experiencer=attrs.experiencer.value,
-                section=section.heading if section else attrs.section,
-                section_role=section.role if section else None,
-                region=pipe.resources.regions.get(finding),
-                laterality=_laterality(span),
-                counted_as=counted,
-                reason=reason,
-                concepts=list(span._.concepts or ()),
-                corrections=_corrections(span, pipe),
-            )
-        )
-    mentions = _drop_superseded(mentions)
-    mentions.sort(key=lambda m: (m.start, m.finding))
+    found = find_mentions(_read_in_pieces(pipe, text), kb)
+    cues = cues_of(pipe.resources.concepts)
+    around = read_surroundings(raw, text, layout, found, cues, kb)
+    counted = drop_superseded([_counted(in_context(m, around), cues, kb) for m in found])
+    mentions = sorted((_as_text_mention(c, pipe) for c in counted), key=lambda m: (m.start, m.finding))
+    course = extract_time_course(text)
     stability = judge_stability(mentions, course, text, kb)
-    mentions = stability.mentions
+    answers = _answers(stability, kb)
+    reading = _reading(text, stability.mentions, course, around, pipe)
+    return TextFindings(answers=answers, reading=reading, layout=layout)
 
+
+_EMPTY = "The text is empty, so nothing could be read from it."
+_PROXY = (
+    "The text seems to be written about someone else (a relative or friend), so what it "
+    "says of them is read as the patient's own."
+)
+_NOTHING_FOUND = (
+    "No findings were recognised in the text. It may not describe back symptoms, may "
+    "be in a language other than English, or may use words we do not yet know; the "
+    "red-flag questions still need answering."
+)
+
+
+def _counted(mention: MentionInContext, cues: Cues, kb: KnowledgeBase) -> CountedMention:
+    """How one mention counts (counting.py), given what the vocabulary and the knowledge base
+    say of its finding."""
+    found = mention.found
+    reason = count(
+        mention.attrs,
+        mention.role,
+        past_counts=kb.findings[found.finding].group is FindingGroup.HISTORY
+        and found.finding not in cues.only_current,
+        denies=found.denies,
+        directly_negated=found.denies and negated_just_before(found.span, cues.negators),
+    )
+    return CountedMention(mention, reason)
+
+
+def _as_text_mention(counted: CountedMention, pipe: TextPipeline) -> TextMention:
+    """The mention as the API and the page show it: decisions rendered as words."""
+    found, attrs, section = counted.mention.found, counted.mention.attrs, counted.mention.section
+    return TextMention.model_construct(
+        finding=found.finding,
+        text=found.span.text,
+        start=found.start,
+        end=found.end,
+        negated=attrs.negated,
+        uncertain=attrs.uncertain,
+        historical=attrs.historical,
+        hypothetical=attrs.hypothetical,
+        experiencer=attrs.experiencer.value,
+        section=section.heading if section is not None else attrs.section,
+        section_role=counted.mention.role,
+        region=pipe.resources.regions.get(found.finding),
+        laterality=laterality(found.span),
+        counted_as=counted.counted_as.value,
+        reason=counted.reason.value,
+        concepts=found.concepts,
+        corrections=corrections(found.span, pipe),
+    )
+
+
+def _answers(stability: Stability, kb: KnowledgeBase) -> dict[str, bool]:
+    """One answer per finding: present wins over absent; the long-standing finding is stability's
+    to answer."""
     answers: dict[str, bool] = {}
-    for m in mentions:
-        if m.counted_as == "present":
+    for m in stability.mentions:
+        if m.counted_as == CountedAs.PRESENT:
             answers[m.finding] = True
-        elif m.counted_as == "absent" and answers.get(m.finding) is not True:
+        elif m.counted_as == CountedAs.ABSENT and answers.get(m.finding) is not True:
             answers[m.finding] = False
-
-    age, sex = extract_demographics(text)
     answers.pop(kb.policy.long_standing_finding, None)
     if stability.answer is not None:
         answers[kb.policy.long_standing_finding] = stability.answer
+    return answers
+
+
+def _reading(
+    text: str, mentions: list[TextMention], course: TimeCourse, around: Surroundings, pipe: TextPipeline
+) -> TextReading:
+    """Everything read, with notes on what the reading could not use."""
+    age, sex = extract_demographics(text)
+    notes = [_PROXY] if around.proxy else []
     if not mentions:
-        reading_notes.append(
-            "No findings were recognised in the text. It may not describe back symptoms, may "
-            "be in a language other than English, or may use words we do not yet know; the "
-            "red-flag questions still need answering."
-        )
-    reading = TextReading(
+        notes.append(_NOTHING_FOUND)
+    return TextReading(
         characters=len(text),
         mentions=mentions,
         age=age.value if age else None,  # type: ignore[arg-type]
@@ -241,178 +252,10 @@ def understand(
         duration_days=course.duration_days,
         duration_text=course.duration.text if course.duration else None,
         onset=course.onset,
-        notes=reading_notes,
+        notes=notes,
         resources_version=pipe.resources.version,
         resources_hash=pipe.resources.content_hash,
     )
-    return TextFindings(answers=answers, reading=reading, layout=layout)
-
-
-def _in_section(attrs: ContextAttributes, role: SectionRole) -> ContextAttributes:
-    """What a note's section says of a mention in it: past history is past, family history is
-    a relative's."""
-    if role is SectionRole.HISTORY and not attrs.historical:
-        return attrs.model_copy(update={"historical": True})
-    if role is SectionRole.FAMILY and attrs.experiencer is Experiencer.PATIENT:
-        return attrs.model_copy(update={"experiencer": Experiencer.FAMILY})
-    return attrs
-
-
-#: Sections where no finding is read: drug names, steps and instruments of an operation, advice.
-_NOT_READ = {
-    SectionRole.MEDICATIONS: "in a list of medicines or allergies",
-    SectionRole.PROCEDURE: "in the account of how a procedure was done",
-    SectionRole.INSTRUCTIONS: "in advice or instructions given to the patient",
-}
-
-
-_SIDES = {
-    "left": "left",
-    "l": "left",
-    "lt": "left",
-    "right": "right",
-    "r": "right",
-    "rt": "right",
-    "both": "both",
-    "bilateral": "both",
-    "bilaterally": "both",
-    "bilat": "both",
-    "b/l": "both",
-}
-
-
-_PAST_OF_RELATIVE = re.compile(
-    r"\b(?:had|has\s+had|died|passed|was|suffered|used|got\s+diagnosed|history)\b", re.I
-)
-
-
-def _corrections(span: Span, pipe: TextPipeline) -> list[str]:
-    """The misspelt words of a mention and the words they were read as."""
-    fix = pipe.concepts.normaliser.correction
-    return [f"{t.text} -> {c}" for t in span if (c := fix(t.lower_)) is not None]
-
-
-_LIST_ITEM = re.compile(r"[ \t]*(?:[-*\u2022\u00b7#]|\d{1,2}[.)]|[a-z][.)]\s)", re.I)
-
-
-@dataclass(frozen=True)
-class _Cues:
-    """What understand() needs from the concept vocabulary, compiled once per vocabulary."""
-
-    negators: frozenset[str]
-    inability: re.Pattern[str] | None
-    respell: dict[str, str]
-    only_current: frozenset[str]
-    history_heading: re.Pattern[str] | None
-    relative_opening: re.Pattern[str] | None
-    own_body: re.Pattern[str] | None
-    told_now: re.Pattern[str] | None
-
-
-_CUES: dict[int, tuple[ConceptVocabulary, _Cues]] = {}
-
-
-def _cues(vocabulary: ConceptVocabulary) -> _Cues:
-    """Compiled once per vocabulary (kept beside it, so its id cannot be reused)."""
-    cached = _CUES.get(id(vocabulary))
-    if cached is None or cached[0] is not vocabulary:
-        cached = _CUES[id(vocabulary)] = (vocabulary, _compile_cues(vocabulary))
-    return cached[1]
-
-
-def _compile_cues(vocabulary: ConceptVocabulary) -> _Cues:
-    def words(items: list[str]) -> str:
-        return "|".join(re.escape(w) for w in items)
-
-    headings, proxy = vocabulary.history_headings, vocabulary.proxy
-    return _Cues(
-        negators=_NEGATORS | frozenset(vocabulary.negators),
-        respell=dict(vocabulary.respell),
-        inability=re.compile(rf"(?:{words(vocabulary.inability)})\b", re.I) if vocabulary.inability else None,
-        only_current=frozenset(vocabulary.only_current),
-        history_heading=re.compile(rf"[ \t]*(?:{words(headings)})\b\s*(?::|-|$)", re.I) if headings else None,
-        # "My mum is 81 ...", or a text that starts with the relative ("dad 74 collapsed ...")
-        relative_opening=re.compile(
-            rf"(?:\b(?:{words(proxy.openers)})\W+(?:\w+\s+)?|(?:^|,)\W*(?:(?:\w+\W+)?\d+[\w-]*\W+(?:\w+\W+){{0,2}}?)?)"
-            rf"(?:{words(proxy.relatives)})\b(?P<next>(?:\W+\w+){{0,3}})"
-        )
-        if proxy
-        else None,
-        own_body=re.compile(rf"\bmy\s+(?:own\s+|\w+\s+)?(?:{words(proxy.own_body)})\b") if proxy else None,
-        # "he ... today", "now she can't": the relative's symptoms told as happening now
-        told_now=re.compile(
-            rf"\b(?:{words(proxy.third_person)})\b.*\b(?:{words(proxy.now)})\b"
-            rf"|\b(?:{words(proxy.now)})\b.*\b(?:{words(proxy.third_person)})\b"
-        )
-        if proxy and proxy.third_person and proxy.now
-        else None,
-    )
-
-
-#: A full stop with more words after it on the same line.
-_MORE_SENTENCES = re.compile(r"\.\s+(?=\S)")
-
-
-def _history_blocks(text: str, heading: re.Pattern[str] | None) -> list[tuple[int, int]]:
-    """Character ranges of past-history lists: a heading line and the list lines after it. A
-    heading line that goes on in sentences of another kind ("PMH: asthma. pooed myself at work")
-    is history only up to its first full stop."""
-    if heading is None:
-        return []
-    blocks: list[tuple[int, int]] = []
-    start: int | None = None
-    pos = 0
-    for line in text.splitlines(keepends=True):
-        if heading.match(line) and (stop := _MORE_SENTENCES.search(line)) is not None:
-            if start is not None:
-                blocks.append((start, pos))
-            blocks.append((pos, pos + stop.start()))
-            start = None
-        elif heading.match(line):
-            if start is not None:
-                blocks.append((start, pos))
-            start = pos
-        elif start is not None and not _LIST_ITEM.match(line):
-            blocks.append((start, pos))
-            start = None
-        pos += len(line)
-    if start is not None:
-        blocks.append((start, pos))
-    return blocks
-
-
-def _is_symptom(kb: KnowledgeBase, label: str) -> bool:
-    finding = kb.findings.get(label.removesuffix(ABSENT_SUFFIX))
-    return finding is not None and finding.group in SYMPTOM_GROUPS
-
-
-def _written_for_someone_else(text: str, cues: _Cues, symptom_starts: list[int]) -> bool:
-    """A text with a sentence that opens on a relative ("My mum is 81 and ...", "Dear Dr, dad 74
-    collapsed") is about that relative, so their symptoms are the patient's, not family history;
-    unless the writer also speaks of symptoms in their own body ("my legs are numb too"). Any
-    sentence counts, not only the first, so a greeting, an age or a reordering in front does not
-    change who the text is about, and "a mole on my arm for years" is no symptom of the writer's."""
-    if cues.relative_opening is None or cues.own_body is None:
-        return False
-    lowered = text.lower()
-    sentences = sentence_spans(lowered)
-    with_findings = {i for i, (a, b) in enumerate(sentences) if any(a <= m < b for m in symptom_starts)}
-    opened_now = opened_in_past = told_of_them = False
-    for i, (start, end) in enumerate(sentences):
-        sentence = lowered[start:end]
-        if i in with_findings and cues.own_body.search(sentence) is not None:
-            return False
-        if i in with_findings and cues.told_now is not None and cues.told_now.search(sentence):
-            told_of_them = True
-        opening = " ".join(cues.respell.get(word, word) for word in sentence.split()[:8])
-        opened = cues.relative_opening.search(opening)
-        if opened is not None and _PAST_OF_RELATIVE.search(opened.group("next")):
-            opened_in_past = True
-        elif opened is not None:
-            opened_now = True
-    # "My dad had ..." is family history told by the patient, unless the text goes on to tell
-    # their symptoms now ("my son had a tummy bug last week, today he can't walk").
-    return opened_now or (opened_in_past and told_of_them)
 
 
 #: Longer texts are read a piece at a time, cut at paragraph or sentence ends: ConText compares
@@ -442,84 +285,3 @@ def _piece_end(text: str, start: int) -> int:
         if cut >= 0:
             return cut + len(mark)
     return limit
-
-
-def _back_within_sentence(span: Span, words: int) -> int:
-    """The token `words` before the mention, or its sentence's first token if nearer. (Asking
-    spaCy for ``span.sent`` walks the whole sentence, which is quadratic over a long text.)"""
-    doc, lowest = span.doc, max(0, span.start - words)
-    for i in range(span.start, lowest, -1):
-        if doc[i].is_sent_start:
-            return i
-    return lowest
-
-
-def _laterality(span: Span) -> str | None:
-    """Side named in the mention or just before it ("L foot drop", "both legs numb")."""
-    window = span.doc[_back_within_sentence(span, 3) : span.end]
-    sides = {_SIDES[t.lower_] for t in window if t.lower_ in _SIDES}
-    if "both" in sides or sides == {"left", "right"}:
-        return "both"
-    return sides.pop() if sides else None
-
-
-_DENIAL = "phrase that says the finding is absent"
-_NEGATORS = frozenset({"no", "not", "n't", "nt", "never", "nil", "without"})
-
-
-def _negated_just_before(span: Span, negators: frozenset[str]) -> bool:
-    """A negation within four words before the mention, with no punctuation between ("I
-    wouldn't say my bladder is normal"); a list's "no" before a comma is not one ("no numb bum,
-    wee and poo normal")."""
-    for token in reversed(span.doc[_back_within_sentence(span, 4) : span.start]):
-        if token.is_punct:
-            return False
-        if token.lower_ in negators or token.norm_ in negators:
-            return True
-    return False
-
-
-def _drop_superseded(mentions: list[TextMention]) -> list[TextMention]:
-    """A denial phrase ("bladder and bowels normal") supersedes a bare pattern mention of the same
-    finding that overlaps it ("bladder and bowels"), whose negation cue the denial absorbed; never
-    a mention described by concepts of its own ("can't" + "walk on my heels", "bladder leaking")."""
-    denials = [m for m in mentions if m.reason == _DENIAL]
-    denial_ids = {id(d) for d in denials}
-    kept = []
-    for m in mentions:
-        inside = id(m) not in denial_ids and any(
-            d is not m and d.finding == m.finding and d.start < m.end and m.start < d.end and not m.concepts
-            for d in denials
-        )
-        if not inside:
-            kept.append(m)
-    return kept
-
-
-def _count(
-    kb: KnowledgeBase,
-    finding: str,
-    attrs: ContextAttributes,
-    denies: bool = False,
-    directly_negated: bool = False,
-    only_current: frozenset[str] = frozenset(),
-    role: SectionRole | None = None,
-) -> tuple[str, str]:
-    if role in _NOT_READ:
-        return "ignored", _NOT_READ[role]
-    if attrs.experiencer.value != "patient":
-        return "ignored", f"about someone else ({attrs.experiencer.value})"
-    if attrs.hypothetical:
-        return "ignored", "hypothetical (for example safety-netting advice or a question)"
-    if attrs.uncertain:
-        return "ignored", "uncertain (possible, suspected or to be ruled out)"
-    about_history = kb.findings[finding].group is FindingGroup.HISTORY and finding not in only_current
-    if attrs.historical and not about_history:
-        return "ignored", "in the past, not current"
-    if denies:
-        if directly_negated:
-            return "ignored", "a negated denial; not read as the finding being present"
-        return "absent", _DENIAL
-    if attrs.negated:
-        return "absent", "negated"
-    return "present", "affirmed"
