@@ -43,3 +43,12 @@ def test_family_history_told_by_the_patient_stays_a_relatives(kb: KnowledgeBase)
 def test_a_mention_outside_a_notes_sections_has_no_role(kb: KnowledgeBase) -> None:
     _, mentions = _read("numb bum since yesterday", kb)
     assert mentions["saddle_anaesthesia"].section is None and mentions["saddle_anaesthesia"].role is None
+
+
+def test_a_relative_opening_a_line_after_a_greeting_is_who_the_text_is_about(kb: KnowledgeBase) -> None:
+    """Cleaning joins "quick question" and "dad 74 collapsed" into one sentence; the line as
+    written still opens on dad, so his collapse is the patient's, not family history."""
+    proxy, mentions = _read(
+        "hi there, quick question\ndad 74 collapsed in the shed, sudden bad back pain", kb
+    )
+    assert proxy and mentions["fainting_or_collapse"].attrs.experiencer is Experiencer.PATIENT

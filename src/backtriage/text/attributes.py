@@ -69,7 +69,7 @@ def read_surroundings(
     """`raw` is the text as given (its lines as written), `text` the cleaned one."""
     symptoms = [m.start for m in mentions if kb.findings[m.finding].group in SYMPTOM_GROUPS]
     history = [] if layout.is_document else _history_blocks(raw, cues.history_heading)
-    return Surroundings(layout, history, _written_for_someone_else(text, cues, symptoms), cues)
+    return Surroundings(layout, history, _written_for_someone_else(text, cues, symptoms, raw), cues)
 
 
 def in_context(mention: FoundMention, around: Surroundings) -> MentionInContext:
@@ -212,12 +212,14 @@ _PAST_OF_RELATIVE = re.compile(
 )
 
 
-def _written_for_someone_else(text: str, cues: Cues, symptom_starts: list[int]) -> bool:
+def _written_for_someone_else(text: str, cues: Cues, symptom_starts: list[int], raw: str = "") -> bool:
     """A text with a sentence that opens on a relative ("My mum is 81 and ...", "Dear Dr, dad 74
     collapsed") is about that relative, so their symptoms are the patient's, not family history;
     unless the writer also speaks of symptoms in their own body ("my legs are numb too"). Any
     sentence counts, not only the first, so a greeting, an age or a reordering in front does not
-    change who the text is about, and "a mole on my arm for years" is no symptom of the writer's."""
+    change who the text is about, and "a mole on my arm for years" is no symptom of the writer's.
+    A line as written opens too: "hi there, quick question" / "dad 74 collapsed" is about dad,
+    though cleaning joins the two lines into one sentence."""
     if cues.relative_opening is None or cues.own_body is None:
         return False
     lowered = text.lower()
@@ -226,7 +228,8 @@ def _written_for_someone_else(text: str, cues: Cues, symptom_starts: list[int]) 
     told = [s for s, (a, b) in zip(sentences, spans, strict=True) if _holds(a, b, symptom_starts)]
     if any(cues.own_body.search(sentence) is not None for sentence in told):
         return False
-    openings = [_after_relative(sentence, cues.relative_opening, cues.respell) for sentence in sentences]
+    lines = [line for line in raw.lower().splitlines() if line.strip()]
+    openings = [_after_relative(part, cues.relative_opening, cues.respell) for part in [*sentences, *lines]]
     in_past = [_PAST_OF_RELATIVE.search(words) is not None for words in openings if words is not None]
     told_now = cues.told_now is not None and any(cues.told_now.search(sentence) for sentence in told)
     # "My dad had ..." is family history told by the patient, unless the text goes on to tell

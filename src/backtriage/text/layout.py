@@ -132,20 +132,25 @@ _SET_ASIDE = frozenset(
 #: A heading in capitals this long is dictated ("PAST MEDICAL HISTORY:", "MEDICATIONS:"), not
 #: an abbreviation on a line of its own ("DH:", "PMH:").
 _DICTATED_LETTERS = 5
+_MORE_SENTENCES = re.compile(r"[.;]\s+(?=\S)")
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*\u2022\u00b7]|\d{1,2}[.)])\s")
 
 
 def _section_end(text: str, heading: _Heading, role: SectionRole, next_start: int) -> int:
     """Where a section ends. A dictated heading in capitals runs to the next heading. A short
-    heading with its content on its line ("DH: metformin", "PMH: asthma") sets aside only that
-    line and the list items under it: a triage note goes on in plain lines ("Temp 38.2 ..."),
-    and those are the patient's state now, not more past history or medicines."""
+    heading with its content on its line ("DH: metformin", "PMH: asthma") sets aside only its
+    first sentence, or its line and the list items under it: a triage note goes on in plain
+    sentences and lines ("Temp 38.2 ..."), and those are the patient's state now, not more past
+    history or medicines."""
     line_end = text.find("\n", heading.after)
     dictated = heading.text.isupper() and sum(c.isalpha() for c in heading.text) >= _DICTATED_LETTERS
     if role not in _SET_ASIDE or dictated or line_end < 0:
         return next_start
     if not text[heading.after : line_end].strip():
         return next_start  # the heading is alone on its line: what follows is its content
+    more = _MORE_SENTENCES.search(text, heading.after, line_end)
+    if more is not None:  # "DH: metformin. 3/7 pain, shivery": the line goes on in other sentences
+        return min(more.start() + 1, next_start)
     end = line_end
     while end < next_start and _LIST_ITEM.match(text, end + 1):
         following = text.find("\n", end + 1)
