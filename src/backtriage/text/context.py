@@ -87,6 +87,18 @@ def _negation_in_another_clause(span: Span) -> bool:
     # A cue's own words may start before a clause break (": no" after a heading, "GU: No
     # hematuria"): where the cue ends is the clause it negates in.
     return bool(negations) and all(
-        clause_of(span.doc, m.modifier_span[1] - 1) != here and m.modifier_span[0] < span.end
+        (clause_of(span.doc, m.modifier_span[1] - 1) != here and m.modifier_span[0] < span.end)
+        or _after_a_comma(span, m.modifier_span[0])
         for m in negations
     )
+
+
+#: Marks after which a following "normal" or "intact" is about the next item of a list.
+_LIST_MARKS = frozenset({",", ";"})
+
+
+def _after_a_comma(span: Span, cue_start: int) -> bool:
+    """A cue after the mention and a comma is about the list's next item: "saddle anaesthesia,
+    normal reflexes" does not deny the saddle anaesthesia ("numb bum - no" and "Saddle
+    anaesthesia? No." still answer it)."""
+    return cue_start >= span.end and any(t.text in _LIST_MARKS for t in span.doc[span.end : cue_start])
