@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from medspacy.context import ConTextModifier
 from pydantic import BaseModel, ConfigDict
 from spacy.tokens import Span
 
@@ -88,17 +89,28 @@ def _negation_in_another_clause(span: Span) -> bool:
     # hematuria"): where the cue ends is the clause it negates in.
     return bool(negations) and all(
         (clause_of(span.doc, m.modifier_span[1] - 1) != here and m.modifier_span[0] < span.end)
-        or _after_a_comma(span, m.modifier_span[0])
+        or _across_a_comma(span, m)
         for m in negations
     )
 
 
 #: Marks after which a following "normal" or "intact" is about the next item of a list.
 _LIST_MARKS = frozenset({",", ";"})
+#: Cues said after what they deny ("MRI negative", "reflexes normal"): one before a comma
+#: belongs to the item before it, never to the next.
+_SAID_AFTER = frozenset({"negative", "normal", "intact", "unremarkable", "nad"})
 
 
-def _after_a_comma(span: Span, cue_start: int) -> bool:
-    """A cue after the mention and a comma is about the list's next item: "saddle anaesthesia,
-    normal reflexes" does not deny the saddle anaesthesia ("numb bum - no" and "Saddle
-    anaesthesia? No." still answer it)."""
-    return cue_start >= span.end and any(t.text in _LIST_MARKS for t in span.doc[span.end : cue_start])
+def _across_a_comma(span: Span, modifier: ConTextModifier) -> bool:
+    """A cue that reaches back across a comma is about another item of a list: "saddle
+    anaesthesia, normal reflexes" does not deny the saddle anaesthesia, nor "HIV negative, short
+    of breath" the breathlessness ("numb bum - no" and "Saddle anaesthesia? No." still answer
+    it; "no fever, chills or sweats" still denies all three, its cue only looking forward)."""
+    start, end = modifier.modifier_span
+    if start >= span.end:
+        between = span.doc[span.end : start]
+    elif end <= span.start and modifier.rule.literal.lower() in _SAID_AFTER:
+        between = span.doc[end : span.start]
+    else:
+        return False
+    return any(t.text in _LIST_MARKS for t in between)
