@@ -84,7 +84,12 @@ def _parse(name: str, data: bytes, problems: list[str]) -> Any:
         return None
 
 
-class _StrictLoader(yaml.SafeLoader):
+#: libyaml's parser when PyYAML was built with it (several times faster), else the Python one;
+#: both construct only plain data.
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_SAFE_LOADER):  # type: ignore[misc,valid-type]
     """PyYAML's safe loader, except that a key given twice in one mapping is an error (the
     plain loader keeps the last one without a word)."""
 
@@ -98,7 +103,7 @@ def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -
                 None, None, f"key '{key}' is given twice", key_node.start_mark
             )
         seen.add(key)
-    return loader.construct_mapping(node)
+    return dict(loader.construct_mapping(node))
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
