@@ -4,7 +4,6 @@ and whether the action falls short of what the red flags require (`discordant`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -19,6 +18,7 @@ from backtriage.knowledge.loader import KnowledgeBase
 from backtriage.knowledge.schema import FindingGroup
 from backtriage.reasoning.engine import Engine, default_engine
 from backtriage.reasoning.screening import decide_alert
+from backtriage.text.counting import answers_of
 from backtriage.text.pipeline import TextPipeline, default_pipeline
 from backtriage.text.resources import load_text_resources
 from backtriage.text.understand import understand
@@ -73,11 +73,11 @@ class NoteScreener:
         assessment = self.engine.assess(Case(answers=dict(found.answers)))
         mentions = found.reading.mentions if found.reading else []
         long_standing = kb.policy.long_standing_finding
-        current = _answers(mentions, partial(_describes_now, kb))
+        current = answers_of(mentions, partial(_describes_now, kb))
         if long_standing in found.answers:  # judged from the whole text, not from one mention
             current[long_standing] = found.answers[long_standing]
         decision = decide_alert(
-            kb, self.engine.triage, current, _answers(mentions, _tells_the_problem), found.layout.kind
+            kb, self.engine.triage, current, answers_of(mentions, _tells_the_problem), found.layout.kind
         )
         flags = self._red_flags(found.answers, assessment)
         alerting = {f for rule in decision.rules for f in rule.findings}
@@ -142,17 +142,6 @@ _PROBLEM_ROLES = frozenset({SectionRole.PRESENTING, SectionRole.ASSESSMENT})
 
 def _tells_the_problem(mention: TextMention) -> bool:
     return mention.section_role is None or mention.section_role in _PROBLEM_ROLES
-
-
-def _answers(mentions: list[TextMention], where: Callable[[TextMention], bool]) -> dict[str, bool]:
-    """Findings affirmed by a mention `where` says counts (present), or denied (absent)."""
-    answers: dict[str, bool] = {}
-    for m in mentions:
-        if m.counted_as == "present" and where(m):
-            answers[m.finding] = True
-        elif m.counted_as == "absent" and m.finding not in answers:
-            answers[m.finding] = False
-    return answers
 
 
 _screener: NoteScreener | None = None

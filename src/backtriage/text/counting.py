@@ -8,14 +8,16 @@ neither. A decision is a `CountReason`; its value is the sentence the API and th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
+from backtriage.domain.assessment import TextMention
 from backtriage.domain.note import SectionRole
 from backtriage.text.attributes import MentionInContext
 from backtriage.text.context import ContextAttributes, Experiencer
 
-__all__ = ["CountReason", "CountedAs", "CountedMention", "count", "drop_superseded"]
+__all__ = ["CountReason", "CountedAs", "CountedMention", "answers_of", "count", "drop_superseded"]
 
 
 class CountedAs(StrEnum):
@@ -124,3 +126,17 @@ def _supersedes(denial: CountedMention, other: CountedMention) -> bool:
         and m.start < d.end
         and not m.concepts
     )
+
+
+def answers_of(
+    mentions: Iterable[TextMention], counts: Callable[[TextMention], bool] = lambda _: True
+) -> dict[str, bool]:
+    """One answer per finding from the mentions `counts` accepts as evidence of presence: present
+    wins over absent, so a red flag is never talked away by a denial elsewhere."""
+    answers: dict[str, bool] = {}
+    for m in mentions:
+        if m.counted_as == CountedAs.PRESENT and counts(m):
+            answers[m.finding] = True
+        elif m.counted_as == CountedAs.ABSENT and answers.get(m.finding) is not True:
+            answers[m.finding] = False
+    return answers

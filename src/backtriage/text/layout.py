@@ -118,17 +118,6 @@ def read_layout(text: str, spec: NoteLayoutSpec) -> NoteLayout:
     return NoteLayout(kind, tuple(sections))
 
 
-#: Roles under which findings are not read as the patient's state now.
-_SET_ASIDE = frozenset(
-    {
-        SectionRole.HISTORY,
-        SectionRole.FAMILY,
-        SectionRole.MEDICATIONS,
-        SectionRole.INSTRUCTIONS,
-        SectionRole.REVIEW_OF_SYSTEMS,
-        SectionRole.PROCEDURE,
-    }
-)
 #: A heading in capitals this long is dictated ("PAST MEDICAL HISTORY:", "MEDICATIONS:"), not
 #: an abbreviation on a line of its own ("DH:", "PMH:").
 _DICTATED_LETTERS = 5
@@ -144,7 +133,7 @@ def _section_end(text: str, heading: _Heading, role: SectionRole, next_start: in
     history or medicines."""
     line_end = text.find("\n", heading.after)
     dictated = heading.text.isupper() and sum(c.isalpha() for c in heading.text) >= _DICTATED_LETTERS
-    if role not in _SET_ASIDE or dictated or line_end < 0:
+    if role.describes_patient_now or dictated or line_end < 0:
         return next_start
     if not text[heading.after : line_end].strip():
         return next_start  # the heading is alone on its line: what follows is its content

@@ -32,7 +32,7 @@ from backtriage.text.attributes import (
     in_context,
     read_surroundings,
 )
-from backtriage.text.counting import CountedAs, CountedMention, count, drop_superseded
+from backtriage.text.counting import CountedMention, answers_of, count, drop_superseded
 from backtriage.text.extract import TimeCourse, extract_demographics, extract_time_course
 from backtriage.text.layout import MESSAGE, NoteLayout, read_layout
 from backtriage.text.mentions import corrections, find_mentions, laterality, negated_just_before
@@ -222,12 +222,7 @@ def _as_text_mention(counted: CountedMention, pipe: TextPipeline) -> TextMention
 def _answers(stability: Stability, kb: KnowledgeBase) -> dict[str, bool]:
     """One answer per finding: present wins over absent; the long-standing finding is stability's
     to answer."""
-    answers: dict[str, bool] = {}
-    for m in stability.mentions:
-        if m.counted_as == CountedAs.PRESENT:
-            answers[m.finding] = True
-        elif m.counted_as == CountedAs.ABSENT and answers.get(m.finding) is not True:
-            answers[m.finding] = False
+    answers = answers_of(stability.mentions)
     answers.pop(kb.policy.long_standing_finding, None)
     if stability.answer is not None:
         answers[kb.policy.long_standing_finding] = stability.answer
