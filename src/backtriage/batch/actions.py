@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from backtriage.domain.note import SectionRole
 from backtriage.text.context import context_of
 from backtriage.text.layout import MESSAGE, NoteLayout
+from backtriage.text.patterns import PatternSet
 from backtriage.text.pipeline import TextPipeline
 from backtriage.text.resources import TextResources
 
@@ -71,8 +72,11 @@ class Action:
 
 class ActionReader:
     def __init__(self, resources: TextResources) -> None:
+        named = [(spec.level, spec.name, p) for spec in resources.actions for p in spec.patterns]
+        self.pattern_set = PatternSet([p for _, _, p in named])
         self.patterns = [
-            (spec.level, spec.name, re.compile(p)) for spec in resources.actions for p in spec.patterns
+            (level, name, regex)
+            for (level, name, _), regex in zip(named, self.pattern_set.regexes, strict=True)
         ]
 
     def read(
@@ -86,9 +90,10 @@ class ActionReader:
             regions = layout.regions_without(_NOT_ACTION_ROLES, len(text))
         else:
             regions = _plan_regions(text)
-        for start, end in regions:
-            for level, name, pattern in self.patterns:
-                for m in pattern.finditer(lower, start, end):
+        for region in regions:  # each pattern only where it could match (patterns.py)
+            for index, _ in self.pattern_set.regions(lower, [region]):
+                level, name, pattern = self.patterns[index]
+                for m in pattern.finditer(lower, *region):
                     if m.start() == m.end() or not _affirmed(text, m.start(), m.end(), pipeline):
                         continue
                     key = (m.start(), m.end())

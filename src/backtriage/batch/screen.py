@@ -33,9 +33,13 @@ _RISK_GROUPS = frozenset({"history", "systemic", "sphincter", "neurological"})
 class NoteScreener:
     """Loads the knowledge base, the reader and the action vocabulary once."""
 
-    def __init__(self, engine: Engine | None = None, pipeline: TextPipeline | None = None) -> None:
+    def __init__(
+        self, engine: Engine | None = None, pipeline: TextPipeline | None = None, *, skim: bool = True
+    ) -> None:
+        """`skim=False` reads every sentence of a note (understand.py): the same rows, slower."""
         self.engine = engine or default_engine()
         self._pipeline = pipeline
+        self.skim = skim
         self.resources = load_text_resources()
         self.actions = ActionReader(self.resources)
 
@@ -69,7 +73,7 @@ class NoteScreener:
     def _read(self, text: str, full: bool) -> dict[str, Any]:
         kb = self.engine.kb
         pipeline = self.pipeline
-        found = understand(text, pipeline, kb)
+        found = understand(text, pipeline, kb, skim=self.skim)
         assessment = self.engine.assess(Case(answers=dict(found.answers)))
         mentions = found.reading.mentions if found.reading else []
         long_standing = kb.policy.long_standing_finding

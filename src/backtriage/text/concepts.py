@@ -309,6 +309,7 @@ class ConceptReader:
         self._lower_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         words: set[str] = set()
         meaning: dict[str, str] = {}
+        self._phrase_words: dict[str, tuple[list[frozenset[str]], list[frozenset[str]]]] = {}
         for name, concept in voc.concepts.items():
             docs = []
             for phrase in concept.words:
@@ -318,11 +319,52 @@ class ConceptReader:
                 for w in norms:
                     meaning.setdefault(w, name)
                 docs.append(self._norm_doc(doc, norms))
+            exact = [self.nlp.make_doc(p) for p in concept.exact]
             if docs:
                 self._norm_matcher.add(name, docs)
-            if concept.exact:
-                self._lower_matcher.add(name, [self.nlp.make_doc(p) for p in concept.exact])
+            if exact:
+                self._lower_matcher.add(name, exact)
+            self._phrase_words[name] = (
+                [frozenset(t.norm_ for t in d) for d in docs],
+                [frozenset(t.lower_ for t in d) for d in exact],
+            )
         return words, meaning
+
+    def phrase_words(self) -> dict[str, tuple[list[frozenset[str]], list[frozenset[str]]]]:
+        """Per concept, the words each of its phrases needs: normalised words (matched on NORM)
+        and lower-case words (its exact phrases): a concept cannot be found where none of its
+        phrases has all its words."""
+        return self._phrase_words
+
+    def sequence_parts(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Each sequence concept and the concepts it chains, in file order."""
+        return [(name, tuple(parts)) for name, parts, _ in self._sequences]
+
+    def reach_past_sentence(self) -> int:
+        """How many words past its sentence a rule of the reader may look from a mention: a
+        ruling-out concept or a negation beside it, or a sequence's gap before that."""
+        return _BESIDE + max((gap + 1 for _, _, gap in self._sequences), default=0)
+
+    def words_seen_past_a_sentence(self) -> frozenset[str]:
+        """The concepts a rule may see in the words just past a mention's sentence: negators (a
+        denial with one just before it is no denial) and the concepts that rule out a mention
+        beside them (`not_near`), with the concepts a sequence of those is made of."""
+        concepts = {c for group in self._not_near.values() for c in group}
+        parts = dict((name, tuple(of)) for name, of, _ in self._sequences)
+        pending = list(concepts)
+        while pending:
+            for part in parts.get(pending.pop(), ()):
+                if part not in concepts:
+                    concepts.add(part)
+                    pending.append(part)
+        return frozenset(concepts)
+
+    def negator_words(self) -> frozenset[str]:
+        return self._negators
+
+    def composition_needs(self) -> list[frozenset[str]]:
+        """The concepts each composition needs all of."""
+        return [c.needs for c in self._compositions]
 
     def _norm_doc(self, doc: Doc, norms: Sequence[str]) -> Doc:
         """A pattern doc whose tokens carry normalised words (one token per word)."""

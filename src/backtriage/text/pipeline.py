@@ -35,8 +35,9 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from backtriage.text.concepts import ConceptReader
+from backtriage.text.prepass import PrePass
 from backtriage.text.resources import CONTEXT_CATEGORIES, TextResources, load_text_resources
-from backtriage.text.targets import TargetRules, longest_per_label
+from backtriage.text.targets import READ_FROM, TargetRules, longest_per_label
 
 __all__ = ["SPAN_GROUP", "TextPipeline", "default_pipeline"]
 
@@ -238,6 +239,7 @@ class TextPipeline:
     nlp: Language
     resources: TextResources
     concepts: ConceptReader
+    prepass: PrePass
 
     @classmethod
     def build(cls, resources: TextResources | None = None) -> TextPipeline:
@@ -315,10 +317,23 @@ class TextPipeline:
             for r in res.context_rules
         ]
         context.add([phrase for rule in defaults + ours for phrase in _as_phrases(rule)])
-        return cls(nlp=nlp, resources=res, concepts=reader)
+        headings = [
+            ([t.lower_ for t in nlp.tokenizer(rule.literal)], rule.max_scope) for rule in sectionizer.rules
+        ]
+        prepass = PrePass(nlp.tokenizer, reader, targets.rules, headings, HEADED_LINE)  # type: ignore[attr-defined]
+        return cls(nlp=nlp, resources=res, concepts=reader, prepass=prepass)
 
     def __call__(self, text: str) -> Doc:
         return self.nlp(text)
+
+    def read(self, text: str, read_from: tuple[int, str]) -> Doc:
+        """Read a window of a longer text: its own text starts at character `read_from[0]` (a
+        heading may come first) and `read_from[1]` is what stood before it there."""
+        doc = self.nlp.make_doc(text)
+        doc.user_data[READ_FROM] = read_from
+        for _, component in self.nlp.pipeline:
+            doc = component(doc)
+        return doc
 
     @property
     def context(self) -> ConText:

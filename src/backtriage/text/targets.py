@@ -1,113 +1,62 @@
-"""Find lexicon mentions: regular expressions over the lower-cased text, with a prefilter.
+"""Find lexicon mentions: regular expressions over the lower-cased text, each tried only where
+it could match.
 
 Patterns are written in lower case (the loader checks) and matched against the lower-cased text.
 
 medspaCy's TargetMatcher runs each regular-expression rule over the text as well, but it rebuilds
 the text for every rule and matches case-insensitively; with a few hundred rules that was most of
-the time spent on a note. Here the text is lower-cased once, and each rule first checks, with a
-plain substring test, for a word the rule cannot match without. The words are worked out from
-the compiled pattern itself, so they can never disagree with it.
+the time spent on a note. Here the text is lower-cased once, and each rule runs only over the
+sentences holding the strings it cannot match without (patterns.py).
 """
 
 from __future__ import annotations
 
 import re
-
-# The parser behind `re` (Python 3.11+); typeshed has no stubs for these private modules.
-import re._parser as sre_parse  # type: ignore[import-not-found]
 from collections.abc import Iterable
 from dataclasses import dataclass
-from re._constants import (  # type: ignore[import-not-found]
-    BRANCH,
-    LITERAL,
-    MAX_REPEAT,
-    MIN_REPEAT,
-    SUBPATTERN,
-)
 
 from spacy.tokens import Doc, Span
 
 from backtriage.text.concepts import CorrectedText, lower_keeping_offsets
+from backtriage.text.patterns import PatternSet
 
-__all__ = ["TargetRules", "longest_per_label", "required_words"]
+__all__ = ["READ_FROM", "TargetRules", "longest_per_label"]
 
-_MIN_WORD = 3
-
-
-def required_words(pattern: str) -> frozenset[str] | None:
-    """Strings of which at least one occurs in every match of ``pattern``, or None if unknown."""
-    try:
-        parsed = sre_parse.parse(pattern)
-    except re.error:
-        return None
-    return _sequence(list(parsed))
-
-
-def _sequence(items: list[tuple[object, object]]) -> frozenset[str] | None:
-    """Best requirement of a sequence: a run of literals, or the most selective mandatory item."""
-    best: frozenset[str] | None = None
-    run = ""
-
-    def consider(candidate: frozenset[str] | None) -> None:
-        nonlocal best
-        if candidate and (best is None or min(map(len, candidate)) > min(map(len, best))):
-            best = candidate
-
-    for op, arg in items:
-        if op is LITERAL:
-            run += chr(arg)  # type: ignore[arg-type]
-            continue
-        if len(run) >= _MIN_WORD:
-            consider(frozenset([run]))
-        run = ""
-        if op is SUBPATTERN:
-            consider(_sequence(list(arg[-1])))  # type: ignore[index]
-        elif op is BRANCH:
-            consider(_branch(arg[1]))  # type: ignore[index]
-        elif op in (MAX_REPEAT, MIN_REPEAT) and arg[0] >= 1:  # type: ignore[index]
-            consider(_sequence(list(arg[2])))  # type: ignore[index]
-    if len(run) >= _MIN_WORD:
-        consider(frozenset([run]))
-    return best
-
-
-def _branch(alternatives: list[object]) -> frozenset[str] | None:
-    words: set[str] = set()
-    for alternative in alternatives:
-        need = _sequence(list(alternative))  # type: ignore[call-overload]
-        if not need:
-            return None
-        words |= need
-    return frozenset(words)
+#: `doc.user_data` key: (where the doc's own text starts, the text before it in the whole text).
+READ_FROM = "backtriage_read_from"
 
 
 @dataclass(frozen=True)
 class _Rule:
     label: str
     regex: re.Pattern[str]
-    words: frozenset[str] | None
 
 
 class TargetRules:
-    """Compiled lexicon: label -> patterns, each with its prefilter words."""
+    """Compiled lexicon: label -> patterns, each filed under the strings it needs."""
 
     def __init__(self, targets: dict[str, list[str]], negators: Iterable[str] = ()) -> None:
         words = "|".join(re.escape(w) for w in sorted(negators, key=len, reverse=True))
         self._negation = re.compile(rf"\b(?:{words})\b\s*") if words else None
-        rules = []
-        for label, patterns in targets.items():
-            for pattern in patterns:
-                rules.append(_Rule(label, re.compile(pattern), required_words(pattern)))
-        self.rules = tuple(rules)
-        self._words = tuple(sorted({w for r in rules if r.words for w in r.words}))
+        labelled = [(label, pattern) for label, patterns in targets.items() for pattern in patterns]
+        self.patterns = PatternSet([pattern for _, pattern in labelled])
+        self.rules = tuple(
+            _Rule(label, regex) for (label, _), regex in zip(labelled, self.patterns.regexes, strict=True)
+        )
+        #: The most characters any pattern looks back before where its match starts.
+        self.lookbehind = self.patterns.lookbehind
 
     def find(self, doc: Doc, corrected: CorrectedText | None = None) -> list[Span]:
         """Mentions in `doc`; with `corrected`, the patterns read the corrected text and each
-        mention maps back to the words as written."""
-        text = corrected.text if corrected else lower_keeping_offsets(doc.text)
-        present = {w for w in self._words if w in text}
-        # Mentions never cross a sentence, so each rule only scans the sentences holding one of
-        # its words (sentence breaks are set by the step before this one).
+        mention maps back to the words as written. A doc read as a window of a longer text
+        (prepass.py) says in `doc.user_data[READ_FROM]` where its own text starts and what came
+        before it there, so a pattern looking back sees what it would in the whole text."""
+        body = corrected.text if corrected else lower_keeping_offsets(doc.text)
+        own, before = doc.user_data.get(READ_FROM, (0, ""))
+        start = corrected.forward[own] if corrected else own
+        text, shift = before + body[start:], len(before) - start
+        # Mentions never cross a sentence, so each rule only scans the sentences holding what it
+        # needs (sentence breaks are set by the step before this one).
         sentences = (
             [(s.start_char, s.end_char) for s in doc.sents]
             if doc.has_annotation("SENT_START")
@@ -115,23 +64,17 @@ class TargetRules:
         )
         if corrected:
             sentences = [(corrected.forward[a], corrected.forward[b]) for a, b in sentences]
-        words_in = [{w for w in present if w in text[a:b]} for a, b in sentences]
+        sentences = [(a + shift, b + shift) for a, b in sentences if a >= start]
         spans: list[Span] = []
         seen: set[tuple[str, int, int]] = set()
-        for rule in self.rules:
-            if rule.words is None:
-                regions = sentences
-            elif rule.words.isdisjoint(present):
-                continue
-            else:
-                regions = [
-                    r for r, w in zip(sentences, words_in, strict=True) if not rule.words.isdisjoint(w)
-                ]
-            for start, end in regions:
-                for m in rule.regex.finditer(text, start, end):
+        for index, regions in self.patterns.regions(text, sentences):
+            rule = self.rules[index]
+            for region_start, region_end in regions:
+                for m in rule.regex.finditer(text, region_start, region_end):
                     if m.start() == m.end():
                         continue
                     a, b = self._after_negation(rule.regex, text, m.start(), m.end())
+                    a, b = a - shift, b - shift
                     a, b = corrected.original_span(a, b) if corrected else (a, b)
                     span = doc.char_span(a, b, label=rule.label, alignment_mode="expand")
                     if span is None or not len(span):

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from spacy.tokens import Span
+from spacy.tokens import Doc, Span
 
 from backtriage.domain.assessment import TextMention, TextReading
 from backtriage.errors import InvalidInputError
@@ -32,11 +32,13 @@ from backtriage.text.attributes import (
     in_context,
     read_surroundings,
 )
+from backtriage.text.concepts import lower_keeping_offsets
 from backtriage.text.counting import CountedMention, answers_of, count, drop_superseded
 from backtriage.text.extract import TimeCourse, extract_demographics, extract_time_course
 from backtriage.text.layout import MESSAGE, NoteLayout, read_layout
 from backtriage.text.mentions import corrections, find_mentions, laterality, negated_just_before
 from backtriage.text.pipeline import HEADED_LINE, SPAN_GROUP, TextPipeline, default_pipeline
+from backtriage.text.prepass import Window
 from backtriage.text.stability import Stability, judge_stability
 
 __all__ = ["MAX_TEXT_CHARS", "TextFindings", "clean_text", "understand"]
@@ -86,8 +88,8 @@ def _quieten(text: str) -> str:
     """A text typed in capitals is read in lower case (character for character, so offsets stay):
     the vocabulary's lemmas and spelling correction are for ordinary text, and capitals are how
     some people type, not abbreviations."""
-    letters = [c for c in text if c.isalpha()]
-    if len(letters) < 20 or sum(c.isupper() for c in letters) < 0.6 * len(letters):
+    letters = "".join(filter(str.isalpha, text))
+    if len(letters) < 20 or sum(map(str.isupper, letters)) < 0.6 * len(letters):
         return text
     return "".join(low if len(low := c.lower()) == 1 else c for c in text)
 
@@ -136,7 +138,7 @@ def _unwrap(match: re.Match[str]) -> str:
 
 
 def understand(
-    text: str, pipeline: TextPipeline | None = None, kb: KnowledgeBase | None = None
+    text: str, pipeline: TextPipeline | None = None, kb: KnowledgeBase | None = None, *, skim: bool = True
 ) -> TextFindings:
     """Read a text in stages, each a function with typed input and output, so one can change
     without reading the others:
@@ -148,6 +150,8 @@ def understand(
         counting     count: present, absent or ignored, for a CountReason (counting.py)
         durations    judge_stability: whether the features are old and unchanged (stability.py)
         answers      one per finding: present wins over absent
+
+    `skim=False` reads every sentence (the pre-pass off); the findings are the same either way.
     """
     raw, text = text, clean_text(text)
     kb = kb or load_knowledge_base()
@@ -156,7 +160,7 @@ def understand(
         return TextFindings(answers={}, reading=reading)
     pipe = pipeline or default_pipeline()
     layout = read_layout(text, pipe.resources.layout)
-    found = find_mentions(_read_in_pieces(pipe, text), kb)
+    found = find_mentions(_read_in_pieces(pipe, text, skim), kb)
     cues = cues_of(pipe.resources.concepts)
     around = read_surroundings(raw, text, layout, found, cues, kb)
     counted = drop_superseded([_counted(in_context(m, around), cues, kb) for m in found])
@@ -258,16 +262,78 @@ def _reading(
 PIECE_CHARS = 2000
 
 
-def _read_in_pieces(pipe: TextPipeline, text: str) -> Iterator[tuple[int, Span]]:
+def _read_in_pieces(pipe: TextPipeline, text: str, skim: bool = True) -> Iterator[tuple[int, Span]]:
     """(offset of the piece, mention) for every mention, piece by piece. A section heading
-    does not reach across a cut; cuts fall at blank lines first, where sections usually end."""
+    does not reach across a cut; cuts fall at blank lines first, where sections usually end.
+    With `skim`, only the windows of a piece the pre-pass picks are read (prepass.py)."""
     start = 0
     while start < len(text):
         end = _piece_end(text, start)
-        doc = pipe(text[start:end])  # kept alive while its spans are read
-        for span in doc.spans.get(SPAN_GROUP, []):
-            yield start, span
+        piece = text[start:end]
+        windows = pipe.prepass.windows(piece) if skim else [Window(0, len(piece))]
+        found = None
+        if windows != [Window(0, len(piece))]:
+            found = _read_windows(pipe, piece, windows)
+        if found is None:
+            found = _read_whole(pipe, piece)
+        for at, span in found:
+            yield start + at, span
         start = end
+
+
+def _read_whole(pipe: TextPipeline, piece: str) -> list[tuple[int, Span]]:
+    doc = pipe(piece)  # kept alive while its spans are read
+    return [(0, span) for span in doc.spans.get(SPAN_GROUP, [])]
+
+
+#: Between a heading read first and its window: a paragraph break, a lone full stop and another,
+#: so the window opens a sentence and no rule looking two words back reaches the heading.
+_AFTER_HEADING = "\n\n.\n\n"
+
+
+def _read_windows(pipe: TextPipeline, piece: str, windows: list[Window]) -> list[tuple[int, Span]] | None:
+    """Mentions from each window, read under the section it starts in (its heading read first);
+    None if a window's section is not the one the whole piece would give it (then the piece is
+    read whole: the pre-pass may cost time, never a finding)."""
+    found: list[tuple[int, Span]] = []
+    section: tuple[str, str] | None = None  # (title, category) in force where a window starts
+    lookbehind = pipe.prepass.lookbehind
+    for window in windows:
+        prefix = section[0] + _AFTER_HEADING if section else ""
+        before = lower_keeping_offsets(piece[max(0, window.start - lookbehind) : window.start])
+        doc = pipe.read(prefix + piece[window.start : window.end], read_from=(len(prefix), before))
+        own = next((t.i for t in doc if t.idx >= len(prefix)), len(doc))
+        if not _opens_as(doc, own, section[1] if section else None):
+            return None
+        found.extend(
+            (window.start - len(prefix), span)
+            for span in doc.spans.get(SPAN_GROUP, [])
+            if span.start_char >= len(prefix)
+        )
+        section = _section_after(doc, own, section)
+    return found
+
+
+def _opens_as(doc: Doc, own: int, category: str | None) -> bool:
+    """The window's own text opens in the section expected (or with a heading of its own)."""
+    if own >= len(doc):
+        return True
+    section = doc[own]._.section
+    if section is not None and section.title_start == own and section.category is not None:
+        return True
+    return (section.category if section is not None else None) == category
+
+
+def _section_after(doc: Doc, own: int, section: tuple[str, str] | None) -> tuple[str, str] | None:
+    """The section in force after this window: its last heading's, unless that heading's reach
+    is limited (the pre-pass reads all it may reach, so it has ended by the next window)."""
+    headings = [s for s in doc._.sections if s.category is not None and s.title_start >= own]
+    if not headings:
+        return section
+    last = headings[-1]
+    if last.rule is not None and last.rule.max_scope is not None:
+        return None
+    return doc[last.title_start : last.title_end].text, last.category
 
 
 def _piece_end(text: str, start: int) -> int:
