@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +32,11 @@ SLOW_MODULES = frozenset(
         "test_blind_cases",
     }
 )
+
+
+# The disk cache of computed resources (cache.py) goes to a folder of this run, never the
+# user's: a test run starts cold and leaves nothing behind.
+os.environ.setdefault("BACKTRIAGE_CACHE_DIR", tempfile.mkdtemp(prefix="backtriage-test-cache-"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -13,6 +13,7 @@
 | BACKTRIAGE_STORE_TEXT | true | false = what people write is read but never stored (answers are) |
 | BACKTRIAGE_EMERGENCY_NUMBER | 999 | the number every emergency message tells people to call (911, 112 ...) |
 | BACKTRIAGE_TRUSTED_PROXIES | (none) | proxies (addresses) whose `Forwarded: proto=https` is believed |
+| BACKTRIAGE_CACHE_DIR | ~/.cache/backtriage | computed data kept between runs (cache.py); "off": none |
 """
 
 from __future__ import annotations

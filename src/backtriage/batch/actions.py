@@ -74,10 +74,7 @@ class ActionReader:
     def __init__(self, resources: TextResources) -> None:
         named = [(spec.level, spec.name, p) for spec in resources.actions for p in spec.patterns]
         self.pattern_set = PatternSet([p for _, _, p in named])
-        self.patterns = [
-            (level, name, regex)
-            for (level, name, _), regex in zip(named, self.pattern_set.regexes, strict=True)
-        ]
+        self.names = [(level, name) for level, name, _ in named]
 
     def read(
         self, text: str, pipeline: TextPipeline | None = None, layout: NoteLayout = MESSAGE
@@ -92,7 +89,7 @@ class ActionReader:
             regions = _plan_regions(text)
         for region in regions:  # each pattern only where it could match (patterns.py)
             for index, _ in self.pattern_set.regions(lower, [region]):
-                level, name, pattern = self.patterns[index]
+                (level, name), pattern = self.names[index], self.pattern_set.regex(index)
                 for m in pattern.finditer(lower, *region):
                     if m.start() == m.end() or not _affirmed(text, m.start(), m.end(), pipeline):
                         continue

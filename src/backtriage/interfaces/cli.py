@@ -51,7 +51,6 @@ from backtriage.interfaces.render import (
 )
 from backtriage.knowledge.loader import load_knowledge_base
 from backtriage.reasoning.engine import Engine
-from backtriage.service import InterviewView, TriageService
 from backtriage.settings import Settings
 
 __all__ = ["app", "main"]
@@ -308,6 +307,8 @@ def serve(
             access_log=False,
         )
         return
+    from backtriage.service import TriageService
+
     app_ = create_app(settings, TriageService(store, store_text=settings.store_text), warm_up=True)
     uvicorn.run(
         app_, host=host, port=port, log_level="warning", log_config=server_log_config(), access_log=False
@@ -328,6 +329,7 @@ def interview(
     from rich.prompt import Prompt
 
     from backtriage.interfaces.render import render_question
+    from backtriage.service import InterviewView, TriageService
 
     service = TriageService(open_store(database_url))
     out = stdout_console()

@@ -8,7 +8,7 @@ import sys
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -18,7 +18,9 @@ from backtriage.errors import ExitCode, InvalidInputError, KnowledgeBaseError
 from backtriage.knowledge.loader import load_knowledge_base
 from backtriage.reasoning.engine import Engine
 from backtriage.settings import Settings
-from backtriage.storage import AuditStore
+
+if TYPE_CHECKING:
+    from backtriage.storage import AuditStore
 
 app = typer.Typer(
     name="backtriage",
@@ -124,6 +126,9 @@ def settings_for(database_url: str | None, **overrides: Any) -> Settings:
 
 
 def open_store(database_url: str | None) -> AuditStore:
+    # imported here: SQLAlchemy and Alembic are a third of a second that `assess` never uses
+    from backtriage.storage import AuditStore
+
     try:
         store = AuditStore(settings_for(database_url).database_url)
         store.upgrade()

@@ -31,36 +31,55 @@ from re._constants import (  # type: ignore[import-not-found]
     RANGE,
     SUBPATTERN,
 )
+from typing import Any
 
 import ahocorasick_rs
+
+from backtriage.cache import cached_json
 
 __all__ = ["PatternSet", "Requirement", "lookbehind", "requirements", "without_lookahead"]
 
 
 class PatternSet:
-    """Compiled patterns, each filed under the strings it cannot match without."""
+    """Patterns, each filed under the strings it cannot match without; each compiled when first
+    needed (a short text needs few of them, and compiling them all is most of a start-up)."""
 
     def __init__(self, patterns: Sequence[str]) -> None:
-        self.regexes = [re.compile(p) for p in patterns]
-        needs = [requirements(p) for p in patterns]
-        strings = {w for need in needs if need for w in need.strings_used()}
+        self.patterns = list(patterns)
+        self._regexes: list[re.Pattern[str] | None] = [None] * len(self.patterns)
+        analysis = cached_json(
+            f"patterns-v{_ANALYSIS_VERSION}", "\n".join(self.patterns), lambda: _analyse(self.patterns)
+        )
+        if not isinstance(analysis, dict) or set(analysis) != _ANALYSIS_KEYS:
+            analysis = _analyse(self.patterns)  # an entry not in this version's shape
+        needs = [Requirement.from_json(n) if n is not None else None for n in analysis["needs"]]
+        self._needs = needs
         #: Strings taken to be in every region, not looked for: single characters and the
         #: commonest two-letter words ("in", "of", "10") are in nearly every sentence anyway.
-        self.everywhere = frozenset(w for w in strings if _everywhere(w))
+        self.everywhere = frozenset(analysis["everywhere"])
+        strings = {w for need in needs if need for w in need.strings_used()}
         self.searched = sorted(strings - self.everywhere)
         self._automaton = ahocorasick_rs.AhoCorasick(self.searched) if self.searched else None
-        self._tests = [need.test(self.everywhere) if need else None for need in needs]
+        self._tests: dict[int, Callable[[set[str]], bool] | None] = {}
         self.by_string: dict[str, list[int]] = {}
         anywhere: set[int] = set()  # patterns that need nothing, or only what is everywhere
-        for i, need in enumerate(needs):
-            keys = need.keys() if need else frozenset()
+        for i, keys in enumerate(map(frozenset, analysis["keys"])):
             if not keys or not keys.isdisjoint(self.everywhere):
                 anywhere.add(i)
             for w in keys - self.everywhere:
                 self.by_string.setdefault(w, []).append(i)
         self.anywhere = frozenset(anywhere)
         #: The most characters any pattern looks back before where its match starts.
-        self.lookbehind = max((lookbehind(p) for p in patterns), default=0)
+        self.lookbehind: int = analysis["lookbehind"]
+
+    def __len__(self) -> int:
+        return len(self.patterns)
+
+    def regex(self, index: int) -> re.Pattern[str]:
+        compiled = self._regexes[index]
+        if compiled is None:
+            compiled = self._regexes[index] = re.compile(self.patterns[index])
+        return compiled
 
     def found(self, text: str, regions: Sequence[tuple[int, int]]) -> list[set[str]]:
         """The strings the patterns need that are inside each region (regions sorted and
@@ -76,6 +95,9 @@ class PatternSet:
         return within
 
     def may_match(self, index: int, present: set[str]) -> bool:
+        if index not in self._tests:
+            need = self._needs[index]
+            self._tests[index] = need.test(self.everywhere) if need else None
         test = self._tests[index]
         return test is None or test(present)
 
@@ -95,6 +117,24 @@ class PatternSet:
                     per_pattern.setdefault(i, []).append(region)
         for i in sorted(per_pattern):
             yield i, per_pattern[i]
+
+
+#: Bumped whenever what `_analyse` returns changes shape or meaning.
+_ANALYSIS_VERSION = 1
+_ANALYSIS_KEYS = {"needs", "everywhere", "keys", "lookbehind"}
+
+
+def _analyse(patterns: list[str]) -> dict[str, Any]:
+    """What every pattern needs, which of those strings are everywhere, and the widest
+    look-behind: plain data, kept on disk between runs (cache.py)."""
+    needs = [requirements(p) for p in patterns]
+    strings = {w for need in needs if need for w in need.strings_used()}
+    return {
+        "needs": [need.to_json() if need else None for need in needs],
+        "everywhere": sorted(w for w in strings if _everywhere(w)),
+        "keys": [sorted(need.keys()) if need else [] for need in needs],
+        "lookbehind": max((lookbehind(p) for p in patterns), default=0),
+    }
 
 
 @lru_cache(maxsize=4096)
@@ -142,6 +182,18 @@ class Requirement:
         names = {f"c{i}": c for i, c in enumerate(constants)}
         test: Callable[[set[str]], bool] = eval(compile(source, "<requirement>", "eval"), names)
         return test  # noqa: S307 - built from sets only
+
+    def to_json(self) -> Any:
+        if self.strings:
+            return sorted(self.strings)
+        return {"any" if self.any_part else "all": [part.to_json() for part in self.parts]}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Requirement:
+        if isinstance(data, list):
+            return cls(strings=frozenset(data))
+        ((kind, parts),) = data.items()
+        return cls(parts=tuple(cls.from_json(p) for p in parts), any_part=kind == "any")
 
     def strings_used(self) -> frozenset[str]:
         return self.strings.union(*(part.strings_used() for part in self.parts))

@@ -106,6 +106,11 @@ class PrePass:
         self._norm = concepts.normaliser.norm
         self._correction = concepts.normaliser.correction
         phrases = concepts.phrase_words()
+        _remember_frequencies(
+            w for by_norm, by_lower in phrases.values() for words in (*by_norm, *by_lower) for w in words
+        )
+        headings = list(headings)
+        _remember_frequencies(w for words, _ in headings for w in words)
         self._by_norm, self._by_lower = _phrase_index(phrases)
         self._seen_past_a_sentence = concepts.words_seen_past_a_sentence()
         self._negators = concepts.negator_words()
@@ -117,7 +122,7 @@ class PrePass:
         self._headings = _index_by_one([frozenset(words) for words, _ in headings])
         self._reaches = [(frozenset(words), reach) for words, reach in headings if reach]
         self._patterns = targets.patterns
-        self._searches = [re.compile(without_lookahead(r.pattern)).search for r in targets.patterns.regexes]
+        self._searches: dict[int, Callable[[str, int, int], re.Match[str] | None]] = {}
         self._rule_keys = frozenset(targets.patterns.by_string)
         #: Characters before a window a pattern may look back at (targets.READ_FROM).
         self.lookbehind = targets.lookbehind
@@ -235,7 +240,15 @@ class PrePass:
 
     def _may_match(self, rule: int, found: set[str], lowered: str, segment: tuple[int, int]) -> bool:
         """The rule's requirements hold and, without its look-aheads, it matches in the segment."""
-        return self._patterns.may_match(rule, found) and self._searches[rule](lowered, *segment) is not None
+        return self._patterns.may_match(rule, found) and self._search(rule)(lowered, *segment) is not None
+
+    def _search(self, rule: int) -> Callable[[str, int, int], re.Match[str] | None]:
+        """The rule's pattern without its look-aheads, compiled when first needed."""
+        search = self._searches.get(rule)
+        if search is None:
+            pattern = without_lookahead(self._patterns.patterns[rule])
+            search = self._searches[rule] = re.compile(pattern).search
+        return search
 
     def _may_compose(self, chunks: list[_Chunk]) -> bool:
         """One of the findings' compositions has every one of its concepts possible here."""
@@ -358,11 +371,9 @@ def _concept_frequency(
 ) -> dict[str, float]:
     """How often a concept may be met, on wordfreq's Zipf scale: a phrase as often as its rarest
     word, a concept as its most frequent phrase, a sequence as its rarest part."""
-    from wordfreq import zipf_frequency
-
     frequency = {
         concept: max(
-            (min(zipf_frequency(w, "en") for w in words) for words in (*by_norm, *by_lower) if words),
+            (min(map(_zipf, words)) for words in (*by_norm, *by_lower) if words),
             default=0.0,
         )
         for concept, (by_norm, by_lower) in phrases.items()
@@ -391,9 +402,37 @@ def _anchor_concepts(
 def _rarest(words: Iterable[str]) -> str:
     """The word least often met in English (wordfreq's list; a concept's name, not a word, is
     never met), so the fewest texts look further."""
-    from wordfreq import zipf_frequency
+    return min(sorted(words), key=lambda w: (_zipf(w), -len(w)))
 
-    return min(sorted(words), key=lambda w: (zipf_frequency(w, "en"), -len(w)))
+
+_FREQUENCIES: dict[str, float] = {}
+
+
+def _zipf(word: str) -> float:
+    """wordfreq's English frequency of a word (Zipf scale), from those remembered first."""
+    known = _FREQUENCIES.get(word)
+    if known is None:
+        from wordfreq import zipf_frequency
+
+        known = _FREQUENCIES[word] = zipf_frequency(word, "en")
+    return known
+
+
+def _remember_frequencies(words: Iterable[str]) -> None:
+    """Load the frequencies of `words` from the disk cache (computed once: loading wordfreq's
+    list takes a fifth of a second)."""
+    from backtriage.cache import cached_json
+
+    wanted = sorted(set(words))
+
+    def compute() -> dict[str, float]:
+        from wordfreq import zipf_frequency
+
+        return {w: zipf_frequency(w, "en") for w in wanted}
+
+    known = cached_json("word-frequency", "\n".join(wanted), compute)
+    if isinstance(known, dict):
+        _FREQUENCIES.update((str(k), float(v)) for k, v in known.items())
 
 
 def _any_indexed(index: dict[str, list[frozenset[str]]], keys: set[str], present: set[str]) -> bool:

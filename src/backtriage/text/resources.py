@@ -7,6 +7,7 @@ names the file and the entry.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -366,6 +367,26 @@ def _check_actions(actions: list[ActionSpec], kb: KnowledgeBase) -> list[str]:
 
 
 def _compile_lexicon(
+    lexicon: Lexicon, kb: KnowledgeBase, problems: list[str]
+) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """`_expand_lexicon`, kept on disk between runs (checking that ~300 patterns compile is a
+    third of a second of every start); the key holds all it depends on."""
+    from backtriage.cache import cached_json
+
+    known = {fid: kb.findings[fid].derived_from is not None for fid in lexicon.targets if fid in kb.findings}
+    source = json.dumps([lexicon.model_dump(mode="json"), known], sort_keys=True)
+
+    def expand() -> dict[str, Any]:
+        found: list[str] = []
+        targets, regions = _expand_lexicon(lexicon, kb, found)
+        return {"targets": targets, "regions": regions, "problems": found}
+
+    result = cached_json("lexicon", source, expand)
+    problems.extend(result["problems"])
+    return result["targets"], result["regions"]
+
+
+def _expand_lexicon(
     lexicon: Lexicon, kb: KnowledgeBase, problems: list[str]
 ) -> tuple[dict[str, list[str]], dict[str, str]]:
     """Pattern lexicon -> label -> anchored regular expressions; body region per finding."""

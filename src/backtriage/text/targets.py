@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span
 
@@ -26,12 +25,6 @@ __all__ = ["READ_FROM", "TargetRules", "longest_per_label"]
 READ_FROM = "backtriage_read_from"
 
 
-@dataclass(frozen=True)
-class _Rule:
-    label: str
-    regex: re.Pattern[str]
-
-
 class TargetRules:
     """Compiled lexicon: label -> patterns, each filed under the strings it needs."""
 
@@ -40,9 +33,7 @@ class TargetRules:
         self._negation = re.compile(rf"\b(?:{words})\b\s*") if words else None
         labelled = [(label, pattern) for label, patterns in targets.items() for pattern in patterns]
         self.patterns = PatternSet([pattern for _, pattern in labelled])
-        self.rules = tuple(
-            _Rule(label, regex) for (label, _), regex in zip(labelled, self.patterns.regexes, strict=True)
-        )
+        self.labels = tuple(label for label, _ in labelled)
         #: The most characters any pattern looks back before where its match starts.
         self.lookbehind = self.patterns.lookbehind
 
@@ -68,18 +59,18 @@ class TargetRules:
         spans: list[Span] = []
         seen: set[tuple[str, int, int]] = set()
         for index, regions in self.patterns.regions(text, sentences):
-            rule = self.rules[index]
+            regex, label = self.patterns.regex(index), self.labels[index]
             for region_start, region_end in regions:
-                for m in rule.regex.finditer(text, region_start, region_end):
+                for m in regex.finditer(text, region_start, region_end):
                     if m.start() == m.end():
                         continue
-                    a, b = self._after_negation(rule.regex, text, m.start(), m.end())
+                    a, b = self._after_negation(regex, text, m.start(), m.end())
                     a, b = a - shift, b - shift
                     a, b = corrected.original_span(a, b) if corrected else (a, b)
-                    span = doc.char_span(a, b, label=rule.label, alignment_mode="expand")
+                    span = doc.char_span(a, b, label=label, alignment_mode="expand")
                     if span is None or not len(span):
                         continue
-                    key = (rule.label, span.start, span.end)
+                    key = (label, span.start, span.end)
                     if key not in seen:
                         seen.add(key)
                         spans.append(span)
