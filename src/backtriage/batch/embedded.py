@@ -41,6 +41,7 @@ from backtriage.errors import InvalidInputError
 
 __all__ = [
     "Progress",
+    "auto_batch_size",
     "RunSummary",
     "finish",
     "finish_from",
@@ -73,6 +74,19 @@ class RunSummary:
 Progress = Callable[[int, int], None]
 #: A batch of notes and its place in the input.
 _Job = tuple[int, pa.RecordBatch]
+
+
+#: Batches in a run of few notes: enough that no worker waits long for the last one to finish.
+MIN_BATCHES = 64
+#: Notes per batch, at most and at least, when the size is not given.
+MAX_BATCH, MIN_BATCH = 200, 20
+
+
+def auto_batch_size(notes: int) -> int:
+    """Notes per batch for a run of `notes`: 200 for a long run (few parts to join), smaller for
+    a short one, so that its last batches do not leave workers idle (the number of notes alone
+    decides it, so a resumed run cuts its batches the same way)."""
+    return max(MIN_BATCH, min(MAX_BATCH, -(-notes // MIN_BATCHES)))
 
 
 def prepare(source: NoteSource, output: Path, options: dict[str, Any]) -> tuple[Path, set[int]]:

@@ -36,7 +36,10 @@ def screen(
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=64, help="Processes.")] = max(
         1, os.cpu_count() or 1
     ),
-    batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Notes per batch.")] = 200,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(min=1, max=100_000, help="Notes per batch (default: from the number of notes)."),
+    ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N notes.")] = None,
     sample: Annotated[int | None, typer.Option(min=1, help="A random sample of N notes.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for --sample.")] = 0,
@@ -54,7 +57,7 @@ def screen(
 ) -> None:
     """Screen clinical notes: red flags documented, the action documented, and whether the action
     falls short of what the red flags require (discordant). Resumes a killed run."""
-    from backtriage.batch.embedded import finish, prepare, run_embedded
+    from backtriage.batch.embedded import auto_batch_size, finish, prepare, run_embedded
     from backtriage.batch.output import check_targets
     from backtriage.batch.sources import NoteSource
 
@@ -62,6 +65,8 @@ def screen(
     try:
         source = NoteSource(inputs, id_column, text_column, limit, sample, seed)
         check_targets(inputs, output, report, overwrite)
+        total = source.count()
+        batch_size = batch_size or auto_batch_size(total)
         options: dict[str, Any] = {"batch_size": batch_size, "limit": limit, "sample": sample, "seed": seed}
         options |= {"full": full, "id_column": id_column, "text_column": text_column}
         if engine is Engine.spark:
@@ -73,7 +78,6 @@ def screen(
             _report(summary, output, time.perf_counter() - started, report)
             return
         folder, done = prepare(source, output, options)
-        total = source.count()
         with Progress(
             TextColumn("screening"),
             BarColumn(),
