@@ -38,6 +38,14 @@ TEXT = {
     "down below, bladder and bowels normal. I'm 34.",
     "top": 5,
 }
+#: About sixty words: the text of the API speed target.
+TEXT_60 = {
+    "text": "Hi, I'm 34 and for the last two weeks I get tingling and a bit of numbness in my lower "
+    "back after sitting at my desk for a few hours. It goes away within minutes when I get up and "
+    "walk around. No numbness down below, no trouble with my bladder or bowels, and my legs feel "
+    "strong. Should I be worried?",
+    "top": 5,
+}
 
 
 def free_port() -> int:
@@ -137,7 +145,7 @@ def main() -> int:
         )
         try:
             wait_until_up(url)
-            for body in (ANSWERS, TEXT):  # warm up both paths
+            for body in (ANSWERS, TEXT, TEXT_60):  # warm up every path
                 req = urllib.request.Request(
                     url + "/v1/assess",
                     data=json.dumps(body).encode(),
@@ -146,7 +154,7 @@ def main() -> int:
                 urllib.request.urlopen(req, timeout=30).read()
             results = {
                 name: run_wrk(url, body, args.seconds, args.connections, folder)
-                for name, body in (("answers", ANSWERS), ("free text", TEXT))
+                for name, body in (("answers", ANSWERS), ("free text", TEXT), ("a 60-word text", TEXT_60))
             }
         finally:
             server.terminate()

@@ -1,6 +1,18 @@
-"""Speed of `backtriage screen` on generated notes of about 300 words.
+"""Speed of `backtriage screen`, on generated notes of about 300 words or on a corpus of real ones.
 
     python benchmarks/bench_screen.py [--notes 2000] [--spark] [--large 100000]
+    python benchmarks/bench_screen.py --corpus [FILE] [--volume 10000] [--spark] [--api]
+
+With --corpus (default: the real-note sample beside the repository, shared/eval/notes), the notes
+are replayed (repeated, with new ids) to --volume notes, and the run prints:
+- the reader in this process, one core, with and without the pre-pass (prepass.py): characters
+  per CPU-second and notes per hour per core, and whether every note's row is the same either
+  way (the pre-pass must change nothing: each corpus note is compared);
+- `backtriage screen` with 1 and 2 workers (and, with --spark, Spark local[1] and local[2]): wall
+  time, notes per hour per core, speed-up, peak memory of the whole process tree;
+- start-up: `backtriage assess "tingling in my back"`, wall time of a cold process (median of 3);
+- 100-word texts beside medspaCy's default pipeline (bench_text.py), and with --api the HTTP API
+  with a 60-word text (bench_api.py, needs wrk), in the same run.
 
 Prints a table of:
 - one core, in process: notes per second and per hour (the reader alone, no files);
@@ -15,6 +27,7 @@ Notes come from `make_notes.py` (words 250-350). Times include process and Spark
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -76,12 +89,117 @@ def cli(notes: Path, out: Path, *options: str) -> tuple[float, float]:
     return time.perf_counter() - start, peak[0]
 
 
+ROOT = Path(__file__).resolve().parent.parent
+REAL_NOTES = ROOT.parent / "shared" / "eval" / "notes" / "mtsamples-dev.jsonl"
+
+
+def replay(corpus: Path, volume: int, folder: Path) -> tuple[Path, list[dict[str, str]]]:
+    """The corpus repeated (new ids) to `volume` notes, as JSON lines; and the corpus itself."""
+    notes = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    notes = [{"id": str(n["id"]), "text": n["text"]} for n in notes if n.get("text")]
+    path = folder / "replay.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(volume):
+            note = notes[i % len(notes)]
+            out.write(json.dumps({"id": f"{note['id']}-{i // len(notes)}", "text": note["text"]}) + "\n")
+    return path, notes
+
+
+def reader_rows(notes: list[dict[str, str]]) -> tuple[list[tuple[str, float, float]], int]:
+    """(name, CPU seconds, characters per CPU-second) with and without the pre-pass, and how many
+    notes' rows differ between the two."""
+    from backtriage.batch.screen import NoteScreener
+
+    chars = sum(len(n["text"]) for n in notes)
+    rows, results = [], {}
+    for skim in (False, True):
+        screener = NoteScreener(skim=skim)
+        for note in notes[:50]:  # warm: the first notes build caches either way
+            screener.screen(note["id"], note["text"])
+        start = time.process_time()
+        results[skim] = [screener.screen(n["id"], n["text"]) for n in notes]
+        seconds = time.process_time() - start
+        name = "with the pre-pass" if skim else "every sentence read"
+        rows.append((name, seconds, chars / seconds))
+    differing = sum(a != b for a, b in zip(results[False], results[True], strict=True))
+    return rows, differing
+
+
+def cold_start(runs: int = 3) -> float:
+    """Median wall seconds of `backtriage assess "tingling in my back"` in a new process."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "backtriage", "assess", "tingling in my back"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def corpus_mode(args: argparse.Namespace) -> int:
+    corpus = Path(args.corpus) if args.corpus != "default" else REAL_NOTES
+    if not corpus.exists():
+        print(f"corpus not found: {corpus.name} (looked beside the repository in shared/eval/notes)")
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        path, notes = replay(corpus, args.volume, folder)
+        mean = sum(len(n["text"]) for n in notes) / len(notes)
+        print(f"corpus: {len(notes):,} notes, mean {mean:,.0f} characters; replayed to {args.volume:,}\n")
+        rows, differing = reader_rows(notes)
+        print("| reader, one core, in process | CPU s | characters/CPU-s | notes/hour/core |")
+        print("|---|---|---|---|")
+        for name, seconds, rate in rows:
+            print(f"| {name} | {seconds:.1f} | {rate:,.0f} | {len(notes) / seconds * 3600:,.0f} |")
+        print(f"\npre-pass speed-up {rows[0][1] / rows[1][1]:.2f}x; notes whose rows differ: {differing}")
+        print("\n| backtriage screen | notes | wall s | notes/hour/core | speed-up | peak MiB |")
+        print("|---|---|---|---|---|---|")
+        runs = [("1 worker", ["--workers", "1"], 1), ("2 workers", ["--workers", "2"], 2)]
+        if args.spark:
+            runs += [
+                (f"spark local[{c}]", ["--engine", "spark", "--master", f"local[{c}]"], c) for c in (1, 2)
+            ]
+        first: dict[str, float] = {}
+        for name, options, cores in runs:
+            seconds, peak = cli(path, folder / "out.parquet", *options)
+            kind = "spark" if name.startswith("spark") else "embedded"
+            first.setdefault(kind, seconds)
+            per_core = args.volume / seconds * 3600 / cores
+            print(
+                f"| {name} | {args.volume:,} | {seconds:.1f} | {per_core:,.0f} | "
+                f"{first[kind] / seconds:.2f}x | {peak:.0f} |"
+            )
+        print(f"\ncold start, backtriage assess (median of 3): {cold_start():.2f} s wall")
+    bench = Path(__file__).resolve().parent
+    print("\n100-word texts beside medspaCy's default (bench_text.py):")
+    text_bench = [sys.executable, str(bench / "bench_text.py"), "--texts", "500", "--jsonl", "0"]
+    subprocess.run(text_bench, check=False)
+    if args.api:
+        print("\nHTTP API (bench_api.py):")
+        subprocess.run([sys.executable, str(bench / "bench_api.py")], check=False)
+    print(f"\n{os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
+    print(
+        "targets: >= 400,000 characters/CPU-s; 2 workers >= 1.8x one; Spark local[2] >= 1.7x "
+        "local[1]; cold start <= 1.0 s; 100-word texts >= 8x medspaCy, p50 <= 3 ms"
+    )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=2000)
     parser.add_argument("--spark", action="store_true")
     parser.add_argument("--large", type=int, default=0)
+    parser.add_argument("--corpus", nargs="?", const="default", help="replay a corpus of real notes")
+    parser.add_argument("--volume", type=int, default=10_000, help="notes to replay the corpus to")
+    parser.add_argument("--api", action="store_true", help="with --corpus, the HTTP API too (wrk)")
     args = parser.parse_args()
+    if args.corpus:
+        return corpus_mode(args)
     rows: list[tuple[str, int, float, float, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -161,9 +161,9 @@ def main() -> None:
     baseline = baseline_pipeline()
     theirs_mixed = time_it(mixed, baseline)
     theirs_100 = time_it(hundred, baseline)
-    wall = jsonl_run(base, args.jsonl)
     workers = min(4, os.cpu_count() or 1)
-    wall_parallel = jsonl_run(base, args.jsonl, workers) if workers > 1 else wall
+    wall = jsonl_run(base, args.jsonl) if args.jsonl else 0.0
+    wall_parallel = jsonl_run(base, args.jsonl, workers) if workers > 1 and args.jsonl else wall
 
     rows = [
         ("backtriage, vignette texts", ours_mixed),
@@ -181,10 +181,11 @@ def main() -> None:
         f"{ours_100['per_s'] / theirs_100['per_s']:.1f}x (target >= 5x)"
     )
     print(f"p50 for a 100-word text: {ours_100['p50']:.2f} ms (target < 5 ms)")
-    print(
-        f"CLI assess --jsonl over {args.jsonl:,} texts: {wall:.1f} s wall including start-up "
-        f"with 1 process, {wall_parallel:.1f} s with --workers {workers} (target < 30 s)"
-    )
+    if args.jsonl:
+        print(
+            f"CLI assess --jsonl over {args.jsonl:,} texts: {wall:.1f} s wall including start-up "
+            f"with 1 process, {wall_parallel:.1f} s with --workers {workers} (target < 30 s)"
+        )
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
 
 

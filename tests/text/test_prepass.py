@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,17 @@ from backtriage.text.prepass import Window
 from backtriage.text.understand import TextFindings, clean_text, understand
 
 TESTS = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _pre_pass_on_every_text() -> Iterator[None]:
+    """Short texts are read whole in use (understand.SKIM_FROM); here the pre-pass reads every
+    text, so that the comparison covers the messages too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("backtriage.text.understand.SKIM_FROM", 0)
+        yield
+
+
 #: Real clinical notes beside the repository (the project keeps none of their text).
 REAL_NOTES = TESTS.parent.parent / "shared" / "eval" / "notes" / "mtsamples-dev.jsonl"
 #: Notes of the real-note sample read in every run (the whole corpus is the benchmark's).

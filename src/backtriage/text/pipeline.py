@@ -239,7 +239,7 @@ class TextPipeline:
     nlp: Language
     resources: TextResources
     concepts: ConceptReader
-    prepass: PrePass
+    prepass: PrePass | None = None  # None: every sentence is read
 
     @classmethod
     def build(cls, resources: TextResources | None = None) -> TextPipeline:
