@@ -5,6 +5,7 @@ their sentences, headings and line breaks. The full real-note corpus is compared
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
 import re
@@ -29,7 +30,8 @@ def _pre_pass_on_every_text() -> Iterator[None]:
     """Short texts are read whole in use (understand.SKIM_FROM); here the pre-pass reads every
     text, so that the comparison covers the messages too."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("backtriage.text.understand.SKIM_FROM", 0)
+        # the module, not the function of the same name the package exports
+        patch.setattr(importlib.import_module("backtriage.text.understand"), "SKIM_FROM", 0)
         yield
 
 
