@@ -313,6 +313,8 @@ class PrePass:
         while 0 <= j < len(chunks) and len(edge) < self._edge_words:
             edge.extend(reversed(chunks[j]) if step < 0 else chunks[j])
             j += step
+        if all(keep[k] for k in range(i + step, j, step)):
+            return  # already read
         edge = edge[: self._edge_words]
         near = chunks[i][-self._edge_words :] if step > 0 else chunks[i][: self._edge_words]
         if (step < 0 and any(not self.chunk(c).norms.isdisjoint(self._negators) for c in edge[:2])) or (
