@@ -30,6 +30,7 @@ SLOW_MODULES = frozenset(
         "test_run",
         "test_vocabulary_memory",
         "test_blind_cases",
+        "test_prepass",
     }
 )
 
