@@ -257,7 +257,7 @@ def _reading(
     )
 
 
-#: A piece shorter than this is read whole: a message's sentences nearly all matter, and the
+#: A text shorter than this is read whole: a message's sentences nearly all matter, and the
 #: pre-pass would cost more than it saves (100-word texts: 6.0 -> 6.7 ms with it).
 SKIM_FROM = 1000
 
@@ -275,7 +275,7 @@ def _read_in_pieces(pipe: TextPipeline, text: str, skim: bool = True) -> Iterato
         end = _piece_end(text, start)
         piece = text[start:end]
         whole = [Window(0, len(piece))]
-        windows = pipe.prepass.windows(piece) if skim and pipe.prepass and len(piece) >= SKIM_FROM else whole
+        windows = pipe.prepass.windows(piece) if skim and pipe.prepass and len(text) >= SKIM_FROM else whole
         found = None
         if windows != whole:
             found = _read_windows(pipe, piece, windows)
