@@ -120,6 +120,8 @@ class PrePass:
         self._compositions = _index_by_one(concepts.composition_needs(), rarity)
         self._anchor_concepts = _anchor_concepts(self._compositions, concepts.sequence_parts())
         self._headings = _index_by_one([frozenset(words) for words, _ in headings])
+        #: Each heading as its run of tokens, as the Sectionizer matches it.
+        self._heading_runs = [_run(words) for words, _ in headings if words]
         self._reaches = [(frozenset(words), reach) for words, reach in headings if reach]
         self._patterns = targets.patterns
         self._searches: dict[int, Callable[[str, int, int], re.Match[str] | None]] = {}
@@ -234,7 +236,7 @@ class PrePass:
             return True
         if any(c.heading for c in chunks):
             lowers: set[str] = set().union(*(c.lowers for c in chunks))
-            if _any_indexed(self._headings, lowers, lowers):
+            if _any_indexed(self._headings, lowers, lowers) and self._holds_a_heading(chunks):
                 return True
         return any(self._may_match(r, found, lowered, segment) for r in self._patterns.candidates(found))
 
@@ -249,6 +251,12 @@ class PrePass:
             pattern = without_lookahead(self._patterns.patterns[rule])
             search = self._searches[rule] = re.compile(pattern).search
         return search
+
+    def _holds_a_heading(self, chunks: list[_Chunk]) -> bool:
+        """A heading's tokens, in a run, among the segment's (the Sectionizer matches a run of
+        tokens; line breaks between them are left out here, which can only find more)."""
+        tokens = _run(t.lower() for c in chunks for t in c.tokens if not t.isspace())
+        return any(run in tokens for run in self._heading_runs)
 
     def _may_compose(self, chunks: list[_Chunk]) -> bool:
         """One of the findings' compositions has every one of its concepts possible here."""
@@ -440,6 +448,14 @@ def _remember_frequencies(words: Iterable[str]) -> None:
 def _any_indexed(index: dict[str, list[frozenset[str]]], keys: set[str], present: set[str]) -> bool:
     """Some indexed set, filed under one of `keys`, lies wholly in `present`."""
     return any(words <= present for k in index.keys() & keys for words in index[k])
+
+
+_TOKEN_SEPARATOR = "\x1f"
+
+
+def _run(tokens: Iterable[str]) -> str:
+    """Tokens as one string a run of tokens can be looked for in."""
+    return _TOKEN_SEPARATOR + _TOKEN_SEPARATOR.join(tokens) + _TOKEN_SEPARATOR
 
 
 def _merged(starts: list[int], ends: list[int], keep: list[bool]) -> list[Window]:
