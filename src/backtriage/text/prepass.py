@@ -47,8 +47,8 @@ __all__ = ["PrePass", "Section", "Window"]
 _WORDS_BEFORE_MIDLINE_CUT = 5
 _CHARS_AFTER_MIDLINE_CUT = 80
 
-#: Chunks remembered (a long-running server forgets them all past this many).
-_MAX_CHUNKS = 200_000
+#: Chunks remembered (a long-running process forgets them all past this many: about 1 KB each).
+_MAX_CHUNKS = 50_000
 
 #: Skipped text shorter than this between two windows is read with them: a text read costs
 #: about as much as a hundred characters (measured on the real-note sample).
@@ -83,7 +83,8 @@ class _Chunk:
     lowers: frozenset[str]
     norms: frozenset[str]
     corrected: bool
-    tokens: tuple[str, ...]
+    tokens: tuple[str, ...]  # lower-cased, in order
+    edge: tuple[str, str, str]  # the first, second and last tokens as written
     heading: bool  # a word a section heading is filed under
     anchor: bool  # something here may start a finding: without one, a segment holds none
     concepts: frozenset[str]  # concepts with a one-word phrase here
@@ -129,6 +130,7 @@ class PrePass:
         #: Characters before a window a pattern may look back at (targets.READ_FROM).
         self.lookbehind = targets.lookbehind
         self._chunks: dict[str, _Chunk] = {}
+        self._shared: dict[frozenset[str], frozenset[str]] = {}
 
     # ---- segments ---------------------------------------------------------------------------
 
@@ -144,8 +146,7 @@ class PrePass:
     def _stop_cut(self, text: str, match: re.Match[str]) -> bool:
         """A full stop, "!" or ";" the tokenizer splits off, mid-line with enough of the line on
         both sides that no line-start rule can tell the two halves apart."""
-        tokens = self.chunk(match.group(1)).tokens
-        if tokens[-1] not in (".", "!", ";"):
+        if self.chunk(match.group(1)).edge[2] not in (".", "!", ";"):
             return False
         cut = match.end()
         line_start = text.rfind("\n", 0, cut) + 1
@@ -162,13 +163,12 @@ class PrePass:
         if self._headed_line.match(text, line_start, gap_start):
             return True
         following = text[match.end() :].split(maxsplit=1)
-        tokens = self.chunk(following[0]).tokens if following else ()
-        if not tokens:
+        if not following:
             return False
-        first = tokens[0]
+        first, second, _ = self.chunk(following[0]).edge
         if (first.istitle() and first.isalpha()) or first in _BULLETS:
             return True
-        return first.isdigit() and len(tokens) > 1 and tokens[1] in (")", ".")
+        return first.isdigit() and second in (")", ".")
 
     # ---- what a chunk and a segment can hold ------------------------------------------------
 
@@ -190,21 +190,30 @@ class PrePass:
             return
         if len(self._chunks) + len(new) > _MAX_CHUNKS:
             self._chunks.clear()
+            self._shared.clear()
         tokens: list[list[str]] = [[] for _ in new]
         ends = list(itertools.accumulate(len(c) + 1 for c in new))
         for token in self._tokenizer(" ".join(new)):
             tokens[bisect.bisect_right(ends, token.idx)].append(token.text)
+        share = self._share
         for chunk, texts in zip(new, tokens, strict=True):
-            lowers = frozenset(t.lower() for t in texts)
+            lowered = [t.lower() for t in texts]
+            lowers = share(frozenset(lowered))
             corrected = any(self._correction(w) is not None for w in lowers)
-            norms = frozenset(self._norm(w) for w in lowers)
+            norms = share(frozenset(self._norm(w) for w in lowers))
             singles, phrases = self._phrases_in(norms, lowers)
+            singles = share(singles)
             heading = not lowers.isdisjoint(self._headings)
             starts = singles.union(c for c, _, _ in phrases)
             anchor = corrected or heading or not starts.isdisjoint(self._anchor_concepts)
+            edge = (texts[0], texts[1] if len(texts) > 1 else "", texts[-1]) if texts else ("", "", "")
             self._chunks[chunk] = _Chunk(
-                lowers, norms, corrected, tuple(texts), heading, anchor, singles, phrases
+                lowers, norms, corrected, tuple(lowered), edge, heading, anchor, singles, phrases
             )
+
+    def _share(self, words: frozenset[str]) -> frozenset[str]:
+        """One object for every equal set: most chunks are one word, and words repeat."""
+        return self._shared.setdefault(words, words)
 
     def _phrases_in(
         self, norms: frozenset[str], lowers: frozenset[str]
@@ -255,7 +264,7 @@ class PrePass:
     def _holds_a_heading(self, chunks: list[_Chunk]) -> bool:
         """A heading's tokens, in a run, among the segment's (the Sectionizer matches a run of
         tokens; line breaks between them are left out here, which can only find more)."""
-        tokens = _run(t.lower() for c in chunks for t in c.tokens if not t.isspace())
+        tokens = _run(t for c in chunks for t in c.tokens if not t.isspace())
         return any(run in tokens for run in self._heading_runs)
 
     def _may_compose(self, chunks: list[_Chunk]) -> bool:
