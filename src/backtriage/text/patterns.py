@@ -72,9 +72,6 @@ class PatternSet:
         #: The most characters any pattern looks back before where its match starts.
         self.lookbehind: int = analysis["lookbehind"]
 
-    def __len__(self) -> int:
-        return len(self.patterns)
-
     def regex(self, index: int) -> re.Pattern[str]:
         compiled = self._regexes[index]
         if compiled is None:
@@ -156,17 +153,9 @@ class Requirement:
     parts: tuple[Requirement, ...] = ()
     any_part: bool = False
 
-    def holds(self, present: set[str]) -> bool:
-        """Whether `present` (the strings a text holds) allows a match."""
-        if self.strings:
-            return not self.strings.isdisjoint(present)
-        if self.any_part:
-            return any(part.holds(present) for part in self.parts)
-        return all(part.holds(present) for part in self.parts)
-
     def test(self, everywhere: frozenset[str] = frozenset()) -> Callable[[set[str]], bool]:
-        """`holds` as one compiled expression (no recursion per call: it is asked of every
-        sentence), with the strings in `everywhere` taken to be present."""
+        """Whether the strings present in a text allow a match: one compiled expression, as it
+        is asked of every sentence; the strings in `everywhere` are taken to be present."""
         constants: list[frozenset[str]] = []
 
         def expression(req: Requirement) -> str:

@@ -230,12 +230,14 @@ class PrePass:
                         longer.append((concept, words, by_norm))
         return frozenset(singles), tuple(longer)
 
-    def _may_hold_a_finding(self, text: str, lowered: str, segment: tuple[int, int], found: set[str]) -> bool:
-        """Whether the segment `text[a:b]` may hold a finding (or a heading, which governs
-        others). A pattern is tried, without its look-aheads, only where the strings it needs
-        are all present; it looks back into the text before the segment, as it would."""
-        a, b = segment
-        chunks = [self.chunk(c) for c in text[a:b].split()]
+    def _may_hold_a_finding(
+        self, words: list[str], lowered: str, segment: tuple[int, int], found: set[str]
+    ) -> bool:
+        """Whether the segment (its `words`, and characters `segment` of `lowered`) may hold a
+        finding (or a heading, which governs others). A pattern is tried, without its
+        look-aheads, only where the strings it needs are all present; it looks back into the text
+        before the segment, as it would."""
+        chunks = [self.chunk(c) for c in words]
         if any(c.corrected for c in chunks):
             return True
         if found.isdisjoint(self._rule_keys) and not any(c.anchor for c in chunks):
@@ -293,21 +295,21 @@ class PrePass:
         self.learn(text.split())
         starts = self.segments(text)
         ends = [*starts[1:], len(text)]
+        chunks = [text[a:b].split() for a, b in zip(starts, ends, strict=True)]
         lowered = lower_keeping_offsets(text)
         found = self._patterns.found(lowered, list(zip(starts, ends, strict=True)))
         read = [
-            self._may_hold_a_finding(text, lowered, (a, b), found[i])
+            self._may_hold_a_finding(chunks[i], lowered, (a, b), found[i])
             for i, (a, b) in enumerate(zip(starts, ends, strict=True))
         ]
         if all(read):
             return [Window(0, len(text))]
-        keep = self._with_context(text, starts, ends, read)
+        keep = self._with_context(chunks, read)
         return _merged(starts, ends, keep)
 
-    def _with_context(self, text: str, starts: list[int], ends: list[int], read: list[bool]) -> list[bool]:
+    def _with_context(self, chunks: list[list[str]], read: list[bool]) -> list[bool]:
         """Read segments, and beside each the segments the reader's rules may look into; after
         a possible heading with a limited reach, everything it may reach."""
-        chunks = [text[a:b].split() for a, b in zip(starts, ends, strict=True)]
         keep = list(read)
         for i, is_read in enumerate(read):
             if not is_read:
