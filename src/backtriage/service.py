@@ -7,13 +7,14 @@ between questions, and writes every interview, answer and assessment to the audi
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from backtriage.domain.assessment import Assessment
 from backtriage.domain.case import Answer, Case
-from backtriage.domain.interview import InterviewStep, Question
+from backtriage.domain.interview import InterviewStep, Question, StopReason
 from backtriage.errors import ConflictError, NotFoundError
 from backtriage.reasoning.engine import Engine, default_engine
 from backtriage.reasoning.interview import Interviewer
@@ -36,7 +37,13 @@ class InterviewView(BaseModel):
     questions_asked: int
     asked: list[str] = Field(default_factory=list, description="Ids of the questions answered, in order.")
     answers: dict[str, Answer]
-    stop_reason: str | None = None
+    stop_reason: StopReason | None = None
+    age: int | None = None
+    sex: str | None = None
+    started_at: datetime | None = None
+    text: str | None = Field(
+        default=None, exclude=True, description="What the person wrote, when kept (never sent back)."
+    )
 
 
 #: The owner recorded for interviews made on the web page (API interviews carry a key id, or
@@ -231,6 +238,10 @@ class TriageService:
             asked=list(record.asked),
             answers=dict(record.answers),
             stop_reason=step.stop_reason if done and step is not None else None,
+            age=record.age,
+            sex=record.sex,
+            started_at=record.created_at,
+            text=record.text,
         )
 
 

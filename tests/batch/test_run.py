@@ -92,13 +92,17 @@ def test_the_report_is_self_contained_and_puts_discordant_notes_first(tmp_path: 
     assert result.exit_code == 0, result.output
     html = report.read_text()
     assert "<script" not in html and "http" not in html and "<svg" in html  # nothing from elsewhere
-    assert (
-        html.index(">n4<") < html.index(">n3<") and ">n1<" not in html
-    )  # discordant first; no flag, not listed
-    assert "class='flag'>numb saddle area" in html or "class='flag'>retention" in html
+    flagged, unflagged = html.split("random sample to check for misses")
+    assert flagged.index(">n4<") < flagged.index(">n3<") and ">n1<" not in flagged  # discordant first
+    assert ">n1<" in unflagged and ">n5<" in unflagged  # no red flag: in the sample to check
+    assert "numb saddle area</mark> and retention since today" in html  # the note around it
+    assert "<mark class='flag'>retention</mark> since today" in html
     again = tmp_path / "again.html"
-    assert runner.invoke(app, ["screen-report", str(out), "-o", str(again)]).exit_code == 0
-    assert again.read_text().count("<td>n") == html.count("<td>n") > 0  # the same notes listed
+    command = ["screen-report", str(out), "-o", str(again), "--notes", str(notes)]
+    assert runner.invoke(app, command).exit_code == 0
+    made_again = again.read_text()
+    assert made_again.count("<td>n") == html.count("<td>n") > 0  # the same notes listed
+    assert made_again.count("<mark") == html.count("<mark")  # with the same excerpts
 
 
 def test_an_error_message_keeps_its_square_brackets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -117,3 +121,26 @@ def test_an_error_message_keeps_its_square_brackets(tmp_path: Path, monkeypatch:
         app, ["screen", str(notes), "-o", str(tmp_path / "o.parquet"), "--engine", "spark"]
     )
     assert result.exit_code == 2 and "backtriage[spark]" in result.stderr
+
+
+def test_screening_is_said_to_begin_once_the_reader_is_loaded(tmp_path: Path) -> None:
+    """The progress bar's clock starts when a worker has loaded the reader, not while it loads:
+    `ready` comes once, after the batches a resumed run skips and before any batch screened."""
+    from backtriage.batch.embedded import prepare, run_embedded
+    from backtriage.batch.sources import NoteSource
+
+    source = NoteSource([_notes(tmp_path / "notes.jsonl", 40)])
+    folder, _ = prepare(source, tmp_path / "flags.parquet", {})
+    events: list[tuple[str, int]] = []
+    run_embedded(
+        source.batches(10),
+        folder,
+        {0},  # the first batch was done by an earlier run
+        1,
+        False,
+        lambda notes, _flagged: events.append(("progress", notes)),
+        lambda: events.append(("ready", 0)),
+    )
+    assert events[0] == ("progress", 10)  # the skipped batch, counted at once
+    assert [name for name, _ in events].count("ready") == 1
+    assert events[1] == ("ready", 0) and events[2:] == [("progress", 20), ("progress", 30), ("progress", 40)]

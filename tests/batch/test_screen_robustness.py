@@ -72,7 +72,9 @@ class InlinePool(Executor):
 def inline(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Batches screened in this process (so patches reach them); returns the kill budget."""
     times = [0]
-    monkeypatch.setattr(embedded, "_new_pool", lambda workers: InlinePool("KILL", times), raising=False)
+    monkeypatch.setattr(
+        embedded, "_new_pool", lambda workers, ready=None: InlinePool("KILL", times), raising=False
+    )
     return times
 
 

@@ -64,6 +64,21 @@ def test_assess_with_answers_and_with_text(open_client: TestClient) -> None:
     assert body["text"]["mentions"] and body["scope"] == "back" and body["emergency_number"]
 
 
+def test_the_result_is_structured_and_in_words_only_when_asked(open_client: TestClient) -> None:
+    body = {"answers": {"saddle_anaesthesia": True, "bladder_dysfunction": True}}
+    plain = open_client.post("/v1/assess", json=body).json()
+    assert "explanation" not in plain and "999" in plain["disclaimer"]
+    rule = next(r for r in plain["urgency_reasons"] if r["ref"] == "ces_saddle_with_sphincter")
+    assert rule["kind"] == "rule" and set(rule["findings"]) == {"saddle_anaesthesia", "bladder_dysfunction"}
+    assert "summary" not in rule  # reasons carry ids and numbers, not sentences
+    worded = open_client.post("/v1/assess", json={**body, "explain": True}).json()
+    explanation = worded["explanation"]
+    assert explanation["headline"] == "Emergency: call 999 now"
+    assert "numb between the legs or around the bottom" in explanation["why"][0]
+    assert any("Saddle numbness with new bladder or bowel trouble" in r for r in explanation["why_clinical"])
+    assert worded["urgency"] == plain["urgency"] == "emergency"
+
+
 def test_parse(open_client: TestClient) -> None:
     body = open_client.post("/v1/parse", json={"text": "Pt denies saddle anaesthesia. 45M"}).json()
     assert body["answers"] == {"saddle_anaesthesia": False} and body["age"] == 45
@@ -283,7 +298,7 @@ def test_every_response_forbids_caching_and_sniffing(open_client: TestClient) ->
         assert r.headers["x-content-type-options"] == "nosniff"
 
 
-def test_reading_runs_off_the_event_loop_within_a_time_budget(store: AuditStore) -> None:
+def _slow_service(store: AuditStore) -> TriageService:
     service = TriageService(store)
 
     def slow(*_: object, **__: object) -> None:
@@ -292,10 +307,54 @@ def test_reading_runs_off_the_event_loop_within_a_time_budget(store: AuditStore)
         time.sleep(1.0)
 
     service.assess = slow  # type: ignore[method-assign]
+    return service
+
+
+def test_reading_runs_off_the_event_loop_within_a_time_budget(store: AuditStore) -> None:
+    """A short text that runs out of time was held up by load: "busy, try again", never "send a
+    shorter text" (a three-word text cannot be shortened into time)."""
     config = Settings(database_url=store.url, require_api_key=False, read_timeout_seconds=0.05)
-    with TestClient(create_app(config, service)) as c:
+    with TestClient(create_app(config, _slow_service(store))) as c:
         r = c.post("/v1/assess", json={"text": "numb back"})
-    assert r.status_code == 503 and r.json()["error"]["code"] == "too_slow"
+    error = r.json()["error"]
+    assert r.status_code == 503 and error["code"] == "busy", r.text
+    assert "busy" in error["message"] and "shorter" not in error["message"]
+    assert r.headers["retry-after"] == "2"
+
+
+def test_a_long_text_that_takes_the_time_itself_is_asked_to_be_shorter(store: AuditStore) -> None:
+    config = Settings(database_url=store.url, require_api_key=False, read_timeout_seconds=0.2)
+    long_text = "numb back. " * 3_000  # 33,000 characters: past LONG_BODY_BYTES
+    with TestClient(create_app(config, _slow_service(store))) as c:
+        r = c.post("/v1/assess", json={"text": long_text})
+    error = r.json()["error"]
+    assert r.status_code == 503 and error["code"] == "too_slow", r.text
+    assert "shorter text" in error["message"] and "busy" not in error["message"]
+    assert "retry-after" not in r.headers  # sending the same text again would not help
+
+
+def test_a_long_text_that_never_got_its_turn_is_told_the_server_is_busy(store: AuditStore) -> None:
+    """Waiting for a work slot is load, whatever the text's length."""
+    import threading
+
+    service = TriageService(store)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold(*_: object, **__: object) -> None:
+        holding.set()
+        release.wait(30)
+
+    service.assess = hold  # type: ignore[method-assign]
+    config = Settings(database_url=store.url, require_api_key=False, read_timeout_seconds=0.3, work_threads=1)
+    with TestClient(create_app(config, service)) as c:
+        try:
+            first = c.post("/v1/assess", json={"answers": {}})  # times out, keeps its slot
+            assert holding.is_set() and first.status_code == 503
+            r = c.post("/v1/assess", json={"text": "numb back. " * 3_000})
+        finally:
+            release.set()
+    assert r.status_code == 503 and r.json()["error"]["code"] == "busy", r.text
+    assert "shorter" not in r.json()["error"]["message"]
 
 
 def test_a_database_failure_is_a_json_500_with_no_patient_text_anywhere(

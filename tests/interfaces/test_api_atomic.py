@@ -1,6 +1,6 @@
 """A call either fully succeeds or leaves no trace, and the work limit holds when callers give up.
 
-A 503 (`too_slow`) tells the client to retry, so it must mean that nothing was stored; and a call
+A 503 (`busy`) tells the client to retry, so it must mean that nothing was stored; and a call
 whose caller stopped waiting keeps its work slot until its thread really ends. Every wait below is
 on an event or a condition with a deadline, never a fixed sleep.
 """
@@ -117,7 +117,8 @@ def test_a_call_refused_as_too_slow_stores_nothing_so_its_retry_stores_once(
         ended = _signal_end(service, method)
         with _database_locked(store):
             refused = call(c, interview_id)
-        assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "2"
+        assert refused.json()["error"]["code"] == "busy"  # a short call held up: not "send less"
         assert ended.wait(WAIT)  # the lock has cleared and the abandoned call has run to its end
         assert _stored(store) == before
         retried = call(c, interview_id)  # as the 503 told the client to
@@ -155,7 +156,8 @@ def test_callers_that_give_up_keep_their_work_slot_until_the_work_ends(store: Au
                 assert changed.wait_for(lambda: counts["running"] == limit, WAIT)
             assert [f.result(WAIT).status_code for f in first] == [503] * limit  # their work goes on
             later = [pool.submit(c.post, "/v1/assess", json=ANSWERS) for _ in range(limit)]
-            assert [f.result(WAIT).status_code for f in later] == [503] * limit  # no slot came free
+            refused = [f.result(WAIT) for f in later]  # no slot came free
+            assert [(r.status_code, r.json()["error"]["code"]) for r in refused] == [(503, "busy")] * limit
             assert counts["started"] == counts["most"] == limit
         finally:
             release.set()

@@ -47,7 +47,10 @@ def test_cauda_equina_example_is_emergency_with_ces_first_and_rule_named(tmp_pat
     text = invoke("assess", "--answers", answers)
     assert text.exit_code == 0
     assert "EMERGENCY" in text.stdout
-    assert "Saddle numbness with new bladder or bowel trouble" in text.stdout
+    assert "numb between the legs or around the bottom" in text.stdout  # the person's own words
+    assert "Saddle numbness with new bladder or bowel trouble" not in text.stdout  # a rule's name
+    explained = invoke("assess", "--answers", answers, "--explain")
+    assert "Saddle numbness with new bladder or bowel trouble" in explained.stdout
 
 
 def test_seed_posture_example_is_self_care() -> None:

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from backtriage.domain.case import Case
 from backtriage.errors import ExitCode
 from backtriage.interfaces.cli import app
+from backtriage.knowledge.loader import load_knowledge_base
 
 runner = CliRunner(env={"COLUMNS": "200"})
 
@@ -85,13 +87,13 @@ def test_bad_input_gets_exit_code_2_never_the_bug_code(tmp_path: Path) -> None:
     assert r.exit_code == ExitCode.INVALID_INPUT and "input ended" in r.output
 
 
-def test_the_terminal_leads_with_the_outcome_and_the_action_and_repeats_the_outcome(tmp_path: Path) -> None:
+def test_the_terminal_leads_with_the_outcome_and_the_action(tmp_path: Path) -> None:
     result = runner.invoke(app, ["assess", "--example", "posture"], env={"COLUMNS": "80"})
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert "You can look after this at home" in "\n".join(lines[:3])  # on the first screen
     assert "look after at home" in "\n".join(lines[:6])  # the action too
-    assert "You can look after this at home" in lines[-1]
-    assert "Pressure on a nerve from posture" in result.stdout  # plain names for causes
+    assert "Pressure on a nerve from posture: more than 9 in 10" in result.stdout  # plain names
+    assert "%" not in result.stdout  # one way of stating probability
 
 
 def test_the_terminal_interview_takes_yes_and_no_as_words(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,13 +101,48 @@ def test_the_terminal_interview_takes_yes_and_no_as_words(monkeypatch: pytest.Mo
 
     from rich.console import Console
 
-    from backtriage.domain.interview import Question
+    from backtriage.domain.interview import Question, QuestionReason, WhyAsked
     from backtriage.interfaces.render import render_question
 
-    question = Question(id="fever", kind="yes_no", text="Fever?", finding="fever", why="w")
+    why = QuestionReason(kind=WhyAsked.SAFETY_SCREEN)
+    question = Question(id="fever", kind="yes_no", text="Fever?", finding="fever", why=why)
     console = Console(file=io.StringIO())
     for words, expected in (("Yes", True), ("nope", False), ("not sure", None), ("y", True)):
-        replies = iter(["maybe", words])
+        replies = iter(["maybe", "", words])
         monkeypatch.setattr(console, "input", lambda *a, r=replies, **k: next(r))
-        assert render_question(console, question) == {"fever": expected}
-    assert "Please answer yes, no or ? (not sure)" in console.file.getvalue()  # type: ignore[attr-defined]
+        assert render_question(console, load_knowledge_base(), question) == {"fever": expected}
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    assert shown.count("Please type yes, no or ?.") == 8  # "maybe" and Enter alone answer nothing
+    assert "Why we ask: This is a warning sign" in shown
+
+
+def test_a_terminal_checklist_takes_numbers_0_for_none_and_question_mark_for_not_sure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from backtriage.interfaces.render import render_question
+    from backtriage.reasoning.engine import Engine
+    from backtriage.reasoning.interview import Interviewer
+
+    kb = load_knowledge_base()
+    first = Interviewer(Engine(kb)).step(Case(answers={})).question
+    assert first is not None and first.none_of_these
+    findings = [o.finding for o in first.options if o.finding]
+    console = Console(file=io.StringIO(), width=80)
+    for replies, expected in (
+        (["", "1,3"], {findings[0]: True, findings[2]: True}),
+        (["0"], dict.fromkeys(findings, False)),
+        (["?"], {}),  # not sure: nothing recorded, so each is asked on its own
+        (["99", "x", "2"], {findings[1]: True}),
+    ):
+        it = iter(replies)
+        monkeypatch.setattr(console, "input", lambda *a, r=it, **k: next(r))
+        assert render_question(console, kb, first) == expected
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    from backtriage.interfaces.presentation.terminal import question_prompt
+
+    assert "0 if none of them apply" in question_prompt(first, "").ask and "Enter" not in shown
+    assert "Why we ask: Any of these can be a sign of an emergency" in shown

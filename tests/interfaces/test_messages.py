@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "src" / "backtriage" / "locale" / "backtriage.pot"
 METHODS = [
-    ("src/backtriage/interfaces/presentation.py", "python"),
+    ("src/backtriage/interfaces/presentation/**.py", "python"),
     ("src/backtriage/interfaces/web/__init__.py", "python"),
     ("src/backtriage/interfaces/web/templates/**.html", "jinja2"),
 ]

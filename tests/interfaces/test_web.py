@@ -10,23 +10,26 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from backtriage.domain.interview import Question, QuestionOption
+from backtriage.domain.interview import Question, QuestionOption, QuestionReason, WhyAsked
 from backtriage.interfaces.api import create_app
 from backtriage.interfaces.presentation import share_in_ten
 from backtriage.interfaces.web.answers import answers_from_form
+from backtriage.reasoning.engine import default_engine
 from backtriage.service import TriageService
 from backtriage.settings import Settings
 from backtriage.storage import AuditStore
 from backtriage.storage.models import InterviewRecord
 
 CANARY = "CANARY-web numb bum since tuesday"
+WHY = QuestionReason(kind=WhyAsked.TELLS_APART)
 
 
 def _client(tmp_path: Path, **settings: object) -> tuple[TestClient, AuditStore]:
     store = AuditStore(f"sqlite:///{tmp_path / 'web.db'}")
     store.upgrade()
     config = Settings(database_url=store.url, **settings)  # type: ignore[arg-type]
-    return TestClient(create_app(config, TriageService(store, store_text=config.store_text))), store
+    service = TriageService(store, default_engine(config.emergency_number), store_text=config.store_text)
+    return TestClient(create_app(config, service)), store
 
 
 @pytest.fixture
@@ -138,13 +141,13 @@ def test_shares_are_natural_frequencies(probability: float, words: str) -> None:
 
 
 def test_form_answers_cover_yes_no_unsure_none_and_choices() -> None:
-    yes_no = Question(id="fever", kind="yes_no", text="Fever?", finding="fever", why="w")
+    yes_no = Question(id="fever", kind="yes_no", text="Fever?", finding="fever", why=WHY)
     assert answers_from_form(yes_no, {"choice": "unsure"}) == {"fever": None}
     checklist = Question(
         id="c",
         kind="multi_choice",
         text="Any?",
-        why="w",
+        why=WHY,
         none_of_these=True,
         options=[
             QuestionOption(id="a", text="A", finding="fever"),
@@ -261,3 +264,125 @@ def test_page_errors_are_pages_and_api_errors_stay_json(client: TestClient) -> N
     assert wrong_method.status_code == 405 and "text/html" in wrong_method.headers["content-type"]
     api = client.post("/v1/assess", json={"answers": {"no_such_finding": True}})
     assert "application/json" in api.headers["content-type"]
+
+
+CES = "bad back for a week, now I can't feel the toilet paper when I wipe and I can't pee properly"
+STROKE = "my face dropped on one side and my arm went numb, my speech is slurred"
+
+
+def test_the_emergency_screen_dials_the_number(tmp_path: Path) -> None:
+    c, _ = _client(tmp_path, emergency_number="112")
+    with c:
+        page = _post(c, "/start", data={"text": CES}).text
+        assert _heading(page) == "Call 112 now"
+        assert re.search(r'<a class="call-now" href="tel:112">.*?Call 112</a>', page, flags=re.S)
+        details = c.get("/result?details=1").text
+        assert 'href="tel:112"' in details  # the details keep the number one tap away
+
+
+def test_a_stroke_gets_its_own_words_not_the_backs(client: TestClient) -> None:
+    page = _post(client, "/start", data={"text": STROKE}).text
+    assert _heading(page) == "Call 999 now" and 'href="tel:999"' in page
+    assert "A stroke or mini-stroke" in page and "note the time it started" in page
+    assert "if you can get there safely" not in page  # the back's advice: not for a stroke
+    details = client.get("/result?details=1").text
+    outcome = details[details.index('class="outcome') : details.index("</section>")]
+    assert "if you can get there safely" not in outcome and "Do not drive yourself" in outcome
+
+
+def test_a_back_emergency_keeps_the_backs_words(client: TestClient) -> None:
+    page = _post(client, "/start", data={"text": CES}).text
+    assert "if you can get there safely" in page and "note the time it started" not in page
+
+
+def _causes(html: str) -> list[tuple[str, str]]:
+    """(danger class, cause name) of each likely cause listed."""
+    return re.findall(r'<li class="cause danger-([a-z-]+)">\s*<h3>(.*?) <span', html, flags=re.S)
+
+
+def test_causes_are_coloured_by_their_danger_not_their_likelihood(client: TestClient) -> None:
+    _post(client, "/start", data={"text": CES})
+    html = client.get("/result?details=1").text
+    listed = _causes(html)
+    assert len(listed) >= 2
+    urgency = {
+        c.lay_name: c.base_urgency.value.replace("_", "-") for c in default_engine().kb.conditions.values()
+    }
+    for style, name in listed:
+        assert style == urgency[name], name
+    assert listed[0][0] == "emergency"  # cauda equina leads, in the emergency colour, with words:
+    assert "Dangerous: needs emergency care" in html
+    css = (Path(__file__).parents[2] / "src/backtriage/interfaces/web/static/page.css").read_text()
+    colour = dict(re.findall(r"\.danger-([a-z-]+) \{ --danger: ([^;]+);", css))
+    assert set(colour) == {"emergency", "urgent", "routine", "self-care"}
+    assert len(set(colour.values())) == 4  # each danger its own colour
+    assert colour["self-care"] == "var(--self-care)"
+    assert "self-care" not in colour["emergency"] + colour["urgent"]  # never the harmless green
+
+
+def test_change_an_answer_shows_each_answer_given(client: TestClient) -> None:
+    first = _post(client, "/start", data={"text": "numb patch on my back after sitting"})
+    html = _answer_everything_no(client, first)
+    section = html[html.index('id="change"') : html.index('class="clinician"')]
+    rows = re.findall(
+        r'<p class="asked">(.*?)</p>\s*<p class="given">Your answer: <strong>(.*?)</strong>', section
+    )
+    assert len(rows) >= 3 and len(rows) == section.count('name="to"')
+    given = dict(rows)
+    assert given["Is any of this happening now?"] == "none of these"
+    # the "which of these describe it?" question shows what the opening text already answered
+    pattern = next(v for q, v in given.items() if q.startswith("Which of these describe it?"))
+    assert pattern == "Comes on after sitting, standing or lying in one position"
+    words = {"yes", "no", "not sure", "none of these"}
+    assert sum(v in words for v in given.values()) >= len(given) - 2, given
+
+
+def _to_the_where_question(client: TestClient, text: str) -> str:
+    r = _post(client, "/start", data={"text": text})
+    for _ in range(30):
+        if 'class="bodymap"' in r.text:
+            return r.text  # type: ignore[no-any-return]
+        choice = "none" if 'value="none"' in r.text else "unsure" if 'name="option"' in r.text else "no"
+        r = _post(client, "/interview/answer", data={"choice": choice})
+    raise AssertionError("the body map was never shown")
+
+
+def test_the_map_and_the_list_offer_the_same_options_showing_what_is_answered(client: TestClient) -> None:
+    html = _to_the_where_question(client, "my lower back goes numb when I sit at my desk")
+    on_map = re.findall(r'<g class="region[^"]*" data-option="([a-z_]+)"', html)
+    in_list = re.findall(r'<input type="checkbox"[^>]* data-option="([a-z_]+)"', html)
+    assert sorted(on_map) == sorted(in_list) and len(on_map) == len(set(on_map)) == 9
+    assert "lower_back" in on_map  # answered by the text: shown as answered, not left out
+    region = re.search(r'<g class="region known" data-option="lower_back"[^>]*>', html, flags=re.S)
+    assert region and 'aria-checked="true"' in region.group(0) and 'aria-disabled="true"' in region.group(0)
+    box = re.search(r'<input type="checkbox" data-option="lower_back" disabled checked>', html)
+    assert box and 'Lower back <span class="answered">(already answered: yes)' in html
+    assert 'name="option" value="lower_back"' not in html  # shown, not asked again
+
+
+def test_given_and_options_shown_read_the_answers_back() -> None:
+    from backtriage.interfaces.web.answers import Given, given, options_shown
+
+    kb = default_engine().kb
+    assert given(kb, "where", {"lower_back_symptoms": True, "buttock_pain": False}) == Given(
+        "options", ["Lower back"]
+    )
+    assert given(kb, "where", {"lower_back_symptoms": False}) == Given("none")
+    assert given(kb, "where", {"lower_back_symptoms": None}) == Given("unsure")
+    assert given(kb, "onset", {"sudden_onset": False}) == Given("options", ["Gradually"])
+    finding = next(f for f in kb.findings.values() if f.question)
+    assert given(kb, finding.id, {finding.id: None}) == Given("unsure")
+    assert given(kb, finding.id, {}) is None
+    question = Question(
+        id="where",
+        kind="multi_choice",
+        text="Where?",
+        why=WHY,
+        options=[QuestionOption(id="leg", text="Spreading down a leg", finding="radiates_to_leg")],
+    )
+    shown = options_shown(kb, question, {"lower_back_symptoms": True, "buttock_pain": False})
+    assert [(o.id, o.known, o.holds) for o in shown] == [
+        ("lower_back", True, True),
+        ("buttock", True, False),
+        ("leg", False, False),
+    ]

@@ -31,12 +31,15 @@ def test_only_an_affirmed_mention_counts_as_present() -> None:
     }
 
 
-def test_reasons_read_as_the_page_shows_them() -> None:
-    """The API and the page show the reason's value: these sentences are part of the output."""
-    assert CountReason.AFFIRMED.value == "affirmed"
-    assert CountReason.DENIAL.value == "phrase that says the finding is absent"
-    assert CountReason.ABOUT_FAMILY.value == "about someone else (family)"
+def test_reasons_are_codes_that_the_presentation_layer_words() -> None:
+    """The API gives the reason as a code; the terminal and the page say it in words."""
+    from backtriage.interfaces.presentation import words
+
+    assert CountReason.AFFIRMED.value == "affirmed" and CountReason.ABOUT_FAMILY.value == "about_family"
     assert CountedAs.IGNORED == "ignored"
+    for reason in CountReason:  # every code has words (an unworded one shows as the code)
+        assert "_" not in words.count_reason(reason.value)
+    assert words.count_reason("about_family") == "about a relative"
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ def test_benign_posture_text_short_of_the_whole_pattern_is_routine() -> None:
     )
     assert result.urgency is UrgencyLevel.ROUTINE
     reason = next(r for r in result.urgency_reasons if r.kind.value == "no_benign_pattern")
-    assert "wide_area" in reason.summary and "worse_with_walking" in reason.summary
+    assert "wide_area" in reason.findings and "worse_with_walking" in reason.findings
 
 
 def test_benign_posture_text_with_screen_answered_is_self_care() -> None:

@@ -72,6 +72,8 @@ class RunSummary:
 
 #: Called after each batch with (notes done, flagged so far).
 Progress = Callable[[int, int], None]
+#: Called once, when the first worker has loaded the reader and screening begins.
+Ready = Callable[[], None]
 #: A batch of notes and its place in the input.
 _Job = tuple[int, pa.RecordBatch]
 
@@ -158,7 +160,9 @@ def _tally(rows: pa.RecordBatch) -> dict[str, Any]:
 WORKER_VOCABULARY_LIMIT = 50_000
 
 
-def _warm(parent: int) -> None:
+def _warm(parent: int, ready: Any = None) -> None:
+    """A new worker: load the reader (a first note screened), then say so through `ready`, an
+    event of the process that started it."""
     _end_with(parent)
     from backtriage.batch import screen
     from backtriage.text.pipeline import limit_vocabulary_growth
@@ -166,6 +170,8 @@ def _warm(parent: int) -> None:
     limit_vocabulary_growth(WORKER_VOCABULARY_LIMIT)
 
     screen.screen_batch(pa.RecordBatch.from_pylist([{"id": "warm", "text": "numb back", "error": None}]))
+    if ready is not None:
+        ready.set()
 
 
 def _end_with(parent: int) -> None:
@@ -180,9 +186,11 @@ def _end_with(parent: int) -> None:
     threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
-def _new_pool(workers: int) -> Executor:
-    context = multiprocessing.get_context("spawn")  # no fork of a process holding DuckDB threads
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_warm, initargs=(os.getpid(),))
+_SPAWN = multiprocessing.get_context("spawn")  # no fork of a process holding DuckDB threads
+
+
+def _new_pool(workers: int, ready: Any = None) -> Executor:
+    return ProcessPoolExecutor(workers, mp_context=_SPAWN, initializer=_warm, initargs=(os.getpid(), ready))
 
 
 def run_embedded(
@@ -192,10 +200,12 @@ def run_embedded(
     workers: int,
     full: bool,
     progress: Progress | None = None,
+    ready: Ready | None = None,
 ) -> RunSummary:
-    """Screen every batch not yet done, `workers` processes at a time."""
+    """Screen every batch not yet done, `workers` processes at a time. `ready` is called (in this
+    thread) once a worker has loaded the reader, so that a progress bar can start its clock then."""
     summary = RunSummary()
-    runner = _Runner(folder, workers, full, lambda tally: _add(summary, tally, progress))
+    runner = _Runner(folder, workers, full, lambda tally: _add(summary, tally, progress), ready)
     try:
         for index, batch in enumerate(batches):
             if index in done:
@@ -214,9 +224,15 @@ class _Runner:
     however large the input), and replaces the pool when a worker dies."""
 
     def __init__(
-        self, folder: Path, workers: int, full: bool, done: Callable[[dict[str, Any]], None]
+        self,
+        folder: Path,
+        workers: int,
+        full: bool,
+        done: Callable[[dict[str, Any]], None],
+        ready: Ready | None = None,
     ) -> None:
         self.folder, self.workers, self.full, self.done = folder, workers, full, done
+        self._ready, self._loaded = ready, _SPAWN.Event() if ready is not None else None
         self._pool: Executor | None = None
         self._running: dict[Future[tuple[int, dict[str, Any]]], _Job] = {}
 
@@ -241,11 +257,17 @@ class _Runner:
 
     def _executor(self) -> Executor:
         if self._pool is None:
-            self._pool = _new_pool(self.workers)
+            self._pool = _new_pool(self.workers, self._loaded)
         return self._pool
 
     def _collect(self, when: str) -> None:
-        finished, _ = wait(self._running, return_when=when)
+        while True:  # until a batch ends; meanwhile, say when the reader is loaded
+            finished, _ = wait(self._running, timeout=None if self._ready is None else 0.1, return_when=when)
+            if self._ready is not None and self._loaded is not None and self._loaded.is_set():
+                ready, self._ready = self._ready, None
+                ready()
+            if finished:
+                break
         jobs = [(future, self._running.pop(future)) for future in finished]
         lost = [job for future, job in jobs if not self._take(future, job)]
         if lost:

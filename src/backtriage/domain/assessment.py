@@ -20,14 +20,10 @@ __all__ = [
     "FindingState",
     "FiredRule",
     "PendingQuestion",
+    "ReadingNote",
     "UrgencyReason",
     "UrgencyReasonKind",
 ]
-
-DISCLAIMER = (
-    "backtriage gives information, not a diagnosis, and is not a substitute for a clinician. "
-    "In an emergency call {emergency_number}."
-)
 
 
 class Scope(StrEnum):
@@ -61,7 +57,9 @@ class TextMention(_Out):
     region: str | None = None
     laterality: str | None = Field(default=None, description="'left', 'right' or 'both'.")
     counted_as: str = Field(description="'present', 'absent' or 'ignored'.")
-    reason: str = Field(description="Why the mention counted as it did.")
+    reason: str = Field(
+        description="Why the mention counted as it did, as a code ('affirmed', 'denial', 'past' ...)."
+    )
     corrections: list[str] = Field(
         default_factory=list,
         description="Misspelt words in the mention and what they were read as ('numbess -> numbness').",
@@ -78,12 +76,21 @@ class FindingState(_Out):
 
     id: str
     label: str
+    lay_label: str = Field(default="", description="The finding in a person's own plain words.")
     present: bool | None
     origin: str = Field(
         description="'answer' when given, 'text' when read from free text, 'derived' when "
         "computed from age or sex."
     )
     mentions: list[TextMention] = Field(default_factory=list)
+
+
+class ReadingNote(StrEnum):
+    """Something the reading of a text could not use, or read in a particular way."""
+
+    EMPTY = "empty"  # nothing could be read
+    ABOUT_SOMEONE_ELSE = "about_someone_else"  # written about a relative or friend: read as theirs
+    NOTHING_FOUND = "nothing_found"  # no finding recognised; the red-flag questions still need answers
 
 
 class TextReading(_Out):
@@ -98,7 +105,7 @@ class TextReading(_Out):
     duration_days: float | None = None
     duration_text: str | None = None
     onset: str | None = None
-    notes: list[str] = Field(default_factory=list)
+    notes: list[ReadingNote] = Field(default_factory=list)
     resources_version: str | None = Field(default=None, description="Text resources version.")
     resources_hash: str | None = Field(default=None, description="Text resources content hash.")
 
@@ -108,11 +115,15 @@ class EvidenceItem(_Out):
 
     finding: str
     label: str
+    lay_label: str = Field(default="", description="The finding in a person's own plain words.")
     present: bool
     likelihood_ratio: float
     estimate: bool
     sources: list[str]
     note: str | None = None
+    unexplained: bool = Field(
+        default=False, description="The cause does not account for this finding (it counts against it)."
+    )
 
 
 class ConditionResult(_Out):
@@ -155,8 +166,16 @@ class UrgencyReason(_Out):
 
     kind: UrgencyReasonKind
     urgency: UrgencyLevel
-    summary: str
     ref: str | None = Field(default=None, description="Rule or condition id behind it.")
+    findings: list[str] = Field(
+        default_factory=list,
+        description="rule: the present findings it fired on; pending_screen: the red-flag questions "
+        "still open; no_benign_pattern: what the nearest harmless pattern still needs.",
+    )
+    probability: float | None = Field(default=None, description="differential: the cause's probability.")
+    threshold: float | None = Field(
+        default=None, description="differential: the probability from which the cause lends its urgency."
+    )
 
 
 class PendingQuestion(_Out):
@@ -176,13 +195,14 @@ class Assessment(_Out):
     """Everything an assessment concluded, and why."""
 
     urgency: UrgencyLevel
-    urgency_label: str
     scope: Scope = Field(
         description="'back'; 'possibly_not_back' when a cause outside the back is suspected too; "
         "'not_back' when only causes outside the back explain the red flags."
     )
-    scope_message: str | None = Field(
-        default=None, description="Plain words for a scope other than 'back', naming the suspected causes."
+    outside_back: list[str] = Field(
+        default_factory=list,
+        description="Causes outside the back that must be ruled out, when the scope is not 'back' "
+        "(condition ids).",
     )
     suspected: list[str] = Field(
         default_factory=list,
@@ -202,4 +222,3 @@ class Assessment(_Out):
     kb_version: str
     kb_hash: str
     text: TextReading | None = Field(default=None, description="Present when text was given.")
-    disclaimer: str = Field(description="What backtriage is and is not, with the emergency number.")

@@ -3,13 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from backtriage.domain.assessment import Assessment
 
-__all__ = ["InterviewStep", "Question", "QuestionOption"]
+__all__ = ["InterviewStep", "Question", "QuestionOption", "QuestionReason", "StopReason", "WhyAsked"]
+
+
+class WhyAsked(StrEnum):
+    """Why a question is asked now (the presentation layer words it)."""
+
+    RED_FLAG_CHECKLIST = "red_flag_checklist"  # signs of an emergency are asked about first
+    SAFETY_SCREEN = "safety_screen"  # the red-flag screen must be answered before home care
+    HARMLESS_PATTERN = "harmless_pattern"  # home care needs a pattern known to be harmless
+    DECIDES_TIMING = "decides_timing"  # the 14-day rule for cauda equina features
+    WOULD_RAISE = "would_raise"  # a "yes" would make a red-flag rule fire
+    COVERS_SEVERAL = "covers_several"  # one answer covers several questions
+    TELLS_APART = "tells_apart"  # it helps tell the leading causes apart
+
+
+class QuestionReason(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: WhyAsked
+    screen: str | None = Field(default=None, description="safety_screen: which red-flag screen.")
+    rule: str | None = Field(default=None, description="would_raise: the rule a 'yes' would fire.")
+    conditions: list[str] = Field(
+        default_factory=list, description="tells_apart: the causes the answer helps tell apart."
+    )
+
+
+class StopReason(StrEnum):
+    """Why an interview ended."""
+
+    EMERGENCY = "emergency"  # a red flag makes it an emergency: the only message is to get help
+    QUESTION_LIMIT = "question_limit"
+    SETTLED = "settled"  # no further question would change the picture much
 
 
 class QuestionOption(BaseModel):
@@ -44,7 +76,7 @@ class Question(BaseModel):
         default=False, description="Options left unchosen are answered 'no' (never a red flag)."
     )
     red_flag: bool = False
-    why: str = Field(description="Why this question is asked now.")
+    why: QuestionReason = Field(description="Why this question is asked now.")
     bears_on: list[str] = Field(
         default_factory=list, description="Condition or rule ids the answer bears on."
     )
@@ -69,4 +101,4 @@ class InterviewStep(BaseModel):
     question: Question | None = None
     assessment: Assessment
     questions_asked: int
-    stop_reason: str | None = None
+    stop_reason: StopReason | None = None

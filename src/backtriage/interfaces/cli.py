@@ -10,11 +10,13 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import click
 import typer
+from rich.text import Text
 
 from backtriage import __version__
 from backtriage.domain.assessment import Assessment
@@ -49,7 +51,7 @@ from backtriage.interfaces.render import (
     render_findings,
     render_reading,
 )
-from backtriage.knowledge.loader import load_knowledge_base
+from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
 from backtriage.reasoning.engine import Engine
 from backtriage.settings import Settings
 
@@ -91,6 +93,15 @@ def assess(
     ] = None,
     output_format: FormatOption = OutputFormat.text,
     top: Annotated[int, typer.Option("--top", min=0, help="How many causes to show (0 = all).")] = 5,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="Add the rules, likelihood ratios, sources and how the words were read."
+        ),
+    ] = False,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Print the summary to hand to a clinician instead.")
+    ] = False,
     workers: WorkersOption = 1,
     kb_path: KbOption = None,
 ) -> None:
@@ -120,18 +131,36 @@ def assess(
         else:
             data = read_json(answers) if answers is not None else {}
         case = Case.from_mapping(data)
-        if text is not None:
+        content = read_text(text) if text is not None else None
+        if content is not None:
             from backtriage.text import assess_text
 
-            result = assess_text(read_text(text), case, engine=engine)
+            result = assess_text(content, case, engine=engine)
         else:
             result = engine.assess(case)
     except BacktriageError as exc:
         fail(str(exc), exc.exit_code)
     if output_format is OutputFormat.json:
         sys.stdout.write(assessment_json(result, top) + "\n")
+    elif summary:
+        sys.stdout.write(_summary(engine.kb, case, result, content))
     else:
-        render_assessment(stdout_console(), result, top=top or len(result.conditions))
+        render_assessment(
+            stdout_console(), engine.kb, result, explain=explain, top=top or len(result.conditions)
+        )
+
+
+def _summary(kb: KnowledgeBase, case: Case, a: Assessment, words: str | None) -> str:
+    """The clinician's handover for one assessment, as plain text."""
+    reading = a.text
+    person = presentation.Person(
+        age=case.age if case.age is not None else (reading.age if reading else None),
+        sex=case.sex.value if case.sex else (reading.sex if reading else None),
+        words=words,
+    )
+    answers = {f.id: f.present for f in a.findings if f.origin != "derived"}
+    h = presentation.handover(kb, a, answers, datetime.now().astimezone(), person)
+    return presentation.handover_text(h)
 
 
 def _make_assess_handler(kb_path: Path | None, top: int) -> Handler:
@@ -228,7 +257,7 @@ def parse(
     if output_format is OutputFormat.json:
         sys.stdout.write(json.dumps(presentation.parse_view(found)) + "\n")
     else:
-        render_reading(stdout_console(), content, found.reading)
+        render_reading(stdout_console(), load_knowledge_base(), content, found.reading)
 
 
 @app.command()
@@ -277,42 +306,26 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=32, help="Server processes.")] = 1,
     database_url: DbOption = None,
 ) -> None:
-    """Run the HTTP API (docs at /docs, OpenAPI at /openapi.json)."""
+    """Serve the patient's page (at /) and the HTTP API (docs at /docs, OpenAPI at /openapi.json)."""
     import os
 
-    import uvicorn
-
     from backtriage.interfaces.api import create_app
-    from backtriage.logs import server_log_config
+    from backtriage.interfaces.api.serving import serve_app
 
     settings = settings_for(database_url, require_api_key=not no_auth)
     store = open_store(database_url)
     store.purge(settings.retention_days)
-    stderr_console().print(
-        f"backtriage API on http://{host}:{port} "
-        f"({'open local mode, no API key' if no_auth else 'API key required'})"
-    )
+    mode = "open local mode, no API key" if no_auth else "API key required"
     if workers > 1:
         os.environ["BACKTRIAGE_DATABASE_URL"] = settings.database_url
         os.environ["BACKTRIAGE_REQUIRE_API_KEY"] = "false" if no_auth else "true"
         os.environ["BACKTRIAGE_STORE_TEXT"] = "true" if settings.store_text else "false"
-        uvicorn.run(
-            "backtriage.interfaces.api:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="warning",
-            log_config=server_log_config(),
-            access_log=False,
-        )
+        serve_app("backtriage.interfaces.api:create_app", host, port, mode, workers)
         return
     from backtriage.service import TriageService
 
     app_ = create_app(settings, TriageService(store, store_text=settings.store_text), warm_up=True)
-    uvicorn.run(
-        app_, host=host, port=port, log_level="warning", log_config=server_log_config(), access_log=False
-    )
+    serve_app(app_, host, port, mode)
 
 
 @app.command()
@@ -350,7 +363,7 @@ def interview(
         out.print(f"[dim]Interview {view.id} (resume with: backtriage interview --resume {view.id})[/dim]")
         while not view.done:
             assert view.question is not None
-            answers = render_question(out, view.question)
+            answers = render_question(out, service.engine.kb, view.question)
             view = service.answer(view.id, answers)
     except BacktriageError as exc:
         fail(str(exc), exc.exit_code)
@@ -358,7 +371,9 @@ def interview(
         again = f" (continue with: backtriage interview --resume {view.id})" if view is not None else ""
         fail(f"no answer was given: the input ended{again}", ExitCode.INVALID_INPUT)
     assert view.assessment is not None
-    render_assessment(out, view.assessment)
+    if view.stop_reason is not None:
+        out.print(Text(presentation.words.stopped(view.stop_reason), style="dim"))
+    render_assessment(out, service.engine.kb, view.assessment)
 
 
 def main() -> None:

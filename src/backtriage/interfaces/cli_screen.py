@@ -16,6 +16,7 @@ from backtriage.interfaces.cli_common import app, fail, stderr_console, stdout_c
 
 if TYPE_CHECKING:  # the batch modules (DuckDB, Arrow) load only when `screen` runs
     from backtriage.batch.embedded import RunSummary
+    from backtriage.batch.sources import NoteSource
 
 
 class Engine(StrEnum):
@@ -42,7 +43,12 @@ def screen(
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N notes.")] = None,
     sample: Annotated[int | None, typer.Option(min=1, help="A random sample of N notes.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed for --sample.")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            help="Seed for --sample and for the report's random notes: the same seed, the same notes."
+        ),
+    ] = 0,
     full: Annotated[bool, typer.Option("--full", help="Keep each note's complete assessment.")] = False,
     engine: Annotated[
         Engine, typer.Option(help="embedded: this machine's cores; spark: Apache Spark (the [spark] extra).")
@@ -51,6 +57,13 @@ def screen(
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write a self-contained HTML report here.")
     ] = None,
+    unflagged: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Notes without red flags the report lists, chosen at random (--seed), to check for misses.",
+        ),
+    ] = 20,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace the output (and report) if they exist.")
     ] = False,
@@ -75,29 +88,57 @@ def screen(
             from backtriage.batch.spark import run_spark
 
             summary = run_spark(source, output, master, batch_size)
-            _report(summary, output, time.perf_counter() - started, report)
+            _report(summary, output, time.perf_counter() - started, report, source, unflagged, seed)
             return
         folder, done = prepare(source, output, options)
         with Progress(
-            TextColumn("screening"),
+            TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]:.0f} notes/s, {task.fields[flagged]} flagged"),
+            TextColumn("{task.fields[status]}"),
             TimeRemainingColumn(),
             console=stderr_console(),
             transient=True,
         ) as bar:
-            task = bar.add_task("notes", total=total, rate=0.0, flagged=0)
+            # The bar and its clock start when the reader is loaded, not while it loads.
+            task = bar.add_task("loading the reader…", total=total, start=False, status="")
+            clock = _Clock()
+
+            def ready() -> None:
+                clock.start()
+                bar.update(task, description="screening")
+                bar.start_task(task)
 
             def progress(notes: int, flagged: int) -> None:
-                rate = notes / max(time.perf_counter() - started, 1e-6)
-                bar.update(task, completed=notes, rate=rate, flagged=flagged)
+                status = f"{clock.rate(notes):,.0f} notes/s, {flagged:,} flagged" if clock.began else ""
+                bar.update(task, completed=notes, status=status)
+                clock.notes = notes
 
-            run_embedded(source.batches(batch_size), folder, done, workers, full, progress)
+            run_embedded(source.batches(batch_size), folder, done, workers, full, progress, ready)
         summary = finish(folder, output, full)
-        _report(summary, output, time.perf_counter() - started, report)
+        seconds = time.perf_counter() - started
+        loading = clock.began - started if clock.began else None
+        _report(summary, output, seconds, report, source, unflagged, seed, loading)
     except BacktriageError as exc:
         fail(str(exc), exc.exit_code)
+
+
+class _Clock:
+    """When screening began (the reader loaded), and the notes done by then (a resumed run's)."""
+
+    def __init__(self) -> None:
+        self.began: float | None = None
+        self.notes = 0
+        self._notes_before = 0
+
+    def start(self) -> None:
+        self.began, self._notes_before = time.perf_counter(), self.notes
+
+    def rate(self, notes: int) -> float:
+        """Notes screened a second since screening began."""
+        if self.began is None:
+            return 0.0
+        return (notes - self._notes_before) / max(time.perf_counter() - self.began, 1e-6)
 
 
 @app.command("screen-report")
@@ -106,24 +147,48 @@ def screen_report(
     report: Annotated[Path, typer.Option("--report", "-o", help="The HTML file to write.")] = Path(
         "report.html"
     ),
+    notes: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--notes", help="The notes the run screened (as given to it), for excerpts of each note shown."
+        ),
+    ] = None,
+    id_column: Annotated[str | None, typer.Option(help="With --notes: the column of ids.")] = None,
+    text_column: Annotated[str | None, typer.Option(help="With --notes: the column of text.")] = None,
+    unflagged: Annotated[
+        int, typer.Option(min=0, help="Notes without red flags to list, chosen at random (--seed).")
+    ] = 20,
+    seed: Annotated[int, typer.Option(help="Seed for the random notes: the same seed, the same notes.")] = 0,
 ) -> None:
     """Write the HTML report of an earlier `backtriage screen` run."""
+    from backtriage.batch.files import printable
     from backtriage.batch.report import write_report
+    from backtriage.batch.sources import NoteSource
 
     if not output.exists():
-        fail(f"{output}: no such file", ExitCode.INVALID_INPUT)
+        fail(f"{printable(str(output))}: no such file", ExitCode.INVALID_INPUT)
     try:
-        write_report(output, report)
+        source = NoteSource(notes, id_column, text_column) if notes else None
+        write_report(output, report, notes=source, unflagged=unflagged, seed=seed)
     except BacktriageError as exc:
         fail(str(exc), exc.exit_code)
     stdout_console().print(f"report -> {report}", highlight=False)
 
 
-def _report(summary: RunSummary, output: Path, seconds: float, report: Path | None) -> None:
+def _report(
+    summary: RunSummary,
+    output: Path,
+    seconds: float,
+    report: Path | None,
+    source: NoteSource,
+    unflagged: int,
+    seed: int,
+    loading: float | None = None,
+) -> None:
     if report is not None:
         from backtriage.batch.report import write_report
 
-        write_report(output, report, seconds)
+        write_report(output, report, seconds, notes=source, unflagged=unflagged, seed=seed, loading=loading)
     urgencies = ", ".join(f"{u} {n}" for u, n in sorted(summary.by_urgency.items()))
     stdout_console().print(
         f"{summary.notes} notes in {seconds:.1f} s: {summary.flagged} with red flags, "

@@ -1,10 +1,12 @@
-"""Human-readable rendering of assessments and vocabularies with rich."""
+"""The terminal's layout of what the presentation layer says: a short result for a person by
+default (one screen), the clinician's detail with `--explain`. No wording is decided here."""
 
 from __future__ import annotations
 
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel
+from rich.prompt import Prompt
 from rich.table import Table
 from rich.text import Text
 
@@ -12,6 +14,8 @@ from backtriage.domain.assessment import Assessment, EvidenceItem, TextReading
 from backtriage.domain.interview import Question
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.interfaces import presentation
+from backtriage.interfaces.presentation import words
+from backtriage.interfaces.presentation.terminal import YES_NO_WORDS, headings, question_prompt
 from backtriage.knowledge.loader import KnowledgeBase
 
 __all__ = [
@@ -22,13 +26,6 @@ __all__ = [
     "render_reading",
 ]
 
-#: Words accepted for yes / no / not sure at the terminal.
-_YES_NO: dict[str, bool | None] = {
-    **dict.fromkeys(("y", "yes", "yeah", "yep", "true"), True),
-    **dict.fromkeys(("n", "no", "nope", "false"), False),
-    **dict.fromkeys(("?", "not sure", "unsure", "dont know", "don't know", "idk"), None),
-}
-
 _COUNTED_STYLE = {"present": "bold red", "absent": "green", "ignored": "italic yellow"}
 
 _STYLE = {
@@ -37,101 +34,109 @@ _STYLE = {
     UrgencyLevel.ROUTINE: "bold white on blue",
     UrgencyLevel.SELF_CARE: "bold white on green",
 }
+_DANGER_STYLE = {"emergency": "bold red", "urgent": "bold yellow", "routine": "bold", "self_care": "bold"}
+#: At most this many open questions are listed; the interview asks them all.
+_OPEN_SHOWN = 4
 
 
 def _outcome(a: Assessment) -> Text:
     """The outcome in words (with a marker, never colour alone), as the page shows it."""
     view = presentation.urgency_view(a)
-    head = Text(f" {view.icon} {a.urgency.value.upper().replace('_', ' ')} ", style=_STYLE[a.urgency])
+    head = Text(f" {view.icon} {view.name.upper()} ", style=_STYLE[a.urgency])
     head.append(f"  {view.headline}", style="bold")
     return head
 
 
-def render_assessment(console: Console, a: Assessment, top: int = 5) -> None:
-    """Outcome and action first (they must fit the first screen), then the safety net, the
-    causes in plain words, the details for a clinician, and the outcome again at the end."""
-    view = presentation.urgency_view(a)
-    console.print(Panel(Group(_outcome(a), Text(view.action)), title="backtriage", expand=False))
-    _render_scope(console, a)
-    for text in presentation.advice(a, "safety_net"):
-        console.print(Text(f"Get help sooner: {text}", style="yellow"))
-    _render_still_to_ask(console, a)
-    for cause in presentation.causes(a):
-        console.print(f"  - [bold]{escape(cause.name)}[/bold]: {cause.share} people with these answers")
+def render_assessment(
+    console: Console, kb: KnowledgeBase, a: Assessment, *, explain: bool = False, top: int = 5
+) -> None:
+    """What to do now and what would make it urgent first, then the likely causes in plain words
+    and the open questions; `explain` adds the rules, likelihood ratios, sources and reading."""
+    view = presentation.result_view(kb, a)
+    h = headings()
+    console.print(Panel(Group(_outcome(a), Text(view.urgency.action)), title="backtriage", expand=False))
+    if view.scope:
+        console.print(
+            Text(view.scope, style="bold red" if a.urgency is UrgencyLevel.EMERGENCY else "bold yellow")
+        )
+    for reason in view.why:
+        console.print(Text.assemble((h.why + ": ", "bold"), reason))
+    for text in view.safety_net:
+        console.print(Text(text, style="yellow"))
+    _render_still_open(console, view.still_to_ask)
+    if view.causes:
+        console.print(Text(h.causes, style="bold"))
+        for i, cause in enumerate(view.causes, start=1):
+            line = Text(f"  {i}. ")
+            line.append(cause.name, style=_DANGER_STYLE.get(cause.danger, "bold"))
+            line.append(f": {cause.share}")
+            console.print(line)
+            if cause.because and (i == 1 or explain):  # the leading cause's reasons fit one screen
+                console.print(Text(f"     {h.because}: {'; '.join(cause.because[:3])}", style="dim"))
+    if view.self_care:
+        console.print(Text(h.what_to_do, style="bold"))
+        for text in view.self_care:
+            console.print(Text(f"  - {text}"))
+    if explain:
+        for text in view.more_advice:
+            console.print(Text(f"  - {text}"))
+    for note in view.reading_notes:
+        console.print(Text(note, style="yellow"))
+    if explain:
+        _render_explanation(console, kb, a, top)
+    console.print(Text(view.disclaimer, style="dim"))
+    if not explain:
+        console.print(Text(h.more, style="dim"))
 
-    if a.red_flags:
-        console.print(Text("Red flags", style="bold red"))
-        for r in a.red_flags:
-            console.print(
-                f"  [red]![/red] [bold]{r.name}[/bold] -> {r.urgency.value}"
-                f"  [dim](rule {r.id}; findings: {', '.join(r.findings)})[/dim]"
-            )
-            console.print(f"    {r.rationale}  [dim]Sources: {', '.join(r.sources)}[/dim]")
-    console.print(Text("Why this urgency", style="bold"))
+
+def _render_still_open(console: Console, questions: list[str]) -> None:
+    """The red-flag questions the words did not answer, and the command that asks them."""
+    if not questions:
+        return
+    h = headings()
+    console.print(Text(h.still_open, style="bold yellow"))
+    for question in questions[:_OPEN_SHOWN]:
+        console.print(Text(f"  ? {question}"))
+    if len(questions) > _OPEN_SHOWN:
+        console.print(Text("  " + words.more_questions(len(questions) - _OPEN_SHOWN)))
+    console.print(Text(h.answer_them, style="bold"))
+
+
+def _render_explanation(console: Console, kb: KnowledgeBase, a: Assessment, top: int) -> None:
+    """For a clinician: every reason, every rule with its sources, the causes with their
+    likelihood ratios, and how each word of a text was read."""
+    h = headings()
+    console.print(Text(h.reasons, style="bold"))
     for reason in a.urgency_reasons:
-        console.print(f"  - {escape('[' + reason.urgency.value + ']')} {escape(reason.summary)}")
-
-    table = Table(title="Likely causes", show_lines=False, expand=False)
-    table.add_column("#", justify="right")
-    table.add_column("Cause")
-    table.add_column("Probability", justify="right")
-    table.add_column("For (likelihood ratio)")
-    table.add_column("Against")
+        console.print(Text(f"  - {words.reason_for_clinician(kb, a, reason)}"))
+    if a.red_flags:
+        console.print(Text(h.red_flags, style="bold red"))
+        for r in a.red_flags:
+            console.print(Text.assemble("  ! ", (r.name, "bold"), f" ({words.urgency_name(r.urgency)})"))
+            console.print(Text(f"    {r.rationale}", style="dim"))
+            console.print(
+                Text(f"    {h.sources}: {'; '.join(a.sources.get(s, s) for s in r.sources)}", style="dim")
+            )
+    table = Table(title=h.cause_table, expand=False)
+    for column in ("#", h.cause, h.chance, h.for_, h.against):
+        table.add_column(column)
     for i, c in enumerate(a.conditions[:top], start=1):
-        name = c.lay_name + (f" ({c.level})" if c.level else "")
-        name += f"\n[dim]{c.name}; {', '.join(c.icd10)}[/dim]"
         table.add_row(
             str(i),
-            name,
-            f"{c.probability:.1%}",
+            f"{escape(c.name)}" + (f" ({c.level})" if c.level else "") + f"\n[dim]{', '.join(c.icd10)}[/dim]",
+            words.chance(c.probability),
             "\n".join(_evidence(e) for e in c.evidence_for[:4]) or "-",
             "\n".join(_evidence(e) for e in c.evidence_against[:3]) or "-",
         )
     console.print(table)
-
     if a.text is not None:
-        render_reading(console, None, a.text)
-
-    lines = [Text(f"- {item.text}") for item in a.advice]
-    console.print(Panel(Group(*lines), title="What to do", expand=False))
-    console.print(Text(f"{a.disclaimer}  Knowledge base {a.kb_version} ({a.kb_hash[:12]}).", style="dim"))
-    console.print(_outcome(a))
-
-
-def _render_still_to_ask(console: Console, a: Assessment) -> None:
-    """Red-flag questions the words did not answer, and where to answer them, before the causes:
-    a "yes" to any of them can change the advice."""
-    questions = presentation.still_to_ask(a)
-    if not questions:
-        return
-    console.print(Text("Not yet asked: a 'yes' to any of these can change the advice", style="bold yellow"))
-    for question in questions:
-        console.print(Text(f"  ? {question}"))
-    console.print(Text("Answer them " + "; or ".join(presentation.how_to_answer()) + ".", style="dim"))
-
-
-def _render_scope(console: Console, a: Assessment) -> None:
-    """Whether this looks like a back problem at all, and what else is suspected, up front."""
-    if a.scope_message:
-        style = "bold red" if a.urgency is UrgencyLevel.EMERGENCY else "bold yellow"
-        console.print(Text(a.scope_message, style=style))
-        if a.urgency is UrgencyLevel.EMERGENCY:
-            console.print(Text(f"Call {a.emergency_number} now.", style="bold red"))
-    names = [c.name for c in a.conditions if c.id in a.suspected]
-    detail = f"; suspected: {', '.join(names)}" if names else ""
-    console.print(Text(f"Scope: {_SCOPE_NAMES[a.scope.value]}{detail}", style="dim"))
-
-
-_SCOPE_NAMES = {
-    "back": "the back and its nerves",
-    "possibly_not_back": "possibly not (only) the back",
-    "not_back": "probably not the back",
-}
+        render_reading(console, kb, None, a.text)
+    console.print(Text(presentation.result_view(kb, a).kb_line, style="dim"))
 
 
 def _evidence(e: EvidenceItem) -> str:
-    state = "" if e.present else " [italic](absent)[/italic]"
-    return f"{escape(e.label)}{state} x{e.likelihood_ratio:g}"
+    label = e.label if e.present else words.absent(e.label)
+    return f"{escape(label)} \u00d7{e.likelihood_ratio:g}"
 
 
 def render_findings(console: Console, kb: KnowledgeBase) -> None:
@@ -158,89 +163,81 @@ def render_conditions(console: Console, kb: KnowledgeBase) -> None:
     console.print(table)
 
 
-def render_reading(console: Console, text: str | None, reading: TextReading) -> None:
+def render_reading(console: Console, kb: KnowledgeBase, text: str | None, reading: TextReading) -> None:
     """The words behind each finding: highlighted text (when given) and a table of mentions."""
+    h = headings()
     if text is not None and reading.mentions:
         highlighted = Text(text)
         for m in reading.mentions:
             highlighted.stylize(_COUNTED_STYLE[m.counted_as], m.start, m.end)
-        console.print(
-            Panel(
-                highlighted,
-                title="Read from the text (red = present, green = absent, yellow = ignored)",
-                expand=False,
-            )
-        )
+        console.print(Panel(highlighted, title=words.reading_legend(), expand=False))
     if reading.mentions:
-        table = Table(title="What the words were read as", expand=False)
-        for col in ("words", "finding", "read through", "counted as", "why", "chars"):
+        table = Table(title=h.words_read, expand=False)
+        for col in h.read_columns:
             table.add_column(col)
         for m in reading.mentions:
+            finding = kb.findings.get(m.finding)
+            read_as = (finding.label if finding else m.finding) + "".join(
+                f"\n[dim]{escape(c)}[/dim]" for c in m.corrections
+            )
             table.add_row(
                 escape(f'"{m.text}"'),
-                m.finding,
-                escape("\n".join([*(m.concepts or ["phrase lexicon"]), *m.corrections])),
-                Text(m.counted_as, style=_COUNTED_STYLE[m.counted_as]),
-                m.reason,
-                f"{m.start}-{m.end}",
+                read_as,
+                Text(words.counted_as(m.counted_as), style=_COUNTED_STYLE[m.counted_as]),
+                words.count_reason(m.reason),
             )
         console.print(table)
-    if reading.resources_version:
-        console.print(f"[dim]text resources {reading.resources_version}[/dim]")
-    facts = []
-    if reading.age is not None:
-        facts.append(f'age {reading.age} (from "{reading.age_text}")')
-    if reading.sex is not None:
-        facts.append(f'sex {reading.sex} (from "{reading.sex_text}")')
-    if reading.duration_days is not None:
-        facts.append(f'duration about {reading.duration_days:g} days (from "{reading.duration_text}")')
-    if reading.onset:
-        facts.append(f"onset {reading.onset}")
+    facts = words.also_read(reading)
     if facts:
-        console.print(escape("Also read: " + "; ".join(facts)))
-    for note in reading.notes:
-        console.print(Text(note, style="yellow"))
+        console.print(Text(f"{h.also_read}: {'; '.join(facts)}"))
+    for n in reading.notes:
+        console.print(Text(words.note(n), style="yellow"))
 
 
-def render_question(console: Console, question: Question) -> dict[str, bool | None]:
+def render_question(console: Console, kb: KnowledgeBase, question: Question) -> dict[str, bool | None]:
     """Ask one interview question at the terminal; returns the answers in the usual shape."""
-    from rich.prompt import Prompt
-
-    style = "bold red" if question.red_flag else "bold"
+    prompt = question_prompt(question, words.why_asked(kb, question))
     console.print()
-    console.print(Text(question.text, style=style))
+    console.print(Text(question.text, style="bold red" if question.red_flag else "bold"))
     if question.help:
         console.print(Text(question.help, style="dim"))
-    console.print(Text(f"(Why: {question.why})", style="dim italic"))
+    console.print(Text(prompt.why, style="dim italic"))
     if question.kind == "yes_no":
         assert question.finding is not None
         while True:
-            reply = Prompt.ask(escape("yes, no or ? (not sure)"), console=console).strip().lower()
-            if reply in _YES_NO:
-                return {question.finding: _YES_NO[reply]}
-            console.print("[yellow]Please answer yes, no or ? (not sure).[/yellow]")
+            reply = Prompt.ask(escape(prompt.ask), console=console).strip().lower()
+            if reply in YES_NO_WORDS:
+                return {question.finding: YES_NO_WORDS[reply]}
+            console.print(Text(prompt.retry, style="yellow"))
     for number, option in enumerate(question.options, start=1):
-        console.print(f"  {number}. {escape(option.text)}")
-    single = question.kind == "single_choice"
-    hint = "one number" if single else "numbers separated by commas"
+        console.print(f"  {number}. {escape(words.option_text(option))}")
     while True:
-        reply = Prompt.ask(
-            f"Choose {hint} (Enter if none apply or you are not sure)",
-            default="",
-            show_default=False,
-            console=console,
-        )
-        picks = [p.strip() for p in reply.replace(" ", ",").split(",") if p.strip()]
-        if all(p.isdigit() and 1 <= int(p) <= len(question.options) for p in picks) and (
-            not single or len(picks) <= 1
-        ):
-            break
-        console.print("[yellow]Please type the option numbers shown.[/yellow]")
+        reply = Prompt.ask(escape(prompt.ask), console=console).strip()
+        answers = _choice_answers(question, reply)
+        if answers is not None:
+            return answers
+        console.print(Text(prompt.retry, style="yellow"))
+
+
+def _choice_answers(question: Question, reply: str) -> dict[str, bool | None] | None:
+    """The answers a reply to a choice question gives, or None when it is not one the prompt
+    offered: numbers, 0 for none of them, ? for not sure (nothing recorded; asked one by one)."""
+    if reply == "?":
+        return None if question.unchosen_means_no else {}
+    if reply == "0":
+        if question.kind == "single_choice":
+            return None
+        return {o.finding: False for o in question.options if o.finding and o.value}
+    picks = [p.strip() for p in reply.replace(" ", ",").split(",") if p.strip()]
+    if not picks or not all(p.isdigit() and 1 <= int(p) <= len(question.options) for p in picks):
+        return None
+    if question.kind == "single_choice" and len(picks) > 1:
+        return None
     chosen = [question.options[int(p) - 1] for p in picks]
+    if question.none_of_these and any(o.id == "none" and o.finding is None for o in chosen):
+        return {o.finding: False for o in question.options if o.finding and o.value}
     answers: dict[str, bool | None] = {}
-    if any(o.id == "none" and o.finding is None for o in chosen) and question.none_of_these:
-        return {o.finding: False for o in question.options if o.finding}
     for option in chosen:
         if option.finding:
             answers[option.finding] = option.value
-    return answers
+    return question.complete(answers)

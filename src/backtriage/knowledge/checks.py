@@ -193,6 +193,7 @@ class _Checks:
         named = [
             *pol.always_advice,
             *pol.not_back_advice,
+            *([pol.not_back_emergency_action] if pol.not_back_emergency_action else []),
             *(a for ids in pol.urgency_advice.values() for a in ids),
         ]
         self.errors.extend(

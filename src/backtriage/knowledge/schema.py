@@ -128,6 +128,11 @@ class Finding(_Strict):
 
     id: str = Field(pattern=_ID)
     label: str = Field(min_length=3, description="Clinician-facing name.")
+    lay_label: str = Field(
+        min_length=3,
+        description="The finding in a person's own plain words, as a statement that can follow "
+        "'You said:' ('numb between the legs or around the bottom'); lower-case unless a name.",
+    )
     question: str | None = Field(default=None, description="Lay question that asks about it.")
     help: str | None = None
     group: FindingGroup
@@ -412,6 +417,11 @@ class Policy(_Strict):
     always_advice: list[str] = Field(default_factory=list)
     not_back_advice: list[str] = Field(
         default_factory=list, description="Advice first in line when the cause may lie outside the back."
+    )
+    not_back_emergency_action: str | None = Field(
+        default=None,
+        description="The action for an emergency whose cause lies outside the back only (scope "
+        "not_back), in place of the back's: a stroke is not told to make its own way to hospital.",
     )
     advice_conditions: int = Field(ge=0, description="How many leading causes add their own advice.")
     advice_min_probability: float = Field(gt=0, lt=1, description="...and how likely each must be.")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from backtriage.domain.assessment import ConditionResult, EvidenceItem
 from backtriage.knowledge.loader import KnowledgeBase
-from backtriage.knowledge.schema import Condition, Evidence
+from backtriage.knowledge.schema import Condition, Evidence, Finding
 from backtriage.reasoning.findings import FindingStates
 
 __all__ = ["Differential"]
@@ -46,11 +46,12 @@ class _CompiledCondition:
     rows: tuple[_Row, ...]
 
 
-def _evidence_item(ev: Evidence, label: str, *, present: bool) -> EvidenceItem:
+def _evidence_item(ev: Evidence, finding: Finding, *, present: bool) -> EvidenceItem:
     ratio = ev.ratio_present if present else ev.ratio_absent
     return EvidenceItem(
         finding=ev.finding,
-        label=label,
+        label=finding.label,
+        lay_label=finding.lay_label or finding.label,
         present=present,
         likelihood_ratio=round(ratio, 3),
         estimate=ev.estimate,
@@ -68,14 +69,14 @@ class Differential:
         for c in kb.conditions.values():
             rows = []
             for ev in c.evidence:
-                label = kb.findings[ev.finding].label
+                finding = kb.findings[ev.finding]
                 rows.append(
                     _Row(
                         finding=ev.finding,
                         log_present=math.log(ev.ratio_present),
                         log_absent=math.log(ev.ratio_absent),
-                        item_present=_evidence_item(ev, label, present=True),
-                        item_absent=_evidence_item(ev, label, present=False),
+                        item_present=_evidence_item(ev, finding, present=True),
+                        item_absent=_evidence_item(ev, finding, present=False),
                     )
                 )
             listed = {ev.finding for ev in c.evidence}
@@ -85,11 +86,12 @@ class Differential:
                 item = EvidenceItem(
                     finding=f.id,
                     label=f.label,
+                    lay_label=f.lay_label or f.label,
                     present=True,
                     estimate=True,
                     likelihood_ratio=f.unexplained_lr,
                     sources=list(f.sources),
-                    note="This condition does not account for this finding.",
+                    unexplained=True,
                 )
                 rows.append(
                     _Row(

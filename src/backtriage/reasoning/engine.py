@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from backtriage.domain.assessment import DISCLAIMER, AdviceItem, Assessment, ConditionResult, FindingState
+from backtriage.domain.assessment import AdviceItem, Assessment, ConditionResult, FindingState, Scope
 from backtriage.domain.case import Case
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
@@ -25,8 +25,8 @@ class Engine:
         self.emergency_number = emergency_number
         self.differential = Differential(kb)
         self.triage = Triage(kb)
-        self._disclaimer = DISCLAIMER.format(emergency_number=emergency_number)
         self._labels = {fid: f.label for fid, f in kb.findings.items()}
+        self._lay = {fid: f.lay_label or f.label for fid, f in kb.findings.items()}
         self._advice = {
             a.id: AdviceItem(
                 id=a.id,
@@ -56,9 +56,8 @@ class Engine:
         # model_construct, which costs more than the validation it saves.
         return Assessment.model_construct(
             urgency=outcome.urgency,
-            urgency_label=outcome.urgency.label,
             scope=scope.scope,
-            scope_message=scope.message,
+            outside_back=scope.outside,
             suspected=scope.suspected,
             emergency_number=self.emergency_number,
             urgency_reasons=outcome.reasons,
@@ -72,7 +71,6 @@ class Engine:
             kb_version=kb.version,
             kb_hash=kb.content_hash,
             text=None,
-            disclaimer=self._disclaimer,
         )
 
     def _advice_for(
@@ -81,7 +79,10 @@ class Engine:
         """What to do for this urgency (and scope), then what the suspected and leading causes add."""
         policy = self.kb.policy
         ids: list[str] = list(policy.urgency_advice[outcome.urgency])
-        if scope.message is not None:
+        if outcome.urgency is UrgencyLevel.EMERGENCY and scope.scope is Scope.NOT_BACK:
+            if policy.not_back_emergency_action is not None:
+                ids[0] = policy.not_back_emergency_action
+        if scope.outside:
             ids[1:1] = policy.not_back_advice
         if outcome.pending and outcome.urgency <= policy.pending_screen_urgency:
             ids.insert(1, "action_answer_screen")
@@ -95,11 +96,12 @@ class Engine:
 
     def _finding_states(self, case: Case, states: FindingStates, derived: set[str]) -> list[FindingState]:
         """Every known finding, then those answered "don't know"."""
-        labels = self._labels
+        labels, lay = self._labels, self._lay
         known = [
             FindingState.model_construct(
                 id=fid,
                 label=labels[fid],
+                lay_label=lay[fid],
                 present=value,
                 origin="derived" if fid in derived else "answer",
                 mentions=[],
@@ -108,7 +110,7 @@ class Engine:
         ]
         unsure = [
             FindingState.model_construct(
-                id=fid, label=labels[fid], present=None, origin="answer", mentions=[]
+                id=fid, label=labels[fid], lay_label=lay[fid], present=None, origin="answer", mentions=[]
             )
             for fid, value in sorted(case.answers.items())
             if value is None

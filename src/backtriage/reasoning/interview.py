@@ -34,7 +34,14 @@ from collections.abc import Iterable, Mapping
 
 from backtriage.domain.assessment import Assessment, UrgencyReasonKind
 from backtriage.domain.case import Case
-from backtriage.domain.interview import InterviewStep, Question, QuestionOption
+from backtriage.domain.interview import (
+    InterviewStep,
+    Question,
+    QuestionOption,
+    QuestionReason,
+    StopReason,
+    WhyAsked,
+)
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.knowledge.loader import KnowledgeBase
 from backtriage.knowledge.schema import ChoiceQuestion, Evidence, Finding, InterviewSettings
@@ -87,14 +94,14 @@ class Interviewer:
                 done=True,
                 assessment=assessment,
                 questions_asked=count,
-                stop_reason="A red flag means this is an emergency.",
+                stop_reason=StopReason.EMERGENCY,
             )
         if count >= self.policy.max_questions:
             return InterviewStep(
                 done=True,
                 assessment=assessment,
                 questions_asked=count,
-                stop_reason="The question limit was reached.",
+                stop_reason=StopReason.QUESTION_LIMIT,
             )
         question = self._next(case, asked_ids, assessment)
         if question is None:
@@ -102,7 +109,7 @@ class Interviewer:
                 done=True,
                 assessment=assessment,
                 questions_asked=count,
-                stop_reason="The urgency is settled and no further question would change the picture much.",
+                stop_reason=StopReason.SETTLED,
             )
         return InterviewStep(done=False, question=question, assessment=assessment, questions_asked=count)
 
@@ -122,7 +129,7 @@ class Interviewer:
         return self._yes_no(
             self.kb.findings[fid],
             bears_on=[r.id for r in emergencies],
-            why="Decides how quickly you need to be seen (the 14-day rule for cauda equina symptoms).",
+            why=QuestionReason(kind=WhyAsked.DECIDES_TIMING),
         )
 
     def _next(self, case: Case, asked: set[str], a: Assessment) -> Question | None:
@@ -145,12 +152,14 @@ class Interviewer:
         for q in self.kb.questions.values():
             targets = {o.finding for o in q.options if o.finding}
             if q.none_of_these and q.id not in asked and targets - known:
-                return self._choice(q, why="Red-flag questions come first.", red_flag=True, known=known)
+                return self._choice(
+                    q, why=QuestionReason(kind=WhyAsked.RED_FLAG_CHECKLIST), red_flag=True, known=known
+                )
         for pending in a.pending_red_flags:
             if pending.finding not in asked:
                 return self._yes_no(
                     self.kb.findings[pending.finding],
-                    why=f"Needed before home care can be advised ({pending.screen.replace('_', ' ')}).",
+                    why=QuestionReason(kind=WhyAsked.SAFETY_SCREEN, screen=pending.screen),
                 )
         return None
 
@@ -177,7 +186,7 @@ class Interviewer:
             f,
             red_flag=f.red_flag,
             bears_on=[r.id for r in raised],
-            why=f"A 'yes' would change the advice: {rule.name.lower()}.",
+            why=QuestionReason(kind=WhyAsked.WOULD_RAISE, rule=rule.id),
         )
 
     def _informative_question(
@@ -196,8 +205,9 @@ class Interviewer:
             return None
         f = best[1]
         shifted = self._most_affected(weights, self._p_yes[f.id])
-        names = " and ".join(self.kb.conditions[c].name for c in shifted)
-        return self._yes_no(f, bears_on=shifted, why=f"Helps tell apart {names}.")
+        return self._yes_no(
+            f, bears_on=shifted, why=QuestionReason(kind=WhyAsked.TELLS_APART, conditions=shifted)
+        )
 
     def _benign_question(self, case: Case, asked: set[str], a: Assessment) -> Question | None:
         """When only the missing harmless pattern stands between this case and self-care, ask
@@ -207,9 +217,7 @@ class Interviewer:
             return None
         for fid in self.engine.triage.benign_missing(self._states(case, case.answers)):
             if fid not in asked:
-                return self._yes_no(
-                    self.kb.findings[fid], why="Needed before home care can be advised (a harmless pattern)."
-                )
+                return self._yes_no(self.kb.findings[fid], why=QuestionReason(kind=WhyAsked.HARMLESS_PATTERN))
         return None
 
     # ---- helpers -------------------------------------------------------------------------
@@ -228,7 +236,7 @@ class Interviewer:
         return [cid for _, cid in shifts[:2]]
 
     def _yes_no(
-        self, f: Finding, why: str, red_flag: bool | None = None, bears_on: list[str] | None = None
+        self, f: Finding, why: QuestionReason, red_flag: bool | None = None, bears_on: list[str] | None = None
     ) -> Question:
         if bears_on is None:
             bears_on = sorted(
@@ -263,10 +271,10 @@ class Interviewer:
         if not candidates:
             return None
         q = min(candidates, key=lambda c: (c[0], c[1]))[2]
-        return self._choice(q, why="One answer here covers several questions.", known=known)
+        return self._choice(q, why=QuestionReason(kind=WhyAsked.COVERS_SEVERAL), known=known)
 
     def _choice(
-        self, q: ChoiceQuestion, why: str, red_flag: bool = False, known: set[str] | None = None
+        self, q: ChoiceQuestion, why: QuestionReason, red_flag: bool = False, known: set[str] | None = None
     ) -> Question:
         """A choice question, without the options whose answer is already known."""
         known = known or set()

@@ -21,7 +21,7 @@ __all__ = ["ScopeOutcome", "decide_scope"]
 class ScopeOutcome:
     scope: Scope
     suspected: list[str]
-    message: str | None
+    outside: list[str]  # causes outside the back to rule out, when the scope is not "back"
 
 
 def decide_scope(
@@ -42,23 +42,5 @@ def decide_scope(
     elif outside or likely_outside:
         scope = Scope.POSSIBLY_NOT_BACK
     else:
-        return ScopeOutcome(Scope.BACK, suspected, None)
-    names = [kb.conditions[cid].lay_name.lower() for cid in dict.fromkeys([*outside, *likely_outside])]
-    return ScopeOutcome(scope, suspected, _message(scope, names, urgency))
-
-
-def _message(scope: Scope, names: list[str], urgency: UrgencyLevel) -> str:
-    causes = _join(names)
-    if scope is Scope.POSSIBLY_NOT_BACK and urgency >= UrgencyLevel.URGENT:
-        lead = f"This may not be only a back problem: {causes} must be ruled out first."
-    else:
-        lead = f"This may not be a back problem: it could be {causes}."
-    if urgency is UrgencyLevel.EMERGENCY:
-        return f"{lead} Get emergency help now."
-    return lead
-
-
-def _join(names: list[str]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return f"{', '.join(names[:-1])} or {names[-1]}"
+        return ScopeOutcome(Scope.BACK, suspected, [])
+    return ScopeOutcome(scope, suspected, list(dict.fromkeys([*outside, *likely_outside])))

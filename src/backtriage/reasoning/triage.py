@@ -100,7 +100,7 @@ class Triage:
             floor = self._kb.policy.unconfirmed_benign_urgency
             if urgency < floor:
                 urgency = floor
-                reasons.append(_no_benign_reason(floor, missing, self._kb))
+                reasons.append(_no_benign_reason(floor, missing))
         if not reasons:
             reasons.append(_DEFAULT_REASON)
         reasons.sort(key=lambda r: -r.urgency.rank)
@@ -120,8 +120,8 @@ class Triage:
                         kind=UrgencyReasonKind.DIFFERENTIAL,
                         urgency=lent,
                         ref=c.id,
-                        summary=f"{c.name} is {c.probability:.0%} likely "
-                        f"(threshold {threshold:.0%} for '{lent}')",
+                        probability=c.probability,
+                        threshold=threshold,
                     )
                 )
         return reasons
@@ -151,11 +151,8 @@ class Triage:
         return nearest or []
 
 
-_DEFAULT_REASON = UrgencyReason(
-    kind=UrgencyReasonKind.DEFAULT,
-    urgency=UrgencyLevel.SELF_CARE,
-    summary="No red flag is present, the red-flag screen was answered 'no' and a harmless pattern was shown",
-)
+#: No red flag, the red-flag screen answered "no" and a harmless pattern shown.
+_DEFAULT_REASON = UrgencyReason(kind=UrgencyReasonKind.DEFAULT, urgency=UrgencyLevel.SELF_CARE)
 
 
 def _rule_reason(rule: FiredRule) -> UrgencyReason:
@@ -163,7 +160,7 @@ def _rule_reason(rule: FiredRule) -> UrgencyReason:
         kind=UrgencyReasonKind.RULE,
         urgency=rule.urgency,
         ref=rule.id,
-        summary=f"Rule '{rule.name}' fired on: {', '.join(rule.findings)}",
+        findings=list(rule.findings),
     )
 
 
@@ -171,19 +168,14 @@ def _pending_reason(floor: UrgencyLevel, pending: list[PendingQuestion]) -> Urge
     return UrgencyReason(
         kind=UrgencyReasonKind.PENDING_SCREEN,
         urgency=floor,
-        summary="Self-care cannot be advised until these red-flag questions are answered: "
-        + ", ".join(p.finding for p in pending),
+        findings=[p.finding for p in pending],
     )
 
 
-def _no_benign_reason(floor: UrgencyLevel, missing: list[str], kb: KnowledgeBase) -> UrgencyReason:
-    names = ", ".join(p.name.lower() for p in kb.benign_patterns)
-    still = f" Still to answer: {', '.join(missing)}." if missing else ""
-    return UrgencyReason(
-        kind=UrgencyReasonKind.NO_BENIGN_PATTERN,
-        urgency=floor,
-        summary=f"Self-care needs a pattern known to be harmless ({names}); none has been shown.{still}",
-    )
+def _no_benign_reason(floor: UrgencyLevel, missing: list[str]) -> UrgencyReason:
+    """Self-care needs a pattern known to be harmless; none has been shown (`missing`: what the
+    nearest one still needs)."""
+    return UrgencyReason(kind=UrgencyReasonKind.NO_BENIGN_PATTERN, urgency=floor, findings=missing)
 
 
 def _match(rule: RedFlagRule, states: FindingStates) -> list[str] | None:

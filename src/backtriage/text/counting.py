@@ -31,16 +31,16 @@ class CountedAs(StrEnum):
 class CountReason(Enum):
     """Why a mention counted as it did."""
 
-    IN_MEDICINES = "in a list of medicines or allergies"
-    IN_PROCEDURE = "in the account of how a procedure was done"
-    IN_INSTRUCTIONS = "in advice or instructions given to the patient"
-    ABOUT_FAMILY = "about someone else (family)"
-    ABOUT_OTHER = "about someone else (other)"
-    HYPOTHETICAL = "hypothetical (for example safety-netting advice or a question)"
-    UNCERTAIN = "uncertain (possible, suspected or to be ruled out)"
-    PAST = "in the past, not current"
-    NEGATED_DENIAL = "a negated denial; not read as the finding being present"
-    DENIAL = "phrase that says the finding is absent"
+    IN_MEDICINES = "in_medicines"  # in a list of medicines or allergies
+    IN_PROCEDURE = "in_procedure"  # in the account of how a procedure was done
+    IN_INSTRUCTIONS = "in_instructions"  # in advice or instructions given to the patient
+    ABOUT_FAMILY = "about_family"
+    ABOUT_OTHER = "about_other"  # someone else, not family
+    HYPOTHETICAL = "hypothetical"  # safety-netting advice, a question
+    UNCERTAIN = "uncertain"  # possible, suspected, to be ruled out
+    PAST = "past"  # in the past, not current
+    NEGATED_DENIAL = "negated_denial"  # not read as the finding being present
+    DENIAL = "denial"  # a phrase that says the finding is absent
     NEGATED = "negated"
     AFFIRMED = "affirmed"
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span
 
-from backtriage.domain.assessment import TextMention, TextReading
+from backtriage.domain.assessment import ReadingNote, TextMention, TextReading
 from backtriage.errors import InvalidInputError
 from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
 from backtriage.knowledge.schema import FindingGroup
@@ -172,16 +172,9 @@ def understand(
     return TextFindings(answers=answers, reading=reading, layout=layout)
 
 
-_EMPTY = "The text is empty, so nothing could be read from it."
-_PROXY = (
-    "The text seems to be written about someone else (a relative or friend), so what it "
-    "says of them is read as the patient's own."
-)
-_NOTHING_FOUND = (
-    "No findings were recognised in the text. It may not describe back symptoms, may "
-    "be in a language other than English, or may use words we do not yet know; the "
-    "red-flag questions still need answering."
-)
+_EMPTY = ReadingNote.EMPTY
+_PROXY = ReadingNote.ABOUT_SOMEONE_ELSE
+_NOTHING_FOUND = ReadingNote.NOTHING_FOUND
 
 
 def _counted(mention: MentionInContext, cues: Cues, kb: KnowledgeBase) -> CountedMention:

@@ -3,7 +3,6 @@ off the event loop within a time budget."""
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 import time
@@ -128,13 +127,20 @@ async def off_the_loop(request: Request, work: Callable[..., T], *args: Any) -> 
     against it). Past it the caller gets 503 and nothing is stored, so a retry makes no
     duplicate; the thread runs on, holding its slot, but its write is rolled back."""
     budget: float = request.app.state.settings.read_timeout_seconds
-    call = Call(functools.partial(work, *args), _work_slots(request), budget)
+    began, started = time.monotonic(), list[float]()
+
+    def timed() -> T:  # called once the call has its work slot
+        started.append(time.monotonic())
+        return work(*args)
+
+    call = Call(timed, _work_slots(request), budget)
     try:
         with anyio.fail_after(budget):
             await anyio.to_thread.run_sync(call.run, abandon_on_cancel=True)
     except TimeoutError:
         if call.gate.close():
-            raise _too_slow(budget) from None
+            waited = (started[0] if started else time.monotonic()) - began
+            raise _refused(request, budget, waited) from None
         # Its write was already being committed: the caller gets that outcome, not a 503.
         await anyio.to_thread.run_sync(call.finished.wait, abandon_on_cancel=True)
     except anyio.get_cancelled_exc_class():
@@ -143,13 +149,29 @@ async def off_the_loop(request: Request, work: Callable[..., T], *args: Any) -> 
     try:
         return call.outcome()
     except NoSlot:
-        raise _too_slow(budget) from None
+        raise _refused(request, budget, budget) from None
 
 
-def _too_slow(budget: float) -> ApiError:
+#: A request body at least this large can hold a text whose own reading takes seconds (a text of
+#: 100,000 characters takes about two seconds on one core; 20,000 well under one).
+LONG_BODY_BYTES = 20_000
+#: Seconds a client is asked to wait before trying again when the server is busy.
+BUSY_RETRY_AFTER = 2
+
+
+def _refused(request: Request, budget: float, waited: float) -> ApiError:
+    """The 503 of a call that ran out of time. It says "send a shorter text" only when the text
+    was long and the call spent most of its time reading it; a call that waited for its turn
+    (other calls, a locked database) or sent a short text was held up by load: "try again"."""
+    length = request.headers.get("content-length", "")
+    long_body = length.isdigit() and int(length) >= LONG_BODY_BYTES
+    if long_body and waited < budget / 2:
+        return ApiError(
+            503, "too_slow", f"reading this long text took more than {budget:g} seconds; send a shorter text"
+        )
     return ApiError(
         503,
-        "too_slow",
-        f"reading this took longer than {budget:g} seconds; send a shorter text",
-        headers={"Retry-After": "1"},
+        "busy",
+        "the server is busy; try again in a few seconds",
+        headers={"Retry-After": str(BUSY_RETRY_AFTER)},
     )

@@ -64,10 +64,12 @@ _ERRORS: dict[int, tuple[str, str, str, str | None]] = {
         None,
     ),
     503: (
-        "The call took longer than the time budget (BACKTRIAGE_READ_TIMEOUT) and nothing was stored, "
-        "so retrying after `Retry-After: 1` makes no duplicate.",
-        "too_slow",
-        "reading this took longer than 10 seconds; send a shorter text",
+        "The call ran out of time (BACKTRIAGE_READ_TIMEOUT) and nothing was stored. `busy`: the "
+        "server had too much to do (or its database was locked); retrying after `Retry-After` "
+        "makes no duplicate. `too_slow`: reading this long text (a body of 20,000 bytes or more) "
+        "took the time itself; send a shorter text.",
+        "busy",
+        "the server is busy; try again in a few seconds",
         None,
     ),
 }

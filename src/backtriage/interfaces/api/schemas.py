@@ -91,6 +91,11 @@ class AssessIn(_In):
     age: int | None = Field(default=None, ge=0, le=MAX_AGE, examples=[34])
     sex: Sex | None = Field(default=None, examples=["female"])
     top: int = Field(default=10, ge=0, le=100, description="How many causes to return (0 = all).")
+    explain: StrictBool = Field(
+        default=False,
+        description="Add `explanation`: the outcome, the reasons and the causes in words, as the "
+        "page shows them (the rest of the result is structured: ids, codes and numbers).",
+    )
 
 
 class ParseIn(_In):

@@ -9,7 +9,9 @@ API, and all wording comes from `interfaces.presentation`.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -21,13 +23,16 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from backtriage.domain.assessment import Assessment, Scope
 from backtriage.domain.case import Case
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.errors import BacktriageError, ConflictError, NotFoundError
 from backtriage.interfaces import presentation
 from backtriage.interfaces.api.deps import ApiError, limit, off_the_loop
-from backtriage.interfaces.web.answers import answers_from_form
-from backtriage.interfaces.web.bodymap import BODY_MAP, LEG_DERMATOMES, OUTLINES
+from backtriage.interfaces.presentation import catalogue
+from backtriage.interfaces.web.answers import Given, answers_from_form, given, options_shown
+from backtriage.interfaces.web.bodymap import BODY_MAP, LEG_DERMATOMES, OUTLINES, VIEWS, Region, label_lines
+from backtriage.knowledge.loader import KnowledgeBase
 from backtriage.service import WEB_OWNER, InterviewView, TriageService
 
 __all__ = ["error_page", "is_page_request", "mount_page"]
@@ -49,10 +54,13 @@ _env = jinja2.Environment(
     autoescape=True,
     extensions=["jinja2.ext.i18n"],
 )
-_env.install_gettext_translations(presentation.translations(), newstyle=True)  # type: ignore[attr-defined]
+# The catalogue in force is looked up on every call, so a page speaks whatever language is chosen.
+_env.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext=presentation.gettext, ngettext=catalogue.ngettext, newstyle=True
+)
 templates = Jinja2Templates(env=_env)
 router = APIRouter(include_in_schema=False)
-_ = presentation.translations().gettext
+_ = catalogue.gettext
 
 
 def mount_page(app: FastAPI) -> None:
@@ -210,12 +218,14 @@ async def interview(request: Request) -> Response:
         return _to("/result")
     assert view.question is not None
     question = view.question
+    options = options_shown(_service(request).engine.kb, question, view.answers)
     return _page(
         request,
         "question.html",
         question=question,
-        body_map=BODY_MAP if question.id == "where" else None,
-        outlines=OUTLINES,
+        why=presentation.words.why_asked(_service(request).engine.kb, question),
+        options=options,
+        body_map=_body_map(options) if question.id == "where" else None,
         asked=view.questions_asked,
     )
 
@@ -264,14 +274,22 @@ async def result(request: Request) -> Response:
         return _to("/interview")
     a = view.assessment
     kb = _service(request).engine.kb
-    today = datetime.now(UTC).date()
+    handover = _handover(kb, view)
     emergency = a.urgency == UrgencyLevel.EMERGENCY and request.query_params.get("details") != "1"
+    urgency = presentation.urgency_view(a)
+    outside = _outside_back_advice(kb, a)
+    number = request.app.state.settings.emergency_number
     return _page(
         request,
         "emergency.html" if emergency else "result.html",
         a=a,
-        urgency=presentation.urgency_view(a),
+        urgency=urgency,
+        action=_action(a, urgency.action, number),
+        call=_tel(number),
+        outside_back=outside,
+        emergency_steps=_emergency_steps(a, outside, number),
         causes=presentation.causes(a),
+        danger=_danger(a),
         safety_net=presentation.advice(a, "safety_net"),
         still_to_ask=presentation.still_to_ask(a),
         self_care=presentation.advice(a, "self_care"),
@@ -281,9 +299,21 @@ async def result(request: Request) -> Response:
         dermatome=presentation.dermatome(a),
         leg=LEG_DERMATOMES,
         suspected=[kb.conditions[c].lay_name for c in a.suspected if c in kb.conditions],
-        summary=presentation.summary_text(kb, a, view.answers, today),
-        today=today.isoformat(),
+        scope=presentation.words.scope(kb, a),
+        why=presentation.result_view(kb, a).why,
+        why_clinical=[presentation.words.reason_for_clinician(kb, a, r) for r in a.urgency_reasons],
+        chance=presentation.words.chance,
+        handover=handover,
+        summary=presentation.handover_text(handover),
     )
+
+
+def _handover(kb: KnowledgeBase, view: InterviewView) -> presentation.Handover:
+    """The summary for a clinician: the person's words only when they were kept (with consent)."""
+    assert view.assessment is not None
+    person = presentation.Person(age=view.age, sex=view.sex, words=view.text)
+    when = (view.started_at or datetime.now(UTC)).astimezone()
+    return presentation.handover(kb, view.assessment, view.answers, when, person)
 
 
 @router.get("/summary.txt")
@@ -291,10 +321,23 @@ async def summary(request: Request) -> Response:
     view = await _current(request)
     if view is None or view.assessment is None:
         return _to("/")
-    kb = _service(request).engine.kb
-    text = presentation.summary_text(kb, view.assessment, view.answers, datetime.now(UTC).date())
+    text = presentation.handover_text(_handover(_service(request).engine.kb, view))
     return PlainTextResponse(
         text, headers={"Content-Disposition": 'attachment; filename="backtriage-summary.txt"'}
+    )
+
+
+@router.get("/summary.pdf")
+async def summary_pdf(request: Request) -> Response:
+    """The same summary as a PDF made on the server: saved or printed without the print dialog."""
+    view = await _current(request)
+    if view is None or view.assessment is None:
+        return _to("/")
+    pdf = await off_the_loop(request, presentation.handover_pdf, _handover(_service(request).engine.kb, view))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="backtriage-summary.pdf"'},
     )
 
 
@@ -313,8 +356,158 @@ async def forget(request: Request) -> Response:
     return response
 
 
-def _answered_questions(kb: Any, view: InterviewView) -> list[tuple[str, str]]:
-    """(question id, question text) of each question answered, to offer "Change"."""
+def _answered_questions(kb: KnowledgeBase, view: InterviewView) -> list[tuple[str, str, str]]:
+    """(question id, question text, the answer given) of each question answered, to offer "Change"."""
     texts = {q.id: q.text for q in kb.questions.values()}
     texts.update({f.id: f.question for f in kb.findings.values() if f.question})
-    return [(q, texts[q]) for q in view.asked if q in texts]
+    rows = []
+    for q in view.asked:
+        answer = given(kb, q, view.answers)
+        if q in texts and answer is not None:
+            rows.append((q, texts[q], _given_words(answer)))
+    return rows
+
+
+def _given_words(answer: Given) -> str:
+    if answer.kind == "options":
+        return "; ".join(answer.options)
+    return {
+        "yes": _("yes"),
+        "no": _("no"),
+        "unsure": _("not sure"),
+        "none": _("none of these"),
+    }[answer.kind]
+
+
+# ---- colours by meaning ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Danger:
+    """How dangerous a cause is (its own urgency, not how likely it is), in words and an icon as
+    well as a colour (`style`): a dangerous cause is never drawn in the colour of a harmless one."""
+
+    style: str
+    icon: str
+    words: str
+
+
+def _danger(a: Assessment) -> dict[str, Danger]:
+    """Each listed cause's danger, by condition id."""
+    words = {
+        UrgencyLevel.EMERGENCY: ("!", _("Dangerous: needs emergency care")),
+        UrgencyLevel.URGENT: ("!", _("Serious: needs a doctor the same day")),
+        UrgencyLevel.ROUTINE: ("\u2139", _("Needs a check by a GP or physiotherapist")),
+        UrgencyLevel.SELF_CARE: ("\u2713", _("Usually harmless")),
+    }
+    return {
+        c.id: Danger(c.base_urgency.value.replace("_", "-"), *words[c.base_urgency]) for c in a.conditions
+    }
+
+
+# ---- the emergency screen -------------------------------------------------------------------
+
+
+def _tel(number: str) -> str:
+    """The emergency number as a `tel:` link takes it: digits, and a leading +."""
+    digits = re.sub(r"[^0-9+]", "", number)
+    return digits[:1] + digits[1:].replace("+", "")
+
+
+def _outside_back_advice(kb: KnowledgeBase, a: Assessment) -> list[str]:
+    """What to do for each suspected cause outside the back (a stroke, a heart attack, ...), from
+    the advice the knowledge base gives that cause: the back's advice does not fit them."""
+    if a.scope == Scope.BACK:
+        return []
+    outside = [c for c in a.outside_back if c in kb.conditions]
+    wanted = list(dict.fromkeys(aid for c in outside for aid in kb.conditions[c].advice))
+    texts = {item.id: item.text for item in a.advice}
+    return [texts[aid] for aid in wanted if aid in texts]
+
+
+def _emergency_steps(a: Assessment, outside: list[str], emergency_number: str) -> list[str]:
+    """What to do now, on the emergency screen. For the back: call, or go to an emergency
+    department; for an emergency elsewhere in the body (only), that emergency's own advice."""
+    number = {"number": emergency_number}
+    if a.scope == Scope.NOT_BACK and outside:
+        return [*outside, _("Do not drive yourself, and do not wait to see if it settles.")]
+    return [
+        _("Call %(number)s, or go to the nearest emergency department if you can get there safely.") % number,
+        _("Do not drive yourself. Ask someone to take you, or wait for the ambulance."),
+        _("Do not wait to see if it settles."),
+    ]
+
+
+def _action(a: Assessment, action: str, emergency_number: str) -> str:
+    """What to do now, under the outcome. The knowledge base's action for an emergency is the
+    back's (call, or go to an emergency department); an emergency only outside the back gets
+    words that send no one to hospital on their own."""
+    if a.urgency == UrgencyLevel.EMERGENCY and a.scope == Scope.NOT_BACK:
+        return _("Call %(number)s now. Do not drive yourself, and do not wait to see if it settles.") % {
+            "number": emergency_number
+        }
+    return action
+
+
+# ---- the body map ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MapRegion:
+    """A region of the body map as drawn: its box, its label's lines, the option's full text
+    (its accessible name), and whether its answer is already known."""
+
+    region: Region
+    lines: list[str]
+    name: str
+    known: bool
+    holds: bool
+
+
+@dataclass(frozen=True)
+class MapView:
+    view: str
+    title: str
+    height: int
+    outlines: tuple[str, ...]
+    regions: list[MapRegion]
+
+
+def _map_labels() -> dict[str, str]:
+    """The short label drawn in each region: words of the option's own text, so that what is
+    seen is part of what a screen reader says (WCAG 2.5.3)."""
+    return {
+        "shoulder_blade": _("Shoulder blade"),
+        "mid_back": _("Middle of the back"),
+        "lower_back": _("Lower back"),
+        "buttock": _("Buttock"),
+        "arm": _("Arm or hand"),
+        "leg": _("Down a leg"),
+        "both_legs": _("Both legs"),
+        "chest_band": _("Band around the chest or tummy"),
+        "outer_thigh": _("Outer front of the thigh"),
+    }
+
+
+def _body_map(options: list[Any]) -> list[MapView]:
+    """The body map's pictures, with a region for each option the list below it shows (and only
+    those): the map and the list always offer the same choices."""
+    shown = {o.id: o for o in options}
+    labels = _map_labels()
+    titles = {"back": _("Back"), "front": _("Front")}
+    views = []
+    for view, height in VIEWS:
+        regions = [
+            MapRegion(
+                r,
+                label_lines(r, labels.get(r.option, shown[r.option].text)),
+                shown[r.option].text,
+                shown[r.option].known,
+                shown[r.option].holds,
+            )
+            for r in BODY_MAP
+            if r.view == view and r.option in shown
+        ]
+        if regions:
+            views.append(MapView(view, titles[view], height, OUTLINES[view], regions))
+    return views

@@ -14,7 +14,8 @@
     box.checked = !box.checked;
     document.querySelectorAll('.region[data-option="' + region.dataset.option + '"]').forEach(sync);
   }
-  document.querySelectorAll(".bodymap .region").forEach(function (region) {
+  // A region whose answer is already known (aria-disabled) shows that answer and is not asked.
+  document.querySelectorAll('.bodymap .region:not([aria-disabled="true"])').forEach(function (region) {
     sync(region);
     region.addEventListener("click", function () { toggle(region); });
     region.addEventListener("keydown", function (event) {
