@@ -130,7 +130,7 @@ def write_report(
             (
                 "excerpts",
                 f"{mismatched:,} notes without: the note at their place in the notes given has "
-                "another id (other notes, or other options, than the run's?)",
+                "another id or no text (not the notes, or not the options, the run had?)",
             )
         )
     html = "\n".join(
