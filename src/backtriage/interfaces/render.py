@@ -83,7 +83,7 @@ def render_assessment(
     for note in view.reading_notes:
         console.print(Text(note, style="yellow"))
     if explain:
-        _render_explanation(console, kb, a, top)
+        _render_explanation(console, kb, a, top, view.kb_line)
     console.print(Text(view.disclaimer, style="dim"))
     if not explain:
         console.print(Text(h.more, style="dim"))
@@ -102,7 +102,7 @@ def _render_still_open(console: Console, questions: list[str]) -> None:
     console.print(Text(h.answer_them, style="bold"))
 
 
-def _render_explanation(console: Console, kb: KnowledgeBase, a: Assessment, top: int) -> None:
+def _render_explanation(console: Console, kb: KnowledgeBase, a: Assessment, top: int, kb_line: str) -> None:
     """For a clinician: every reason, every rule with its sources, the causes with their
     likelihood ratios, and how each word of a text was read."""
     h = headings()
@@ -131,7 +131,7 @@ def _render_explanation(console: Console, kb: KnowledgeBase, a: Assessment, top:
     console.print(table)
     if a.text is not None:
         render_reading(console, kb, None, a.text)
-    console.print(Text(presentation.result_view(kb, a).kb_line, style="dim"))
+    console.print(Text(kb_line, style="dim"))
 
 
 def _evidence(e: EvidenceItem) -> str:
