@@ -152,9 +152,9 @@ def test_a_text_only_result_names_the_red_flag_questions_it_could_not_ask_before
     result = runner.invoke(app, ["assess", "My lower back goes tingly when I sit at my desk"])
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "Questions still open" in out
-    assert out.index("between your legs") < out.index("What might be causing it")
+    assert "Warning signs not asked about yet" in out
+    assert out.index("between the legs") < out.index("What might be causing it")
     assert "run: backtriage interview" in out
     # a text that answers the screen leaves nothing open, and an emergency says only "get help"
-    assert "Questions still open" not in runner.invoke(app, ["assess", POSTURE]).stdout
-    assert "Questions still open" not in runner.invoke(app, ["assess", CES]).stdout
+    assert "Warning signs not asked about yet" not in runner.invoke(app, ["assess", POSTURE]).stdout
+    assert "Warning signs not asked about yet" not in runner.invoke(app, ["assess", CES]).stdout

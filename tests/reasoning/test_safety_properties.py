@@ -178,3 +178,11 @@ def test_scope_is_explained_and_comes_from_rules(case: Case) -> None:
         fired = {cid for r in result.rules_fired for cid in r.suggests}
         assert any(KB.conditions[cid].scope == "not_back" for cid in fired)
         assert result.urgency >= UrgencyLevel.URGENT
+
+
+@given(case=cases)
+def test_no_home_treatment_advice_above_the_policy_urgency(case: Case) -> None:
+    """Someone sent to a doctor today (or to hospital) is not also told which painkiller to take."""
+    result = ENGINE.assess(case)
+    if result.urgency > KB.policy.self_care_advice_up_to:
+        assert not [item.id for item in result.advice if item.kind == "self_care"]

@@ -3,7 +3,7 @@ default (one screen), the clinician's detail with `--explain`. No wording is dec
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.prompt import Prompt
@@ -36,7 +36,10 @@ _STYLE = {
 }
 _DANGER_STYLE = {"emergency": "bold red", "urgent": "bold yellow", "routine": "bold", "self_care": "bold"}
 #: At most this many open questions are listed; the interview asks them all.
-_OPEN_SHOWN = 4
+_OPEN_SHOWN = 3
+#: Below this a cause other than the leading one is left to `--explain` (it would read "fewer
+#: than 1 in 10" and only lengthen the screen).
+_CAUSE_SHOWN_FROM = 0.1
 
 
 def _outcome(a: Assessment) -> Text:
@@ -54,51 +57,67 @@ def render_assessment(
     and the open questions; `explain` adds the rules, likelihood ratios, sources and reading."""
     view = presentation.result_view(kb, a)
     h = headings()
-    console.print(Panel(Group(_outcome(a), Text(view.urgency.action)), title="backtriage", expand=False))
+    console.print(Panel(Text(view.urgency.action), title=_outcome(a), title_align="left", expand=False))
     if view.scope:
         console.print(
             Text(view.scope, style="bold red" if a.urgency is UrgencyLevel.EMERGENCY else "bold yellow")
         )
-    for reason in view.why:
-        console.print(Text.assemble((h.why + ": ", "bold"), reason))
+    why = view.why if view.still_open and not explain else [*view.why, *filter(None, [view.open_reason])]
+    if why:
+        console.print(Text.assemble((h.why + ": ", "bold"), " ".join(why)))
+    _render_still_open(console, view, explain=explain)
     for text in view.safety_net:
         console.print(Text(text, style="yellow"))
-    _render_still_open(console, view.still_to_ask)
     if view.causes:
         console.print(Text(h.causes, style="bold"))
         for i, cause in enumerate(view.causes, start=1):
-            line = Text(f"  {i}. ")
-            line.append(cause.name, style=_DANGER_STYLE.get(cause.danger, "bold"))
-            line.append(f": {cause.share}")
-            console.print(line)
+            if i > 1 and not explain and cause.probability < _CAUSE_SHOWN_FROM:
+                continue
+            name = Text(cause.name, style=_DANGER_STYLE.get(cause.danger, "bold"))
+            _item(console, f"{i}.", Text.assemble(name, f": {cause.share}"))
             if cause.because and (i == 1 or explain):  # the leading cause's reasons fit one screen
-                console.print(Text(f"     {h.because}: {'; '.join(cause.because[:3])}", style="dim"))
+                said = "; ".join(cause.because[: 3 if explain else 2])
+                _item(console, "", Text(f"{h.because}: {said}", style="dim"))
     if view.self_care:
         console.print(Text(h.what_to_do, style="bold"))
-        for text in view.self_care:
-            console.print(Text(f"  - {text}"))
+        for text in view.self_care if explain else view.self_care[:1]:
+            _item(console, "-", Text(text))
     if explain:
         for text in view.more_advice:
-            console.print(Text(f"  - {text}"))
+            _item(console, "-", Text(text))
     for note in view.reading_notes:
         console.print(Text(note, style="yellow"))
     if explain:
         _render_explanation(console, kb, a, top, view.kb_line)
-    console.print(Text(view.disclaimer, style="dim"))
-    if not explain:
-        console.print(Text(h.more, style="dim"))
+        console.print(Text(view.disclaimer, style="dim"))
+    else:
+        console.print(Text(f"{view.disclaimer} {h.more}", style="dim"))
 
 
-def _render_still_open(console: Console, questions: list[str]) -> None:
-    """The red-flag questions the words did not answer, and the command that asks them."""
-    if not questions:
+def _item(console: Console, marker: str, text: Text) -> None:
+    """One item of a list, its wrapped lines indented under its first word, not under the marker."""
+    indent = 4
+    for i, line in enumerate(text.wrap(console, max(console.width - indent, 20))):
+        line.rstrip()
+        console.print(Text(f"{marker:>3} " if i == 0 else " " * indent) + line, soft_wrap=True)
+
+
+def _render_still_open(console: Console, view: presentation.ResultView, *, explain: bool) -> None:
+    """The red-flag questions the words did not answer, and the command that asks them: a few
+    words each in the short result, the questions themselves with `--explain`."""
+    if not view.still_open:
         return
     h = headings()
-    console.print(Text(h.still_open, style="bold yellow"))
-    for question in questions[:_OPEN_SHOWN]:
-        console.print(Text(f"  ? {question}"))
-    if len(questions) > _OPEN_SHOWN:
-        console.print(Text("  " + words.more_questions(len(questions) - _OPEN_SHOWN)))
+    if explain:
+        console.print(Text(h.still_open, style="bold yellow"))
+        for question in view.still_to_ask:
+            _item(console, "?", Text(question))
+    else:
+        shown = "; ".join(view.still_open[:_OPEN_SHOWN])
+        if len(view.still_open) > _OPEN_SHOWN:
+            shown += "; " + words.more_questions(len(view.still_open) - _OPEN_SHOWN)
+        why = (h.why + ": ", "bold") if view.open_reason else ""
+        console.print(Text.assemble(why, (h.still_open + ": ", "bold yellow"), shown))
     console.print(Text(h.answer_them, style="bold"))
 
 

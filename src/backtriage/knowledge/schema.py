@@ -424,6 +424,11 @@ class Policy(_Strict):
         "not_back), in place of the back's: a stroke is not told to make its own way to hospital.",
     )
     advice_conditions: int = Field(ge=0, description="How many leading causes add their own advice.")
+    self_care_advice_up_to: UrgencyLevel = Field(
+        default=UrgencyLevel.ROUTINE,
+        description="Self-care advice is given only at this urgency or lower: a person told to see a "
+        "doctor today is not also told which painkiller to take.",
+    )
     advice_min_probability: float = Field(gt=0, lt=1, description="...and how likely each must be.")
     not_back_probability: float = Field(
         gt=0, lt=1, description="A cause outside the back this likely makes the scope 'possibly_not_back'."

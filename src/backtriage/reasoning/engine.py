@@ -92,7 +92,10 @@ class Engine:
             if c.probability >= policy.advice_min_probability:
                 ids.extend(self.kb.conditions[c.id].advice)
         ids.extend(policy.always_advice)
-        return [self._advice[a] for a in dict.fromkeys(ids) if a in self._advice]
+        items = [self._advice[a] for a in dict.fromkeys(ids) if a in self._advice]
+        if outcome.urgency > policy.self_care_advice_up_to:
+            items = [item for item in items if item.kind != "self_care"]
+        return items
 
     def _finding_states(self, case: Case, states: FindingStates, derived: set[str]) -> list[FindingState]:
         """Every known finding, then those answered "don't know"."""

@@ -37,14 +37,14 @@ class Headings:
 def headings() -> Headings:
     return Headings(
         why=_("Why"),
-        still_open=_("Questions still open: a 'yes' to any of them would change the advice"),
+        still_open=_("Warning signs not asked about yet (a 'yes' would change the advice)"),
         answer_them=_("To answer them, run: backtriage interview"),
         sooner=_("Get help sooner if it changes"),
         causes=_("What might be causing it"),
         because=_("because you said"),
         against=_("against it"),
         what_to_do=_("What to do"),
-        more=_("For the rules, likelihood ratios and sources: add --explain."),
+        more=_("More detail: add --explain."),
         red_flags=_("Red-flag rules that fired"),
         reasons=_("Why this urgency"),
         cause_table=_("Causes considered"),

@@ -208,8 +208,13 @@ class ResultView:
     urgency: UrgencyView
     scope: str | None
     why: list[str]
+    #: Why home care cannot be advised while red-flag questions are open, kept apart so a layout
+    #: can put it beside those questions instead of saying it twice.
+    open_reason: str | None
     safety_net: list[str]
     still_to_ask: list[str]
+    #: The same open red flags in a few words each, for a layout with one line to spare.
+    still_open: list[str]
     causes: list[CauseView]
     self_care: list[str]
     more_advice: list[str]
@@ -222,15 +227,19 @@ def result_view(kb: KnowledgeBase, a: Assessment, top: int = 3) -> ResultView:
     deciding = [r for r in a.urgency_reasons if r.urgency is a.urgency]
     said = [f for r in deciding if r.kind is UrgencyReasonKind.RULE for f in r.findings]
     why = [words.you_said([_finding_lay(kb, f) for f in said])] if said else []
-    why += dict.fromkeys(
-        words.reason_for_person(kb, a, r) for r in deciding if r.kind is not UrgencyReasonKind.RULE
-    )
+    pending = [r for r in deciding if r.kind is UrgencyReasonKind.PENDING_SCREEN]
+    skip = {UrgencyReasonKind.RULE, UrgencyReasonKind.PENDING_SCREEN}
+    why += dict.fromkeys(words.reason_for_person(kb, a, r) for r in deciding if r.kind not in skip)
     return ResultView(
         urgency=urgency_view(a),
         scope=words.scope(kb, a),
         why=why,
+        open_reason=words.reason_for_person(kb, a, pending[0]) if pending else None,
         safety_net=advice(a, "safety_net"),
         still_to_ask=still_to_ask(a),
+        still_open=[_finding_lay(kb, p.finding) for p in a.pending_red_flags]
+        if a.urgency is not UrgencyLevel.EMERGENCY
+        else [],
         causes=causes(a, top),
         self_care=advice(a, "self_care"),
         more_advice=[i.text for i in a.advice if i.kind not in {"action", "safety_net", "self_care"}],
@@ -260,7 +269,7 @@ def explanation(kb: KnowledgeBase, a: Assessment) -> Explanation:
         headline=view.urgency.headline,
         action=view.urgency.action,
         scope=view.scope,
-        why=view.why,
+        why=view.why + ([view.open_reason] if view.open_reason else []),
         why_clinical=[words.reason_for_clinician(kb, a, r) for r in a.urgency_reasons],
         causes=[
             _("%(cause)s: %(chance)s people with these answers") % {"cause": c.name, "chance": c.share}
