@@ -106,6 +106,25 @@ def test_unknown_finding_and_bad_json(open_client: TestClient) -> None:
     assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
 
 
+def test_an_interview_in_words_when_asked_and_structured_otherwise(open_client: TestClient) -> None:
+    plain = open_client.post("/v1/interviews", json={"text": "my back tingles"}).json()
+    assert "999" in plain["disclaimer"] and plain["why_asked"] is None and plain["explanation"] is None
+    r = open_client.post("/v1/interviews?explain=true", json={"text": "my back tingles"})
+    view = r.json()
+    assert r.status_code == 201 and "emergency" in view["why_asked"]  # the red-flag checklist first
+    q = view["question"]
+    flags = {o["finding"]: True for o in q["options"] if o["finding"]}
+    first = next(iter(flags))
+    r = open_client.post(f"/v1/interviews/{view['id']}/answers?explain=true", json={"answers": {first: True}})
+    done = r.json()
+    assert done["done"] and done["assessment"]["urgency"] == "emergency"
+    assert done["stopped"] and done["explanation"]["headline"].startswith("Emergency")
+    again = open_client.get(f"/v1/interviews/{view['id']}", params={"explain": "true"}).json()
+    assert again["explanation"] == done["explanation"]
+    bad = open_client.get(f"/v1/interviews/{view['id']}", params={"explain": "perhaps"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"].endswith("explain")
+
+
 def test_full_interview_over_http_is_stored(open_client: TestClient, store: AuditStore) -> None:
     r = open_client.post("/v1/interviews", json={"text": "my lower back tingles after sitting", "age": 35})
     assert r.status_code == 201
@@ -221,7 +240,7 @@ DOCUMENTED = {
         "500",
         "503",
     },
-    ("get", "/v1/interviews/{interview_id}"): {"200", "401", "404", "429", "500", "503"},
+    ("get", "/v1/interviews/{interview_id}"): {"200", "401", "404", "422", "429", "500", "503"},
     ("get", "/v1/knowledge/findings"): {"200", "401", "429", "500"},
     ("get", "/v1/knowledge/conditions"): {"200", "401", "429", "500"},
 }

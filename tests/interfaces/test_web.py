@@ -256,6 +256,23 @@ def test_too_many_page_posts_get_a_page_not_json(tmp_path: Path) -> None:
     assert "Too many requests" in busy.text and busy.headers["retry-after"]
 
 
+def test_a_page_held_up_by_load_says_busy_try_again_never_shorten(tmp_path: Path) -> None:
+    c, store = _client(tmp_path, read_timeout_seconds=0.05)
+
+    def slow(*_: object, **__: object) -> None:
+        import time
+
+        time.sleep(1.0)
+
+    c.app.state.service.start_interview = slow  # type: ignore[attr-defined]
+    with c:
+        r = _post(c, "/start", data={"text": "numb back"}, follow_redirects=False)
+    assert r.status_code == 503 and "text/html" in r.headers["content-type"]
+    assert "busy" in r.text and "shorten" not in r.text and "Something went wrong" not in r.text
+    assert "numb back" not in r.text and r.headers["retry-after"] == "2"
+    assert "call 999" in r.text  # an error page on a triage site still names the emergency number
+
+
 def test_page_errors_are_pages_and_api_errors_stay_json(client: TestClient) -> None:
     too_long = _post(client, "/start", data={"text": "numb " * 25_000})
     assert too_long.status_code == 422 and "text/html" in too_long.headers["content-type"]

@@ -206,7 +206,7 @@ def create_app(
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
-        return _page_error(request, exc.status, exc.headers) or _error(
+        return _page_error(request, exc.status, exc.headers, exc.code) or _error(
             exc.status, exc.code, exc.message, exc.field, exc.headers
         )
 
@@ -253,12 +253,14 @@ def create_app(
     return app
 
 
-def _page_error(request: Request, status: int, headers: dict[str, str] | None = None) -> Response | None:
+def _page_error(
+    request: Request, status: int, headers: dict[str, str] | None = None, code: str | None = None
+) -> Response | None:
     """The error as a page in the page's style when the request was the page's (a person in a
     browser, not a client of the API); None otherwise."""
     from backtriage.interfaces.web import error_page, is_page_request
 
-    return error_page(request, status, headers) if is_page_request(request) else None
+    return error_page(request, status, headers, code) if is_page_request(request) else None
 
 
 def _document_as_open(app: FastAPI) -> None:

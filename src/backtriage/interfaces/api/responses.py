@@ -121,8 +121,6 @@ def add_success_examples(app: FastAPI, service: TriageService) -> None:
         ):
             content = paths[path][method]["responses"][status].setdefault("content", {})
             content.setdefault("application/json", {})["example"] = example
-        # A path id is any string, so FastAPI's automatic "validation error" never happens there.
-        paths["/v1/interviews/{interview_id}"]["get"]["responses"].pop("422", None)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -149,11 +147,12 @@ def _examples(service: TriageService) -> dict[str, Any]:
     kb = service.engine.kb
     found = understand("Pt denies saddle anaesthesia. 45M, numb L foot", kb=kb)
     findings, conditions = presentation.findings_listing(kb), presentation.conditions_listing(kb)
+    disclaimer = presentation.words.disclaimer(service.engine.emergency_number)
     return {
         "health": {"status": "ok", "version": __version__, "kb_version": kb.version},
-        "assessment": assessment.model_dump(mode="json"),
+        "assessment": {**assessment.model_dump(mode="json"), "disclaimer": disclaimer},
         "parse": presentation.parse_view(found),
-        "interview": interview.model_dump(mode="json"),
+        "interview": {**interview.model_dump(mode="json"), "disclaimer": disclaimer},
         "findings": {**findings, "findings": findings["findings"][:1]},
         "conditions": {**conditions, "conditions": conditions["conditions"][:1]},
     }

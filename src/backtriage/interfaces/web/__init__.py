@@ -73,15 +73,22 @@ def is_page_request(request: Request) -> bool:
     return request.url.path in {route.path for route in router.routes}  # type: ignore[attr-defined]
 
 
-def error_page(request: Request, status: int, headers: dict[str, str] | None = None) -> HTMLResponse:
-    """An error on the page in the page's style, saying what to do; never what was sent."""
-    messages = {
+def error_page(
+    request: Request, status: int, headers: dict[str, str] | None = None, code: str | None = None
+) -> HTMLResponse:
+    """An error on the page in the page's style, saying what to do; never what was sent. `code` is
+    the API's error code where it tells two errors of one status apart (busy or too slow)."""
+    messages: dict[int | str, str] = {
         404: _("There is no such page."),
         413: _("What was sent is too long to read. Please shorten it and try again."),
         422: _("What was sent could not be read. Please go back and try again."),
         429: _("Too many requests from here in a short time. Wait a minute and try again."),
+        503: _("The service is busy just now. Please wait a few seconds and try again."),
+        "too_slow": _("Reading this text took too long. Please shorten it and try again."),
     }
-    message = messages.get(status, _("Something went wrong on our side. Please try again."))
+    message = messages.get(code or status) or messages.get(
+        status, _("Something went wrong on our side. Please try again.")
+    )
     page = _page(request, "error.html", status=status, message=message)
     page.headers.update(headers or {})
     return page
@@ -157,7 +164,7 @@ async def _guarded(request: Request) -> Response | None:
     try:
         limit(request, f"page:{request.client.host if request.client else 'local'}")
     except ApiError as exc:
-        return error_page(request, exc.status, exc.headers)
+        return error_page(request, exc.status, exc.headers, exc.code)
     try:
         await _from_this_page(request)
     except _Forged:
