@@ -14,6 +14,12 @@
 | BACKTRIAGE_EMERGENCY_NUMBER | 999 | the number every emergency message tells people to call (911, 112 ...) |
 | BACKTRIAGE_TRUSTED_PROXIES | (none) | proxies (addresses) whose `Forwarded: proto=https` is believed |
 | BACKTRIAGE_CACHE_DIR | ~/.cache/backtriage | computed data kept between runs (cache.py); "off": none |
+| BACKTRIAGE_PUBLIC_URL | (none) | the address EHRs use for this server (JWT `aud`, SMART redirect) |
+| BACKTRIAGE_CDS_ISSUERS | (none) | trusted EHRs for CDS Hooks, JSON: `[{"iss": ..., "jku": ...}]` |
+| BACKTRIAGE_CDS_TOKEN_MAX_AGE | 300 | seconds since a CDS Hooks JWT's `iat` before it is refused as stale |
+| BACKTRIAGE_SMART_ISSUERS | (none) | FHIR base URLs (comma-separated) that may launch the page |
+| BACKTRIAGE_SMART_CLIENT_ID | backtriage | the page's client id at the EHR's authorisation server |
+| BACKTRIAGE_FRAME_ANCESTORS | (none) | origins (comma-separated) that may show the page in a frame |
 """
 
 from __future__ import annotations
@@ -22,12 +28,20 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from backtriage.errors import InvalidInputError
 
-__all__ = ["DEFAULT_EMERGENCY_NUMBER", "Settings", "default_database_url"]
+__all__ = ["DEFAULT_EMERGENCY_NUMBER", "Settings", "TrustedIssuer", "default_database_url"]
 
 #: The knowledge base follows UK pathways; deployments elsewhere set their own number.
 DEFAULT_EMERGENCY_NUMBER = "999"
@@ -38,6 +52,25 @@ def default_database_url() -> str:
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     folder = base / "backtriage"
     return f"sqlite:///{folder / 'backtriage.db'}"
+
+
+class TrustedIssuer(BaseModel):
+    """An EHR whose CDS Hooks calls are believed: its JWT `iss`, and where its public keys are
+    (`jku`, the JWKS URL its tokens may name, or `jwks_file`, keys exchanged out of band)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    iss: str = Field(min_length=1)
+    jku: str | None = Field(default=None, pattern=r"^https?://")
+    jwks_file: Path | None = None
+    #: The FHIR server this EHR's `fhirAuthorization` tokens may be sent to (none: never fetch).
+    fhir_server: str | None = Field(default=None, pattern=r"^https?://")
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> TrustedIssuer:
+        if (self.jku is None) == (self.jwks_file is None):
+            raise ValueError("give exactly one of jku and jwks_file")
+        return self
 
 
 def _env(name: str, field: str) -> AliasChoices:
@@ -68,8 +101,14 @@ class Settings(BaseSettings):
     store_text: bool = True
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
     emergency_number: str = Field(default=DEFAULT_EMERGENCY_NUMBER, pattern=r"^\+?[0-9][0-9 -]{1,14}$")
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s?#]+[^/\s?#]$")
+    cds_issuers: tuple[TrustedIssuer, ...] = ()
+    cds_token_max_age: int = Field(default=300, ge=10, le=3600)
+    smart_issuers: Annotated[tuple[str, ...], NoDecode] = ()
+    smart_client_id: str = Field(default="backtriage", min_length=1, max_length=200)
+    frame_ancestors: Annotated[tuple[str, ...], NoDecode] = ()
 
-    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", "smart_issuers", "frame_ancestors", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -8,7 +8,16 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["ApiKey", "AssessmentRecord", "Base", "InterviewEvent", "InterviewRecord"]
+__all__ = [
+    "ApiKey",
+    "AssessmentRecord",
+    "Base",
+    "CdsFeedback",
+    "InterviewEvent",
+    "InterviewRecord",
+    "SeenToken",
+    "SmartRecord",
+]
 
 
 class Base(DeclarativeBase):
@@ -73,3 +82,39 @@ class ApiKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the key
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CdsFeedback(Base):
+    """What a clinician did with one of our CDS Hooks cards, as the EHR reported it."""
+
+    __tablename__ = "cds_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    service_id: Mapped[str] = mapped_column(String(64))
+    issuer: Mapped[str | None] = mapped_column(String(400))  # the EHR that sent it (JWT `iss`)
+    card: Mapped[str] = mapped_column(String(64))  # the card's uuid
+    outcome: Mapped[str] = mapped_column(String(16))  # accepted | overridden
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)  # accepted suggestions, override reason, time
+
+
+class SeenToken(Base):
+    """A JWT id already used, kept until its token expires so a replay is refused."""
+
+    __tablename__ = "seen_tokens"
+
+    issuer: Mapped[str] = mapped_column(String(400), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(200), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class SmartRecord(Base):
+    """Server-side state of a SMART launch: `launch` rows live from the redirect to the callback
+    (keyed by `state`), `session` rows from the callback until the token expires."""
+
+    __tablename__ = "smart_state"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # launch | session
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)  # holds tokens: never logged or exported
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -24,11 +24,20 @@ from typing import Any, TextIO, cast
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import CursorResult, Engine, create_engine, delete, event, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backtriage.errors import NotFoundError
 from backtriage.storage.gate import before_commit
-from backtriage.storage.models import ApiKey, AssessmentRecord, InterviewEvent, InterviewRecord
+from backtriage.storage.models import (
+    ApiKey,
+    AssessmentRecord,
+    CdsFeedback,
+    InterviewEvent,
+    InterviewRecord,
+    SeenToken,
+    SmartRecord,
+)
 
 __all__ = ["AuditStore", "hash_secret", "now"]
 
@@ -225,7 +234,72 @@ class AuditStore:
                     + "\n"
                 )
                 count += 1
+            for f in s.scalars(select(CdsFeedback).order_by(CdsFeedback.id)):
+                out.write(json.dumps({"type": "cds_feedback", **_feedback_row(f)}) + "\n")
+                count += 1
         return count
+
+    # ---- interoperability ------------------------------------------------------------------
+    def add_cds_feedback(self, service_id: str, issuer: str | None, items: list[dict[str, Any]]) -> int:
+        """Store each feedback item (`card`, `outcome` and the rest as sent); returns how many."""
+        received = now()
+        with self.transaction() as s:
+            for item in items:
+                detail = {k: v for k, v in item.items() if k not in {"card", "outcome"}}
+                s.add(
+                    CdsFeedback(
+                        received_at=received,
+                        service_id=service_id,
+                        issuer=issuer,
+                        card=str(item["card"]),
+                        outcome=str(item["outcome"]),
+                        detail=detail,
+                    )
+                )
+        return len(items)
+
+    def cds_feedback(self) -> list[dict[str, Any]]:
+        """Every feedback item, oldest first."""
+        with self.reading() as s:
+            rows = s.scalars(select(CdsFeedback).order_by(CdsFeedback.id))
+            return [_feedback_row(f) for f in rows]
+
+    def first_use_of_token(self, issuer: str, jti: str, expires_at: datetime) -> bool:
+        """Record a JWT id; False if this issuer used it before (a replay). Ids are kept until
+        their token expires, then forgotten."""
+        try:
+            with self.transaction() as s:
+                s.execute(delete(SeenToken).where(SeenToken.expires_at < now()))
+                if s.get(SeenToken, (issuer, jti)) is not None:
+                    return False
+                s.add(SeenToken(issuer=issuer, jti=jti, expires_at=expires_at))
+        except IntegrityError:  # the same id, recorded at the same moment by another process
+            return False
+        return True
+
+    def put_smart(self, key: str, kind: str, data: dict[str, Any], expires_at: datetime) -> None:
+        """Keep SMART launch state server-side (`kind` launch or session), replacing any."""
+        with self.transaction() as s:
+            s.execute(delete(SmartRecord).where(SmartRecord.expires_at < now()))
+            s.merge(SmartRecord(id=key, kind=kind, data=data, expires_at=expires_at))
+
+    def get_smart(self, key: str, kind: str) -> dict[str, Any] | None:
+        """The state kept under `key`, if it is of this kind and has not expired."""
+        with self.reading() as s:
+            record = s.get(SmartRecord, key)
+            if record is None or record.kind != kind or _aware(record.expires_at) < now():
+                return None
+            return dict(record.data)
+
+    def take_smart(self, key: str, kind: str) -> dict[str, Any] | None:
+        """The state kept under `key`, removed as it is read, so it can be used only once."""
+        with self.transaction() as s:
+            record = s.get(SmartRecord, key)
+            if record is None or record.kind != kind:
+                return None
+            data, expires = dict(record.data), _aware(record.expires_at)
+            s.delete(record)
+        return data if expires >= now() else None
 
     def erase_deleted(self) -> None:
         """Make deleted records unrecoverable from the files themselves: SQLite keeps a deleted
@@ -254,8 +328,30 @@ class AuditStore:
                 s.execute(delete(AssessmentRecord).where(AssessmentRecord.created_at < cutoff)),
             )
             count = len(old) + (gone.rowcount or 0)
+            feedback = cast(
+                CursorResult[Any], s.execute(delete(CdsFeedback).where(CdsFeedback.received_at < cutoff))
+            )
+            count += feedback.rowcount or 0
+            s.execute(delete(SeenToken).where(SeenToken.expires_at < now()))
+            s.execute(delete(SmartRecord).where(SmartRecord.expires_at < now()))
         self.erase_deleted()
         return count
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time stored is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _feedback_row(f: CdsFeedback) -> dict[str, Any]:
+    return {
+        "received_at": _aware(f.received_at).isoformat(),
+        "service": f.service_id,
+        "issuer": f.issuer,
+        "card": f.card,
+        "outcome": f.outcome,
+        **f.detail,
+    }
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:

@@ -64,7 +64,10 @@ _ = catalogue.gettext
 
 
 def mount_page(app: FastAPI) -> None:
+    from backtriage.interfaces.web import smart
+
     app.include_router(router)
+    app.include_router(smart.router)
     app.mount("/static", StaticFiles(directory=str(_files / "static")), name="static")
 
 
