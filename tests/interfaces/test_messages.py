@@ -13,6 +13,7 @@ CATALOGUE = ROOT / "src" / "backtriage" / "locale" / "backtriage.pot"
 METHODS = [
     ("src/backtriage/interfaces/presentation/**.py", "python"),
     ("src/backtriage/interfaces/web/__init__.py", "python"),
+    ("src/backtriage/interfaces/web/smart.py", "python"),
     ("src/backtriage/interfaces/web/templates/**.html", "jinja2"),
 ]
 
