@@ -11,5 +11,8 @@ def test_values_are_the_public_names() -> None:
     assert [u.value for u in sorted(UrgencyLevel)] == ["self_care", "routine", "urgent", "emergency"]
 
 
-def test_every_level_has_a_label() -> None:
-    assert all(u.label for u in UrgencyLevel)
+def test_every_level_has_a_name_in_words_from_the_presentation_layer() -> None:
+    from backtriage.interfaces.presentation import words
+
+    names = [words.urgency_name(u) for u in UrgencyLevel]
+    assert all(names) and len(set(names)) == len(names)

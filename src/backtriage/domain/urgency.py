@@ -23,10 +23,6 @@ class UrgencyLevel(StrEnum):
     def rank(self) -> int:
         return _RANK[self]
 
-    @property
-    def label(self) -> str:
-        return _LABEL[self]
-
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, UrgencyLevel):
             return NotImplemented
@@ -55,11 +51,4 @@ _RANK = {
     UrgencyLevel.ROUTINE: 1,
     UrgencyLevel.URGENT: 2,
     UrgencyLevel.EMERGENCY: 3,
-}
-
-_LABEL = {
-    UrgencyLevel.SELF_CARE: "Self-care at home, with clear signs to watch for",
-    UrgencyLevel.ROUTINE: "Book an appointment with a GP or physiotherapist",
-    UrgencyLevel.URGENT: "See a clinician within 24 hours",
-    UrgencyLevel.EMERGENCY: "Go to an emergency department now",
 }
