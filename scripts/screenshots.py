@@ -8,18 +8,19 @@ system's Chromium (Playwright, no browser download) through made-up stories, and
 - start.png, question.png: the first page and the first question (desktop);
 - body-map.png: the "where" question on a 375 px phone, "Lower back" already answered from the
   opening text and "Down a leg" tapped (the question's card only);
-- result.png: a result whose likely causes include a dangerous one (desktop), and
+- result.png: the result of a sciatica story, answered as that person would (desktop), and
   result-phone.png, its top on a phone;
 - emergency.png: the emergency screen for cauda equina, and emergency-stroke.png for a stroke
   (both on a phone);
-- printed-summary.png: the summary to show a clinician (the `/summary` page when there is one,
-  otherwise the result page as printed).
+- summary-pdf.png: page 1 of that result's summary for a clinician, `/summary.pdf` as the
+  server makes it (fetched in the same browser session, drawn with pypdfium2).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -30,11 +31,15 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pypdfium2
 from playwright.sync_api import Browser, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1000, "height": 900}
+#: How the person with sciatica answers: yes to these words, these options ticked.
+SCIATICA_YES = ("cough", "sit", "one side", "below your knee", "leg worse", "buttock")
+SCIATICA_OPTIONS = ("buttock", "leg", "constant", "gradual")
 
 
 def _free_port() -> int:
@@ -73,30 +78,32 @@ def _start(page: Page, url: str, text: str, age: str = "") -> None:
 
 
 def _answer(page: Page, yes: tuple[str, ...] = (), options: tuple[str, ...] = (), until: str = "") -> None:
-    """ "None of these" on the checklists, the given options, yes to questions holding a word in
-    `yes`, no to the rest; up to the result, or to the first page showing `until`."""
+    """The given options where a question offers them, else "None of these" (or "I'm not sure" on
+    a one-choice question); yes to questions holding a word that starts with one in `yes`, not
+    sure to a clinician's question, no to the rest; up to the result, or to the first page
+    showing `until`."""
     for _ in range(30):
         if "/result" in page.url or (until and page.locator(until).count()):
             return
-        if page.get_by_role("button", name="None of these").count():
-            page.get_by_role("button", name="None of these").click()
-            continue
         boxes = page.locator('input[name="option"]')
         if boxes.count():
-            for option in options:
-                box = page.locator(f'input[name="option"][value="{option}"]')
+            chosen = [page.locator(f'input[name="option"][value="{o}"]') for o in options]
+            for box in chosen:
                 if box.count():
                     box.check()
-            if (
-                page.locator('input[name="option"]:checked').count() == 0
-                and boxes.first.get_attribute("type") == "radio"
-            ):
+            if page.locator('input[name="option"]:checked').count():
+                page.get_by_role("button", name="Continue").click()
+            elif page.get_by_role("button", name="None of these").count():
+                page.get_by_role("button", name="None of these").click()
+            elif boxes.first.get_attribute("type") == "radio":
                 page.get_by_role("button", name="I'm not sure").click()
-                continue
-            page.get_by_role("button", name="Continue").click()
+            else:
+                page.get_by_role("button", name="Continue").click()
             continue
         question = page.locator("h1").first.inner_text().lower()
-        page.get_by_label("Yes" if any(w in question for w in yes) else "No", exact=True).check()
+        said = any(re.search(rf"\b{re.escape(word)}", question) for word in yes)
+        clinicians = question.startswith("(clinician)")  # a test only a clinician can do
+        page.get_by_label("I'm not sure" if clinicians else "Yes" if said else "No", exact=True).check()
         page.get_by_role("button", name="Continue").click()
     raise SystemExit("the interview did not end")
 
@@ -133,14 +140,9 @@ def take(browser: Browser, url: str, out: Path) -> None:
         "my big toe is numb, worse when I sit and when I cough",
         "45",
     )
-    _answer(page, yes=("cough", "sit"))
+    _answer(page, yes=SCIATICA_YES, options=SCIATICA_OPTIONS)
     _shoot(page, out, "result.png")
-    if _has_summary_page(url, page):
-        page.goto(url + "/summary")
-    else:
-        page.emulate_media(media="print")
-    _shoot(page, out, "printed-summary.png")
-    page.emulate_media(media="screen")
+    _summary_pdf(page, url, out / "summary-pdf.png")
     desktop.close()
 
     phone = browser.new_context(viewport=PHONE, device_scale_factor=2)
@@ -158,15 +160,23 @@ def take(browser: Browser, url: str, out: Path) -> None:
         "my big toe is numb, worse when I sit and when I cough",
         "45",
     )
-    _answer(page, yes=("cough", "sit"))
+    _answer(page, yes=SCIATICA_YES, options=SCIATICA_OPTIONS)
     _shoot(page, out, "result-phone.png", full_page=False)
     phone.close()
 
 
-def _has_summary_page(url: str, page: Page) -> bool:
-    """Whether the server has a summary page of its own (an HTML page at /summary)."""
-    reply = page.request.get(url + "/summary", max_redirects=0)
-    return reply.status == 200 and "text/html" in reply.headers.get("content-type", "")
+def _summary_pdf(page: Page, url: str, path: Path) -> None:
+    """Page 1 of `/summary.pdf`, fetched with the page's cookies (its interview), as a PNG."""
+    reply = page.request.get(url + "/summary.pdf", max_redirects=0)
+    if reply.status != 200 or reply.headers.get("content-type") != "application/pdf":
+        raise SystemExit(f"/summary.pdf answered {reply.status} {reply.headers.get('content-type')}")
+    pdf = pypdfium2.PdfDocument(reply.body())
+    try:
+        bitmap = pdf[0].render(scale=2)  # 144 dpi: an A4 page about 1190 px wide
+        bitmap.to_pil().save(path)
+    finally:
+        pdf.close()
+    sys.stdout.write(f"{path}\n")
 
 
 def main() -> None:

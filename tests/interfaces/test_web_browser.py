@@ -22,8 +22,10 @@ import unicodedata
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
@@ -250,9 +252,24 @@ def test_the_body_map_on_a_phone_has_labelled_targets_of_44_px(browser: Browser,
     leg.tap()
     assert leg.get_attribute("aria-checked") == "true"
     assert page.locator('input[name="option"][value="leg"]').is_checked()
+    assert leg.locator(".tick").is_visible()  # ticked: a mark as well as a colour
     leg.tap()
     assert not page.locator('input[name="option"][value="leg"]').is_checked()
+    regions.evaluate_all("rs => rs.forEach(r => r.setAttribute('aria-checked', 'true'))")
+    for i in range(regions.count()):  # every tick, shown, is clear of its region's label
+        words = regions.nth(i).locator("text").first.bounding_box()
+        tick = regions.nth(i).locator(".tick text").bounding_box()
+        assert words and tick and not _overlap(words, tick), regions.nth(i).get_attribute("data-option")
     context.close()
+
+
+def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
 
 
 def _inside(inner: dict[str, float], outer: dict[str, float]) -> bool:
@@ -262,6 +279,44 @@ def _inside(inner: dict[str, float], outer: dict[str, float]) -> bool:
         and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 1
         and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 1
     )
+
+
+STORIES: list[dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "stories.yaml").read_text())
+#: The texts of the elements shown (not the print-only copy), outside the causes: a cause's reasons
+#: may repeat another's, nothing else may.
+SHOWN_OUTSIDE_CAUSES = """es => es
+    .filter(e => e.getClientRects().length && !e.closest(".cause"))
+    .map(e => e.innerText.trim())"""
+
+
+@pytest.mark.parametrize("story", STORIES, ids=[s["id"] for s in STORIES])
+def test_each_story_reads_well_on_a_phone(browser: Browser, server: str, story: dict[str, Any]) -> None:
+    """The team's six stories, typed in and answered "no" / "None of these" at 375 px: an emergency
+    goes straight to its screen with the number to dial; every result screen fits the phone, shows
+    no raw id, says nothing twice, draws no dangerous cause green, and offers "Change an answer"
+    only when a question was answered."""
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(server + "/")
+    _start(page, story["text"])
+    _answer_until_done(page)
+    screens = ["/result"]
+    if story["urgency"] == "emergency":
+        assert _heading(page) == "Call 999 now"
+        assert page.get_by_role("link", name="Call 999", exact=True).get_attribute("href") == "tel:999"
+        screens.append("/result?details=1")
+    for screen in screens:
+        page.goto(server + screen)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], screen
+        words = page.inner_text("main")  # what is shown: folded details and the textarea left out
+        assert not re.findall(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b", words), screen
+        said = page.locator("main p, main li").evaluate_all(SHOWN_OUTSIDE_CAUSES)
+        assert not {t for t in said if len(t) > 40 and said.count(t) > 1}, screen
+        for cause in page.locator(".cause.danger-emergency, .cause.danger-urgent").all():
+            r, g, b = _rgb(cause.locator(".bar .fill").evaluate("e => getComputedStyle(e).fill"))
+            assert not (g > r and g > b), f"{cause.inner_text()}: a dangerous cause drawn green"
+        assert page.locator(".changes").count() == 0 or page.locator(".changes li").count() > 0
+    context.close()
 
 
 def test_back_and_change_answer(page: Page) -> None:

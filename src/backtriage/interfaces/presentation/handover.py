@@ -99,7 +99,12 @@ def _findings(kb: KnowledgeBase, a: Assessment, answers: Mapping[str, bool | Non
     states = {f.id: f.present for f in a.findings if f.origin != "derived" or f.present}
     for fid, value in answers.items():
         states.setdefault(fid, value)
-    present = [kb.findings[f].label for f, v in states.items() if v is True and f in kb.findings]
+    # Age and sex are in the header: the derived "age 50 or over"-style findings would repeat them.
+    present = [
+        kb.findings[f].label
+        for f, v in states.items()
+        if v is True and f in kb.findings and kb.findings[f].derived_from is None
+    ]
     flags_no = [kb.findings[f].label.lower() for f, v in states.items() if v is False and f in screen]
     flags_open = [p.finding for p in a.pending_red_flags]
     other_no = [
@@ -107,11 +112,11 @@ def _findings(kb: KnowledgeBase, a: Assessment, answers: Mapping[str, bool | Non
     ]
     unsure = [kb.findings[f].label for f, v in states.items() if v is None and f in kb.findings]
     screen_line = _("Red-flag screen: denies %(denied)s.") % {
-        "denied": words.join(flags_no) or _("none asked")
+        "denied": "; ".join(flags_no) or _("none asked")  # a label may hold a comma of its own
     }
     if flags_open and a.urgency is not UrgencyLevel.EMERGENCY:
         screen_line += " " + _("Not asked: %(open)s.") % {
-            "open": words.join([kb.findings[f].label.lower() for f in flags_open])
+            "open": "; ".join([kb.findings[f].label.lower() for f in flags_open])
         }
     sections = [
         Section(_("Positive findings"), present or [_("none")]),

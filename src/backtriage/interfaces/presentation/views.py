@@ -16,6 +16,7 @@ from backtriage.domain.assessment import Assessment, EvidenceItem, UrgencyReason
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.interfaces.presentation import words
 from backtriage.interfaces.presentation.catalogue import gettext as _
+from backtriage.interfaces.presentation.catalogue import ngettext
 from backtriage.knowledge.loader import KnowledgeBase
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ def causes(a: Assessment, top: int = 3) -> list[CauseView]:
             share=words.chance(c.probability),
             probability=c.probability,
             because=[_lay(e) if e.present else words.not_said(_lay(e)) for e in c.evidence_for[:4]],
-            against=[_against(e) for e in c.evidence_against[:3]],
+            against=_against(c.evidence_against[:3]),
             level=c.level,
             danger=c.base_urgency.value,
         )
@@ -145,12 +146,21 @@ def causes(a: Assessment, top: int = 3) -> list[CauseView]:
     ]
 
 
-def _against(e: EvidenceItem) -> str:
-    """An answer that counts against a cause: "not: numbness from sitting", or a finding the
-    cause does not account for."""
-    if e.present:
-        return _("%(finding)s (this cause would not explain it)") % {"finding": _lay(e)}
-    return words.not_said(_lay(e))
+def _against(evidence: list[EvidenceItem]) -> list[str]:
+    """Answers that count against a cause: each "no to …", then the findings the cause does not
+    account for, said once for all of them."""
+    said_no = [words.not_said(_lay(e)) for e in evidence if not e.present]
+    unexplained = [_lay(e) for e in evidence if e.present]
+    if unexplained:
+        said_no.append(
+            ngettext(
+                "%(findings)s (this cause would not explain it)",
+                "%(findings)s (this cause would not explain these)",
+                len(unexplained),
+            )
+            % {"findings": "; ".join(unexplained)}
+        )
+    return said_no
 
 
 def _lay(e: EvidenceItem) -> str:

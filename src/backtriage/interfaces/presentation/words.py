@@ -142,7 +142,7 @@ def reason_for_clinician(kb: KnowledgeBase, a: Assessment, reason: UrgencyReason
     if kind is UrgencyReasonKind.RULE:
         rule = next((r for r in a.rules_fired if r.id == reason.ref), None)
         name = rule.name if rule is not None else str(reason.ref)
-        return _("%(level)s: %(rule)s, on %(findings)s.") % {
+        return _("%(level)s: %(rule)s; present: %(findings)s.") % {
             "level": level,
             "rule": name,
             "findings": join([_clinical(kb, f).lower() for f in reason.findings]),
