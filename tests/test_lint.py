@@ -20,12 +20,14 @@ def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_passes() -> None:
-    proc = _run([_tool("ruff"), "check", "src", "tests", "benchmarks"], timeout=120)
+    proc = _run([_tool("ruff"), "check", "src", "tests", "benchmarks", "scripts", "examples"], timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_ruff_format_is_clean() -> None:
-    proc = _run([_tool("ruff"), "format", "--check", "src", "tests", "benchmarks"], timeout=120)
+    proc = _run(
+        [_tool("ruff"), "format", "--check", "src", "tests", "benchmarks", "scripts", "examples"], timeout=120
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

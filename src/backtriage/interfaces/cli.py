@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -58,6 +59,14 @@ from backtriage.settings import Settings
 __all__ = ["app", "main"]
 
 
+class AssessFormat(StrEnum):
+    """`assess` output: the formats of every command, and FHIR."""
+
+    text = "text"
+    json = "json"
+    fhir = "fhir"
+
+
 def assessment_json(a: Assessment, top: int) -> str:
     """One assessment as compact JSON, keeping the ``top`` most likely causes (0 = all)."""
     return presentation.top_causes(a, top).model_dump_json()
@@ -91,7 +100,15 @@ def assess(
             "object per line; writes one JSON result per line.",
         ),
     ] = None,
-    output_format: FormatOption = OutputFormat.text,
+    output_format: Annotated[
+        AssessFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format; fhir: a FHIR R4 Bundle (RiskAssessment, Observations, ClinicalImpression, "
+            "Device, Provenance) with the --top causes.",
+        ),
+    ] = AssessFormat.text,
     top: Annotated[int, typer.Option("--top", min=0, help="How many causes to show (0 = all).")] = 5,
     explain: Annotated[
         bool,
@@ -114,6 +131,8 @@ def assess(
         fail("--jsonl cannot be combined with TEXT, --answers or --example", ExitCode.INVALID_INPUT)
     if example is not None and (text is not None or answers is not None):
         fail("--example cannot be combined with TEXT or --answers", ExitCode.INVALID_INPUT)
+    if jsonl is not None and output_format is AssessFormat.fhir:
+        fail("--format fhir writes one bundle: it cannot be combined with --jsonl", ExitCode.INVALID_INPUT)
     if text is None and answers is None and example is None and jsonl is None:
         fail("give TEXT, --answers FILE, --example NAME or --jsonl FILE", ExitCode.INVALID_INPUT)
     if text == "-" and answers is not None and str(answers) == "-":
@@ -140,8 +159,13 @@ def assess(
             result = engine.assess(case)
     except BacktriageError as exc:
         fail(str(exc), exc.exit_code)
-    if output_format is OutputFormat.json:
+    if output_format is AssessFormat.json:
         sys.stdout.write(assessment_json(result, top) + "\n")
+    elif output_format is AssessFormat.fhir:
+        from backtriage.interop.fhir import assessment_bundle
+
+        bundle = assessment_bundle(engine.kb, presentation.top_causes(result, top))
+        sys.stdout.write(bundle.model_dump_json(exclude_none=True, indent=2) + "\n")
     elif summary:
         sys.stdout.write(_summary(engine.kb, case, result, content))
     else:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -67,6 +70,14 @@ def screen(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace the output (and report) if they exist.")
     ] = False,
+    fhir_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--fhir-dir",
+            help="Also write a FHIR R4 Bundle for each note with red flags, as <note id>.json in this "
+            "folder (notes re-read and re-assessed, unless --full kept their assessments).",
+        ),
+    ] = None,
 ) -> None:
     """Screen clinical notes: red flags documented, the action documented, and whether the action
     falls short of what the red flags require (discordant). Resumes a killed run."""
@@ -75,6 +86,8 @@ def screen(
     from backtriage.batch.sources import NoteSource
 
     started = time.perf_counter()
+    if fhir_dir is not None and fhir_dir.exists() and not fhir_dir.is_dir():
+        fail("--fhir-dir must be a folder", ExitCode.INVALID_INPUT)
     try:
         source = NoteSource(inputs, id_column, text_column, limit, sample, seed)
         check_targets(inputs, output, report, overwrite)
@@ -88,6 +101,7 @@ def screen(
             from backtriage.batch.spark import run_spark
 
             summary = run_spark(source, output, master, batch_size)
+            _bundles(output, source, fhir_dir)
             _report(summary, output, time.perf_counter() - started, report, source, unflagged, seed)
             return
         folder, done = prepare(source, output, options)
@@ -116,11 +130,97 @@ def screen(
 
             run_embedded(source.batches(batch_size), folder, done, workers, full, progress, ready)
         summary = finish(folder, output, full)
+        _bundles(output, source, fhir_dir)
         seconds = time.perf_counter() - started
         loading = clock.began - started if clock.began else None
         _report(summary, output, seconds, report, source, unflagged, seed, loading)
     except BacktriageError as exc:
         fail(str(exc), exc.exit_code)
+
+
+def _bundles(output: Path, source: NoteSource, folder: Path | None) -> None:
+    if folder is None:
+        return
+    written = write_bundles(output, source, folder)
+    stdout_console().print(f"{written} FHIR bundles -> {folder}", highlight=False)
+
+
+#: Output rows as DuckDB reads them; CSV as text, so that an id like 001 stays 001.
+_SCAN = {
+    "parquet": "read_parquet({})",
+    "csv": "read_csv({}, all_varchar=true)",
+    "jsonl": "read_json_auto({})",
+}
+
+
+def write_bundles(output: Path, source: NoteSource, folder: Path) -> int:
+    """Write one FHIR Bundle per note the rows in `output` flag (red flags found), as
+    `<note id>.json` in `folder`; returns how many. Rows of a --full run hold the assessment;
+    otherwise the flagged notes are read again from `source` and screened again, which gives
+    the same assessment (same reader, same knowledge base), and the others are skipped. A note
+    id that appears twice gets one file, from its first flagged row. The bundles name no patient
+    (an unidentified person)."""
+    import duckdb
+
+    from backtriage.batch.output import cannot_write, output_format, written_whole
+    from backtriage.domain.assessment import Assessment
+    from backtriage.interop.fhir import assessment_bundle
+    from backtriage.knowledge.loader import load_knowledge_base
+
+    kb, when, written = load_knowledge_base(), datetime.now(UTC).replace(microsecond=0), set[str]()
+
+    def write(note_id: str, assessment: str) -> None:
+        if note_id in written:
+            return
+        bundle = assessment_bundle(kb, Assessment.model_validate_json(assessment), when=when)
+        target = folder / bundle_file_name(note_id)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with written_whole(target) as partial:
+                partial.write_text(bundle.model_dump_json(exclude_none=True, indent=2), encoding="utf-8")
+        except OSError as exc:
+            raise cannot_write(target, exc) from None
+        written.add(note_id)
+
+    scan = _SCAN[output_format(output)].format("'" + str(output).replace("'", "''") + "'")
+    pending: set[str] = set()
+    with duckdb.connect() as con:
+        columns = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()}
+        kept = "assessment" if "assessment" in columns else "NULL"
+        cursor = con.execute(
+            f"SELECT CAST(id AS VARCHAR), {kept} FROM {scan} "
+            "WHERE coalesce(length(CAST(red_flags AS VARCHAR)), 0) > 2"  # not null, not "[]"
+        )
+        while rows := cursor.fetchmany(1000):
+            for note_id, assessment in rows:
+                if assessment is None:
+                    pending.add(str(note_id))
+                else:
+                    write(str(note_id), str(assessment))
+    if pending:
+        from backtriage.batch.screen import NoteScreener
+
+        screener = NoteScreener()
+        for batch in source.batches(1000):
+            for note_id, text in zip(
+                batch.column("id").to_pylist(), batch.column("text").to_pylist(), strict=True
+            ):
+                if str(note_id) in pending:
+                    row = screener.screen(str(note_id), text, full=True)
+                    if row.get("red_flags") and row.get("assessment"):
+                        pending.discard(str(note_id))
+                        write(str(note_id), row["assessment"])
+    return len(written)
+
+
+def bundle_file_name(note_id: str) -> str:
+    """A file name for a note's bundle that cannot leave the folder or hide: the id with every
+    character but letters, digits, '-' and '_' percent-encoded (a long id is cut and keeps a hash
+    of the whole, so two ids never share a name)."""
+    name = quote(note_id, safe="").replace(".", "%2E").replace("~", "%7E") or "%00"
+    if len(name) > 120:
+        name = f"{name[:100]}-{hashlib.sha256(note_id.encode()).hexdigest()[:16]}"
+    return f"{name}.json"
 
 
 class _Clock:

@@ -13,7 +13,7 @@ from backtriage.domain.urgency import UrgencyLevel
 from backtriage.errors import KnowledgeBaseError
 from backtriage.knowledge.datafiles import read_data_folder, validate_one
 
-__all__ = ["Answer", "Terminology", "UrgencyConcept", "load_terminology"]
+__all__ = ["Answer", "CdsHooksTerms", "Concept", "Terminology", "UrgencyConcept", "load_terminology"]
 
 
 class _Data(BaseModel):
@@ -30,6 +30,7 @@ class UrgencyConcept(_Data):
     display: str
     definition: str
     act_priority: str | None
+    act_priority_display: str | None
     cds_indicator: str = Field(pattern="^(info|warning|critical)$")
 
 
@@ -49,22 +50,63 @@ class Systems(_Data):
     observation_category: str
     condition_category: str
     condition_verification: str
+    condition_clinical: str
+    provenance_participant_type: str
+    act_priority_value_set: str
+
+
+class Identifiers(_Data):
+    """Identifier systems, as paths under the canonical base."""
+
+    kb_sha256: str = Field(pattern=r"^[a-z0-9-]+$")
+    anonymous_subject: str = Field(pattern=r"^[a-z0-9-]+$")
+
+
+class Concept(_Data):
+    code: str = Field(pattern=r"^[a-z0-9-]+$")
+    display: str
+    definition: str
+
+
+class OwnConcepts(_Data):
+    """backtriage's own codes where no standard one fits, one CodeSystem each."""
+
+    observation: tuple[Concept, ...] = Field(min_length=1)
+    method: tuple[Concept, ...] = Field(min_length=1)
+
+
+class CdsHooksTerms(_Data):
+    """The CDS Hooks card's fixed parts: where the knowledge base is explained for clinicians, the
+    card's topic code and the codes of the reasons offered for overriding it (their words are in
+    the message catalogue)."""
+
+    docs_url: str = Field(pattern=r"^https://[^\s]+$")
+    topic: str
+    override_reasons: tuple[str, ...] = Field(min_length=1)
 
 
 class Terminology(_Data):
     version: str
     canonical: str = Field(pattern=r"^https://[^\s]+[^/]$")
     fhir_version: str
+    date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     systems: Systems
+    identifiers: Identifiers
+    concepts: OwnConcepts
     answers: dict[str, Answer]
     urgency: tuple[UrgencyConcept, ...]
     qualitative_risk: tuple[RiskBand, ...]
     hpo_acknowledgement: str
     hpo_version: str
+    cds_hooks: CdsHooksTerms
 
     def url(self, kind: str, name: str) -> str:
         """A canonical URL backtriage mints: `url("CodeSystem", "urgency")`."""
         return f"{self.canonical}/{kind}/{name}"
+
+    def identifier_system(self, name: str) -> str:
+        """An identifier system backtriage mints: `identifier_system(terms.identifiers.kb_sha256)`."""
+        return f"{self.canonical}/{name}"
 
     def urgency_concept(self, level: UrgencyLevel) -> UrgencyConcept:
         return next(u for u in self.urgency if u.code is level)
@@ -98,6 +140,8 @@ def _check(terms: Terminology) -> list[str]:
     bounds = [b.at_least for b in terms.qualitative_risk]
     if bounds != sorted(set(bounds)):
         problems.append("terminology.yaml: qualitative_risk bounds must rise")
+    if any((u.act_priority is None) != (u.act_priority_display is None) for u in terms.urgency):
+        problems.append("terminology.yaml: act_priority and act_priority_display go together")
     missing = {"yes", "no", "unknown", "present", "absent"} - set(terms.answers)
     if missing:
         problems.append(f"terminology.yaml: answers lacks {', '.join(sorted(missing))}")

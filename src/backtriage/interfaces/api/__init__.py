@@ -21,7 +21,15 @@ from backtriage import __version__
 from backtriage.errors import BacktriageError, ConflictError, NotFoundError
 from backtriage.interfaces.api.deps import ApiError, RateLimiter
 from backtriage.interfaces.api.responses import add_success_examples
-from backtriage.interfaces.api.routes import assess, cds_hooks, fhir, health, interviews, knowledge
+from backtriage.interfaces.api.routes import (
+    assess,
+    cds_hooks,
+    fhir,
+    fhir_questionnaire,
+    health,
+    interviews,
+    knowledge,
+)
 from backtriage.interfaces.api.work import WorkSlots
 from backtriage.reasoning.engine import default_engine
 from backtriage.service import TriageService
@@ -242,7 +250,7 @@ def create_app(
             500, "internal_error", "something went wrong on our side; please try again"
         )
 
-    for module in (health, assess, interviews, knowledge, fhir, cds_hooks):
+    for module in (health, assess, interviews, knowledge, fhir, fhir_questionnaire, cds_hooks):
         app.include_router(module.router)
     from backtriage.interfaces.web import mount_page
 

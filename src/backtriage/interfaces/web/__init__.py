@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -47,6 +47,19 @@ POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
+
+
+def _policy(frame_ancestors: tuple[str, ...]) -> str:
+    """POLICY, framed only by the EHRs configured (BACKTRIAGE_FRAME_ANCESTORS) when there are
+    any; a value that is not a plain origin is left out, so it cannot add a directive."""
+    origins = [o.rstrip("/") for o in frame_ancestors if _ORIGIN.fullmatch(o.rstrip("/"))]
+    return (
+        POLICY.replace("frame-ancestors 'none'", f"frame-ancestors {' '.join(origins)}")
+        if origins
+        else POLICY
+    )
+
 
 _files = resources.files("backtriage.interfaces.web")
 _env = jinja2.Environment(
@@ -66,14 +79,18 @@ _ = catalogue.gettext
 def mount_page(app: FastAPI) -> None:
     from backtriage.interfaces.web import smart
 
-    app.include_router(router)
+    # In a SMART session every page request first checks the patient context (web/smart.py).
+    app.include_router(router, dependencies=[Depends(smart.patient_context)])
+    app.add_exception_handler(smart.ContextError, smart.refused)
     app.include_router(smart.router)
     app.mount("/static", StaticFiles(directory=str(_files / "static")), name="static")
 
 
 def is_page_request(request: Request) -> bool:
-    """One of the page's own addresses: an error there is shown as a page, not as JSON."""
-    return request.url.path in {route.path for route in router.routes}  # type: ignore[attr-defined]
+    """One of the page's own addresses (its SMART launch too): an error there is shown as a page,
+    not as JSON."""
+    path = request.url.path
+    return path in {route.path for route in router.routes} or path.startswith("/smart/")  # type: ignore[attr-defined]
 
 
 def error_page(
@@ -119,7 +136,7 @@ def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTM
         },
         status_code=status,
     )
-    response.headers["Content-Security-Policy"] = POLICY
+    response.headers["Content-Security-Policy"] = _policy(settings.frame_ancestors)
     if fresh:
         _set_cookie(request, response, CSRF_COOKIE, token)
     return response
