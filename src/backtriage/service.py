@@ -69,10 +69,16 @@ class TriageService:
             result = assess_text(text, case, engine=self.engine)
         else:
             result = self.engine.assess(case)
+        self.record(case, result, text, api_key_id)
+        return result
+
+    def record(
+        self, case: Case, result: Assessment, text: str | None = None, api_key_id: str | None = None
+    ) -> None:
+        """Keep an assessment made elsewhere (an SDC questionnaire's end) in the audit store."""
         inputs = {"text": text if self.store_text else None, **case.model_dump(mode="json")}
         stored = result.model_dump(mode="json", exclude=None if self.store_text else {"text"})
         self.store.add_assessment(inputs, stored, result.urgency.value, self.engine.kb.version, api_key_id)
-        return result
 
     # ---- interviews --------------------------------------------------------------------------
     def start_interview(

@@ -182,11 +182,18 @@ POSTURE = {
 
 
 # ---- whole sessions --------------------------------------------------------------------------------
-def test_saddle_numbness_ends_quickly_as_an_emergency(client: TestClient, kb: KnowledgeBase) -> None:
+def test_saddle_numbness_ends_quickly_as_an_emergency(
+    client: TestClient, store: AuditStore, kb: KnowledgeBase
+) -> None:
     body = session(client, kb, {"saddle_anaesthesia": True}, default=None)
     urgency, causes = result(body)
     assert urgency == "emergency" and causes[0] == "cauda_equina_syndrome"
     assert asked(body)[0] == "emergency_screen" and len(asked(body)) <= 3
+    out = io.StringIO()  # the completed interview is in the audit store, as every assessment is
+    store.export(out)
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(r["type"], r["urgency"]) for r in records] == [("assessment", "emergency")]
+    assert records[0]["inputs"]["answers"]["saddle_anaesthesia"] is True
 
 
 @pytest.mark.parametrize("how", ["raw", "questionnaire-response", "in"])

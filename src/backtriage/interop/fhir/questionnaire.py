@@ -52,9 +52,11 @@ __all__ = [
     "ADAPTIVE_EXTENSION",
     "AdaptiveRequestError",
     "Issue",
+    "NextStep",
     "completed_questionnaire_response",
     "derived_from",
     "next_question",
+    "next_step",
     "operation_outcome",
     "profile_problems",
     "questionnaire_answers",
@@ -694,9 +696,24 @@ def _result_items(
 
 
 # ---- the operation -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NextStep:
+    """What one `$next-question` call produced: the response to send, the answers it holds, and
+    the assessment once the interview has ended (for the audit store)."""
+
+    response: QuestionnaireResponse
+    answers: Answers
+    assessment: Assessment | None
+
+
 def next_question(interviewer: Interviewer, body: bytes | str | Mapping[str, Any]) -> QuestionnaireResponse:
     """`$next-question`: the response with the next question appended to its contained
     Questionnaire, or `completed` with the result once the interview ends."""
+    return next_step(interviewer, body).response
+
+
+def next_step(interviewer: Interviewer, body: bytes | str | Mapping[str, Any]) -> NextStep:
+    """`next_question`, with the answers read and the assessment once it is complete."""
     kb, terms = interviewer.kb, load_terminology()
     qr = read_request(body)
     issues = profile_problems(qr, kb)
@@ -731,17 +748,20 @@ def next_question(interviewer: Interviewer, body: bytes | str | Mapping[str, Any
         answers.update(_read(expected, response, f"QuestionnaireResponse.item[{j}]", terms))
         asked.append(expected.id)
     step = interviewer.step(Case(answers=answers), asked)
-    if step.done or step.question is None:
+    finished = step.done or step.question is None
+    if finished:
         question, answered = _result_items(kb, terms, step.assessment)
         items.append(question)
         data["item"] = [*data.get("item", []), answered]
         data["status"] = "completed"
     else:
+        assert step.question is not None
         items.append(_question_item(_Asked.of(step.question), kb, terms))
     questionnaire["item"] = items
     data["contained"][index] = questionnaire
     _add_profile(data, RESPONSE_PROFILE)
-    return QuestionnaireResponse.model_validate(data)
+    completed = QuestionnaireResponse.model_validate(data)
+    return NextStep(completed, answers, step.assessment if finished else None)
 
 
 def _contained_questionnaire(data: dict[str, Any]) -> tuple[int, dict[str, Any]]:

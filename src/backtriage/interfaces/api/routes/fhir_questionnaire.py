@@ -1,7 +1,8 @@
 """`POST /fhir/Questionnaire/$next-question`: the interview as an SDC adaptive Questionnaire, for an
-EHR's form filler. Stateless (the QuestionnaireResponse carries the whole interview), so nothing is
-stored. Every failure, authentication and rate limits included, is an OperationOutcome, as FHIR
-clients expect, not the API's own error body.
+EHR's form filler. Stateless (the QuestionnaireResponse carries the whole interview); the result is
+kept in the audit store once the interview completes, like every other assessment. Every failure,
+authentication and rate limits included, is an OperationOutcome, as FHIR clients expect, not the
+API's own error body.
 
 Not in the OpenAPI document: a FHIR client learns of operations from the CapabilityStatement and
 the SDC OperationDefinition, the bodies are resources the FHIR specification defines, and the
@@ -16,13 +17,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from starlette.exceptions import HTTPException
 
+from backtriage.domain.case import Case
 from backtriage.interfaces.api.deps import ApiError, Caller, ServiceDep, off_the_loop
 from backtriage.interop.fhir.questionnaire import (
     AdaptiveRequestError,
     Issue,
-    next_question,
+    next_step,
     operation_outcome,
 )
 
@@ -74,12 +77,18 @@ router = APIRouter(prefix="/fhir", tags=["fhir"], route_class=FhirRoute)
 
 
 @router.post("/Questionnaire/$next-question", include_in_schema=False)
-async def questionnaire_next_question(request: Request, service: ServiceDep, _: Caller) -> Response:
+async def questionnaire_next_question(request: Request, service: ServiceDep, key_id: Caller) -> Response:
     """SDC `$next-question`: a QuestionnaireResponse (or a Parameters holding it) in, the same
     response with the next question, or completed with the result, out."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in _ACCEPTED:
         return _failure(415, "not-supported", "send the body as application/fhir+json or application/json")
     body = await request.body()
-    response = await off_the_loop(request, next_question, service.interviewer, body)
-    return fhir_response(response)
+
+    def work() -> QuestionnaireResponse:
+        step = next_step(service.interviewer, body)
+        if step.assessment is not None:
+            service.record(Case(answers=step.answers), step.assessment, None, key_id)
+        return step.response
+
+    return fhir_response(await off_the_loop(request, work))
