@@ -18,6 +18,8 @@ import pytest
 import respx
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.condition import Condition
+from fhirpathpy import evaluate as fhirpath
+from fhirpathpy.models import models as fhirpath_models
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -184,6 +186,40 @@ def test_patient_ids_are_fhir_ids_only(client: TestClient) -> None:
 
 
 # ---- suggestions ---------------------------------------------------------------------------------
+#: FHIR R4 Condition invariants, as the specification writes them.
+CONDITION_INVARIANTS = {
+    "con-3": "clinicalStatus.exists() or verificationStatus.coding.where(system='http://terminology.hl7.org/"
+    "CodeSystem/condition-ver-status' and code = 'entered-in-error').exists() or "
+    "category.select($this='problem-list-item').empty()",
+    "con-4": "abatement.empty() or clinicalStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/"
+    "condition-clinical' and (code='resolved' or code='remission' or code='inactive')).exists()",
+    "con-5": "verificationStatus.coding.where(system='http://terminology.hl7.org/CodeSystem/"
+    "condition-ver-status' and code='entered-in-error').empty() or clinicalStatus.empty()",
+}
+
+
+def _broken_invariants(condition: dict[str, Any]) -> list[str]:
+    r4 = fhirpath_models["r4"]
+    return [
+        name
+        for name, rule in CONDITION_INVARIANTS.items()
+        if fhirpath(condition, f"Condition.all({rule})", model=r4) != [True]
+    ]
+
+
+def test_the_condition_invariants_can_fail() -> None:
+    abated = {
+        "resourceType": "Condition",
+        "abatementString": "gone",
+        "clinicalStatus": {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}
+            ]
+        },
+    }
+    assert _broken_invariants(abated) == ["con-4"]
+
+
 def test_the_suggestion_is_a_valid_r4_condition_with_supporting_evidence_only(client: TestClient) -> None:
     body = example("patient-view-posture", 34)
     body["prefetch"]["observations"] = bundle(
@@ -197,6 +233,7 @@ def test_the_suggestion_is_a_valid_r4_condition_with_supporting_evidence_only(cl
     (action,) = suggestion["actions"]
     assert action["type"] == "create"
     condition = Condition.model_validate(action["resource"])
+    assert _broken_invariants(action["resource"]) == []  # con-3, con-4, con-5
     lead = KB.conditions["positional_nerve_compression"]
     assert condition.code.coding[0].system == "http://hl7.org/fhir/sid/icd-10-cm"
     assert condition.code.coding[0].code == lead.icd10[0]
