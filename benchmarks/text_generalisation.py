@@ -99,8 +99,10 @@ def load_cases(path: Path) -> list[dict[str, Any]]:
     return cases
 
 
-def score(case: dict[str, Any], tallies: list[Tally], icd10: dict[str, list[str]]) -> None:
-    result = assess_text(case["text"])
+def score(
+    case: dict[str, Any], tallies: list[Tally], icd10: dict[str, list[str]], language: str | None = None
+) -> None:
+    result = assess_text(case["text"], language=language)
     got = result.urgency
     acceptable = [UrgencyLevel(u) for u in case["acceptable"]]
     top3 = [c.id for c in result.conditions[:3]]
@@ -150,6 +152,9 @@ def main() -> None:
     parser.add_argument("files", nargs="+", type=Path, help="JSONL files of labelled cases")
     parser.add_argument("--details", action="store_true", help="list every miss (ids, no text)")
     parser.add_argument("--by", default="style", help="also break down by this field")
+    parser.add_argument(
+        "--lang", default=None, help="read the texts as this language (default: as the reader decides)"
+    )
     args = parser.parse_args()
     kb = load_knowledge_base()
     icd10 = {cid: list(c.icd10) for cid, c in kb.conditions.items()}
@@ -161,7 +166,7 @@ def main() -> None:
         tally = per_file.setdefault(f"{path.parent.name}/{path.name}", Tally())
         for case in load_cases(path):
             case["_flag_vocabulary"] = flag_ids
-            score(case, [tally, overall, per_group[str(case.get(args.by, "?"))]], icd10)
+            score(case, [tally, overall, per_group[str(case.get(args.by, "?"))]], icd10, args.lang)
     print(
         "| cases | n | emergency sensitivity | under-triage | acceptable urgency | top-3 cause "
         "(in scope) | red-flag recall | red-flag precision | over-triage to emergency | "

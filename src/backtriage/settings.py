@@ -12,6 +12,8 @@
 | BACKTRIAGE_WORK_THREADS | 2 | calls worked on at once per server process; the rest queue in order |
 | BACKTRIAGE_STORE_TEXT | true | false = what people write is read but never stored (answers are) |
 | BACKTRIAGE_EMERGENCY_NUMBER | 999 | the number every emergency message tells people to call (911, 112 ...) |
+| BACKTRIAGE_EMERGENCY_NUMBERS | (none) | JSON, locale -> number (`{"es-MX": "911"}`): emergency_number_for |
+| BACKTRIAGE_LANG | en | the language people read when they choose none (en, es; a region may follow: es-MX) |
 | BACKTRIAGE_TRUSTED_PROXIES | (none) | proxies (addresses) whose `Forwarded: proto=https` is believed |
 | BACKTRIAGE_CACHE_DIR | ~/.cache/backtriage | computed data kept between runs (cache.py); "off": none |
 | BACKTRIAGE_PUBLIC_URL | (none) | the address EHRs use for this server (JWT `aud`, SMART redirect) |
@@ -25,6 +27,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,6 +48,9 @@ __all__ = ["DEFAULT_EMERGENCY_NUMBER", "Settings", "TrustedIssuer", "default_dat
 
 #: The knowledge base follows UK pathways; deployments elsewhere set their own number.
 DEFAULT_EMERGENCY_NUMBER = "999"
+_NUMBER = r"^\+?[0-9][0-9 -]{1,14}$"
+#: A language, and a region when one is given: en, es, es-MX, es-419.
+_LOCALE = r"^[a-z]{2,3}(-([A-Z]{2}|[0-9]{3}))?$"
 _PREFIX = "BACKTRIAGE_"
 
 
@@ -100,7 +106,9 @@ class Settings(BaseSettings):
     work_threads: int = Field(default=2, ge=1, le=64)
     store_text: bool = True
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
-    emergency_number: str = Field(default=DEFAULT_EMERGENCY_NUMBER, pattern=r"^\+?[0-9][0-9 -]{1,14}$")
+    emergency_number: str = Field(default=DEFAULT_EMERGENCY_NUMBER, pattern=_NUMBER)
+    emergency_numbers: dict[str, str] = Field(default_factory=dict)
+    language: str = Field(default="en", pattern=_LOCALE, validation_alias=_env("LANG", "language"))
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s?#]+[^/\s?#]$")
     cds_issuers: tuple[TrustedIssuer, ...] = ()
     cds_token_max_age: int = Field(default=300, ge=10, le=3600)
@@ -120,6 +128,38 @@ class Settings(BaseSettings):
     def _trimmed(cls, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value
 
+    @field_validator("language", mode="before")
+    @classmethod
+    def _locale(cls, value: Any) -> Any:
+        return _locale_tag(value) if isinstance(value, str) else value
+
+    @field_validator("emergency_numbers", mode="after")
+    @classmethod
+    def _numbers_by_locale(cls, value: dict[str, str]) -> dict[str, str]:
+        numbers = {}
+        for tag, number in value.items():
+            locale, number = _locale_tag(tag), number.strip()
+            if not re.fullmatch(_LOCALE, locale):
+                raise ValueError(f"'{tag[:20]}' is not a locale such as es or es-MX")
+            if not re.fullmatch(_NUMBER, number):
+                raise ValueError(f"the number for {locale} is not a telephone number")
+            numbers[locale] = number
+        return numbers
+
+    def emergency_number_for(self, language: str, region: str | None = None) -> str:
+        """The number to call for a person reading `language` in `region` (when known).
+
+        The number belongs to where the person is, not to the language they read, so a service
+        used in one country sets only BACKTRIAGE_EMERGENCY_NUMBER, and every language tells people
+        that number. A service used in several countries maps locales to numbers
+        (BACKTRIAGE_EMERGENCY_NUMBERS); then the explicit entry wins, most specific first: the
+        language with its region (es-MX), then the language alone (es), then
+        BACKTRIAGE_EMERGENCY_NUMBER for everyone else.
+        """
+        if region and (number := self.emergency_numbers.get(f"{language}-{region}")):
+            return number
+        return self.emergency_numbers.get(language) or self.emergency_number
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """The settings from the environment, with `overrides` winning; a bad value is an
@@ -129,6 +169,12 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             first = exc.errors()[0]
             raise InvalidInputError(f"{_variable(first['loc'])}: {first['msg']}") from None
+
+
+def _locale_tag(tag: str) -> str:
+    """A locale as written here: es, es-MX (from " ES_mx ")."""
+    language, _, region = tag.strip().replace("_", "-").partition("-")
+    return f"{language.lower()}-{region.upper()}" if region else language.lower()
 
 
 def _variable(loc: tuple[int | str, ...]) -> str:

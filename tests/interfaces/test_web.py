@@ -29,7 +29,7 @@ def _client(tmp_path: Path, **settings: object) -> tuple[TestClient, AuditStore]
     store.upgrade()
     config = Settings(database_url=store.url, **settings)  # type: ignore[arg-type]
     service = TriageService(store, default_engine(config.emergency_number), store_text=config.store_text)
-    return TestClient(create_app(config, service)), store
+    return TestClient(create_app(config, service, warm_up=True)), store  # the reader ready before requests
 
 
 @pytest.fixture

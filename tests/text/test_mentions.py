@@ -5,6 +5,7 @@ from __future__ import annotations
 from spacy.tokens import Doc, Span
 
 from backtriage.knowledge.loader import KnowledgeBase
+from backtriage.text.attributes import cues_of
 from backtriage.text.mentions import find_mentions, laterality, negated_just_before
 from backtriage.text.pipeline import default_pipeline
 from backtriage.text.resources import ABSENT_SUFFIX
@@ -37,10 +38,12 @@ def test_a_denial_phrase_is_marked_as_one(kb: KnowledgeBase) -> None:
 
 
 def test_the_side_is_read_in_or_just_before_the_mention() -> None:
-    assert laterality(_span(_doc("L foot drop since Tuesday"), "foot drop")) == "left"
-    assert laterality(_span(_doc("both legs numb"), "legs numb")) == "both"
-    assert laterality(_span(_doc("left and right legs numb"), "legs numb")) == "both"
-    assert laterality(_span(_doc("my legs are numb"), "legs are numb")) is None
+    """The language's words for sides (concepts.yaml: sides), in the mention or just before it."""
+    sides = cues_of(default_pipeline().resources.concepts).sides
+    assert laterality(_span(_doc("L foot drop since Tuesday"), "foot drop"), sides) == "left"
+    assert laterality(_span(_doc("both legs numb"), "legs numb"), sides) == "both"
+    assert laterality(_span(_doc("left and right legs numb"), "legs numb"), sides) == "both"
+    assert laterality(_span(_doc("my legs are numb"), "legs are numb"), sides) is None
 
 
 def test_a_negation_just_before_is_one_with_no_punctuation_between() -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from backtriage.errors import KnowledgeBaseError
+from backtriage.errors import InvalidInputError, KnowledgeBaseError
 from backtriage.knowledge.loader import load_knowledge_base
-from backtriage.text.resources import ABSENT_SUFFIX, data_dir, load_text_resources
+from backtriage.text.resources import ABSENT_SUFFIX, data_dir, load_text_resources, shipped_languages
 
 
 def test_shipped_resources_load_and_cover_the_red_flags() -> None:
@@ -106,3 +106,67 @@ def test_a_key_given_twice_is_an_error_not_a_silent_overwrite(copy: Path) -> Non
     lexicon.write_text(lexicon.read_text() + "  itch:\n    patterns: ['itchy']\n")
     with pytest.raises(KnowledgeBaseError, match="given twice"):
         load_text_resources(copy)
+
+
+# ---- a language is a folder of data ------------------------------------------------------------
+
+
+def test_the_manifest_names_the_language_and_its_spacy_code() -> None:
+    res = load_text_resources(language="en")
+    assert (res.language, res.spacy_language, res.medspacy_rules) == ("en", "en", True)
+    assert res is load_text_resources()  # loaded once per process
+
+
+@pytest.mark.parametrize("language", shipped_languages())
+def test_every_shipped_language_folder_loads(language: str) -> None:
+    """Each folder under text/data/ loads through the one strict loader and names its language."""
+    assert load_text_resources(language=language).language == language
+
+
+def test_a_language_without_a_folder_is_an_input_error() -> None:
+    with pytest.raises(InvalidInputError, match="'zz'"):
+        load_text_resources(language="zz")
+
+
+@pytest.mark.parametrize(
+    ("file", "addition", "named"),
+    [
+        ("sentences.yaml", "\nabbrevations: [dr]\n", "abbrevations"),
+        ("age_sex_and_time.yaml", "\nweights: [kg]\n", "weights"),
+        ("actions.yaml", "\nplan_heading: [plan]\n", "plan_heading"),
+        ("note_layout.yaml", "\nplural: [s]\n", "plural"),
+    ],
+)
+def test_unknown_keys_of_the_language_files_are_rejected(
+    copy: Path, file: str, addition: str, named: str
+) -> None:
+    path = copy / file
+    path.write_text(path.read_text(encoding="utf-8") + addition, encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match=named):
+        load_text_resources(copy)
+
+
+def test_a_misspelt_key_inside_the_time_words_is_rejected(copy: Path) -> None:
+    path = copy / "age_sex_and_time.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("  ago: [", "  agos: [", 1), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match="agos"):
+        load_text_resources(copy)
+
+
+def test_an_age_pattern_without_a_group_is_rejected(copy: Path) -> None:
+    path = copy / "age_sex_and_time.yaml"
+    text = path.read_text(encoding="utf-8").replace("ages:\n", "ages:\n  - 'aged \\d+'\n", 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match="no group"):
+        load_text_resources(copy)
+
+
+def test_a_missing_language_file_is_named(copy: Path) -> None:
+    (copy / "sentences.yaml").unlink()
+    with pytest.raises(KnowledgeBaseError, match="sentences.yaml: file is missing"):
+        load_text_resources(copy)
+
+
+def test_a_folder_or_a_language_not_both(copy: Path) -> None:
+    with pytest.raises(ValueError, match="not both"):
+        load_text_resources(copy, language="en")

@@ -11,7 +11,7 @@ from backtriage.text import understand
 
 def test_the_shipped_pipeline_is_rebuilt_once_its_vocabulary_has_grown(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(pipeline_module, "MAX_NEW_STRINGS", 5_000)
-    monkeypatch.setattr(pipeline_module, "_shipped", [])
+    monkeypatch.setattr(pipeline_module, "_shipped", {})
     rng = random.Random(7)
     first = pipeline_module.default_pipeline()
     sizes = []

@@ -1,6 +1,7 @@
 """What a note says was done: the documented action, read with the same ConText as findings.
 
-The action vocabulary is data (`text/data/<language>/actions.yaml`). A match counts when ConText
+The action vocabulary and the words around an action (a plan's headings, the words of a condition
+or of safety-netting) are data (`text/data/<language>/actions.yaml`). A match counts when ConText
 finds it affirmed, current, not hypothetical and about this patient, so "attend ED if it gets
 worse" is safety-netting, not an emergency referral. In a note with sections, what was done counts
 as much as what is planned: every section about the patient now is read (the history of the
@@ -19,7 +20,8 @@ from backtriage.text.context import context_of
 from backtriage.text.layout import MESSAGE, NoteLayout
 from backtriage.text.patterns import PatternSet
 from backtriage.text.pipeline import TextPipeline
-from backtriage.text.resources import TextResources
+from backtriage.text.resources import ActionWords, TextResources
+from backtriage.text.words import words_pattern
 
 __all__ = ["ACTION_RANK", "Action", "ActionReader"]
 
@@ -38,27 +40,42 @@ _NOT_ACTION_ROLES = frozenset(
 #: Levels of care, lowest first; a note's action is the highest level it documents.
 ACTION_RANK = {"none": 0, "routine": 1, "urgent": 2, "emergency": 3}
 
-#: A heading that opens a plan or impression section, at the start of a line.
-_PLAN = re.compile(
-    r"^[ \t>*-]*(?:plan|p|imp(?:ression)?|assessment|a/p|a&p|management|mx|disposition|outcome|action)"
-    r"\s*[:\-]",
-    re.IGNORECASE | re.MULTILINE,
-)
-#: Any other heading ("PMH:", "O/E:") ends it.
+#: Any heading at the start of a line ("PMH:", "O/E:") ends a plan section.
 _HEADING = re.compile(r"^[ \t>*-]*[A-Za-z][A-Za-z/&. ]{0,24}:", re.MULTILINE)
 _SENTENCE_END = re.compile(r"[.;!?\n]")
-#: Where the clause around an action ends: sentence ends, commas, dashes between words, "but".
-_CLAUSE_END = re.compile(r"[.;!?\n,()]|\s[-\u2013]\s|\bbut\b", re.IGNORECASE)
-#: "attend ED if it gets worse": an action on a condition is safety-netting, not an action.
-_CONDITION_AFTER = re.compile(
-    r"[^.;,\n]{0,20}?\b(?:if|should|in case|in the event|unless|were to|would)\b", re.IGNORECASE
-)
-#: "S/N: A&E ...", "knows to attend ED", "if worse, ED": the same, said before the action.
-_SAFETY_NET_BEFORE = re.compile(
-    r"\b(?:s/n|safety[- ]?net\w*|knows to|aware to|to return|return to|call back|re-?attend)\b|\bif\b"
-    r"|\bany (?:change|worsening|deterioration|new)\b",
-    re.IGNORECASE,
-)
+
+
+@dataclass(frozen=True)
+class _Cues:
+    """The language's words around an action (actions.yaml), compiled."""
+
+    #: A heading that opens a plan or impression section, at the start of a line.
+    plan: re.Pattern[str]
+    #: Where the clause around an action ends: sentence ends, commas, dashes between words, "but".
+    clause_end: re.Pattern[str]
+    #: "attend ED if it gets worse": an action on a condition is safety-netting, not an action.
+    condition_after: re.Pattern[str]
+    #: "S/N: A&E ...", "knows to attend ED", "if worse, ED": the same, said before the action.
+    safety_net_before: re.Pattern[str]
+
+    @classmethod
+    def of(cls, words: ActionWords) -> _Cues:
+        return cls(
+            plan=re.compile(
+                rf"^[ \t>*-]*(?:{words_pattern(words.plan_headings, 'space')})\s*[:\-]",
+                re.IGNORECASE | re.MULTILINE,
+            ),
+            clause_end=re.compile(
+                rf"[.;!?\n,()]|\s[-\u2013]\s|\b(?:{words_pattern(words.clause_breaks, 'space')})\b",
+                re.IGNORECASE,
+            ),
+            condition_after=re.compile(
+                rf"[^.;,\n]{{0,20}}?\b(?:{words_pattern(words.conditions, 'space')})\b", re.IGNORECASE
+            ),
+            safety_net_before=re.compile(
+                rf"\b(?:{words_pattern(words.safety_net, 'space')})\b", re.IGNORECASE
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -71,10 +88,14 @@ class Action:
 
 
 class ActionReader:
+    """The actions of one language's text resources (actions.yaml)."""
+
     def __init__(self, resources: TextResources) -> None:
         named = [(spec.level, spec.name, p) for spec in resources.actions for p in spec.patterns]
-        self.pattern_set = PatternSet([p for _, _, p in named])
+        self.pattern_set = PatternSet([p for _, _, p in named], resources.language)
         self.names = [(level, name) for level, name, _ in named]
+        self.language = resources.language
+        self._cues = _Cues.of(resources.action_words)
 
     def read(
         self, text: str, pipeline: TextPipeline | None = None, layout: NoteLayout = MESSAGE
@@ -86,41 +107,42 @@ class ActionReader:
         if layout.is_document:
             regions = layout.regions_without(_NOT_ACTION_ROLES, len(text))
         else:
-            regions = _plan_regions(text)
+            regions = self._plan_regions(text)
         for region in regions:  # each pattern only where it could match (patterns.py)
             for index, _ in self.pattern_set.regions(lower, [region]):
                 (level, name), pattern = self.names[index], self.pattern_set.regex(index)
                 for m in pattern.finditer(lower, *region):
-                    if m.start() == m.end() or not _affirmed(text, m.start(), m.end(), pipeline):
+                    if m.start() == m.end() or not self._affirmed(text, m.start(), m.end(), pipeline):
                         continue
                     key = (m.start(), m.end())
                     if key not in found or ACTION_RANK[level] > ACTION_RANK[found[key].level]:
                         found[key] = Action(level, name, text[m.start() : m.end()], m.start(), m.end())
         return sorted(found.values(), key=lambda a: a.start)
 
+    def _affirmed(self, text: str, start: int, end: int, pipeline: TextPipeline | None) -> bool:
+        """Not denied, not past, not someone else's (ConText), and not conditional. ConText reads
+        the action's own clause ("no transport - ambulance requested": the "no" is about the
+        transport). Its "hypothetical" is not used: it reads every plan as future, and a plan
+        is the action."""
+        cues = self._cues
+        sentence = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+        a = max((m.end() for m in cues.clause_end.finditer(text, sentence, start)), default=sentence)
+        stop = cues.clause_end.search(text, end)
+        clause_end = stop.start() if stop else len(text)
+        if cues.condition_after.match(text, end) or cues.safety_net_before.search(text, sentence, start):
+            return False
+        attributes = context_of(text[a:clause_end], text[start:end], pipeline, language=self.language)
+        return not (attributes.negated or attributes.historical or attributes.experiencer.value != "patient")
 
-def _affirmed(text: str, start: int, end: int, pipeline: TextPipeline | None) -> bool:
-    """Not denied, not past, not someone else's (ConText), and not conditional. ConText reads
-    the action's own clause ("no transport - ambulance requested": the "no" is about the
-    transport). Its "hypothetical" is not used: it reads every plan as future, and a plan
-    is the action."""
-    sentence = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
-    a = max((m.end() for m in _CLAUSE_END.finditer(text, sentence, start)), default=sentence)
-    stop = _CLAUSE_END.search(text, end)
-    clause_end = stop.start() if stop else len(text)
-    if _CONDITION_AFTER.match(text, end) or _SAFETY_NET_BEFORE.search(text, sentence, start):
-        return False
-    attributes = context_of(text[a:clause_end], text[start:end], pipeline)
-    return not (attributes.negated or attributes.historical or attributes.experiencer.value != "patient")
-
-
-def _plan_regions(text: str) -> list[tuple[int, int]]:
-    """Character ranges of the plan and impression sections, or the whole text."""
-    regions = []
-    for m in _PLAN.finditer(text):
-        following = [h.start() for h in _HEADING.finditer(text, m.end()) if not _PLAN.match(text, h.start())]
-        regions.append((m.start(), following[0] if following else len(text)))
-    return regions or [(0, len(text))]
+    def _plan_regions(self, text: str) -> list[tuple[int, int]]:
+        """Character ranges of the plan and impression sections, or the whole text."""
+        plan, regions = self._cues.plan, []
+        for m in plan.finditer(text):
+            following = [
+                h.start() for h in _HEADING.finditer(text, m.end()) if not plan.match(text, h.start())
+            ]
+            regions.append((m.start(), following[0] if following else len(text)))
+        return regions or [(0, len(text))]
 
 
 def highest(actions: list[Action]) -> str:

@@ -91,6 +91,7 @@ class ReadingNote(StrEnum):
     EMPTY = "empty"  # nothing could be read
     ABOUT_SOMEONE_ELSE = "about_someone_else"  # written about a relative or friend: read as theirs
     NOTHING_FOUND = "nothing_found"  # no finding recognised; the red-flag questions still need answers
+    LANGUAGE_NOT_READ = "language_not_read"  # in a language backtriage cannot read yet: nothing was used
 
 
 class TextReading(_Out):
@@ -106,6 +107,9 @@ class TextReading(_Out):
     duration_text: str | None = None
     onset: str | None = None
     notes: list[ReadingNote] = Field(default_factory=list)
+    language: str | None = Field(
+        default=None, description="The language the text seemed to be in (ISO 639-1), when it was identified."
+    )
     resources_version: str | None = Field(default=None, description="Text resources version.")
     resources_hash: str | None = Field(default=None, description="Text resources content hash.")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -17,6 +18,7 @@ from typing import Annotated, Any
 
 import click
 import typer
+from rich.markup import escape
 from rich.text import Text
 
 from backtriage import __version__
@@ -32,6 +34,7 @@ from backtriage.interfaces.cli_common import (
     DbOption,
     FormatOption,
     KbOption,
+    LangOption,
     OutputFormat,
     WorkersOption,
     app,
@@ -41,11 +44,17 @@ from backtriage.interfaces.cli_common import (
     open_store,
     read_json,
     read_text,
+    reader_kb,
+    reader_locale,
+    reader_number,
     settings_for,
     stderr_console,
     stdout_console,
 )
 from backtriage.interfaces.jsonl import Handler, run_lines
+from backtriage.interfaces.presentation import languages, localise
+from backtriage.interfaces.presentation.languages import Locale
+from backtriage.interfaces.presentation.terminal import describe_prompt, resume_hint
 from backtriage.interfaces.render import (
     render_assessment,
     render_conditions,
@@ -121,11 +130,14 @@ def assess(
     ] = False,
     workers: WorkersOption = 1,
     kb_path: KbOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Assess a case: urgency, red flags, likely causes and what to do.
 
     Give free text, an answers file, or both (an explicit answer wins over the text); or a
-    built-in example; or a JSON-lines batch.
+    built-in example; or a JSON-lines batch. --lang sets the language of the words (the text,
+    the summary and the words of the JSON); a FHIR bundle is for a record system and stays in the
+    knowledge base's own words.
     """
     if jsonl is not None and (text is not None or answers is not None or example is not None):
         fail("--jsonl cannot be combined with TEXT, --answers or --example", ExitCode.INVALID_INPUT)
@@ -137,9 +149,10 @@ def assess(
         fail("give TEXT, --answers FILE, --example NAME or --jsonl FILE", ExitCode.INVALID_INPUT)
     if text == "-" and answers is not None and str(answers) == "-":
         fail("only one of TEXT and --answers can read standard input", ExitCode.INVALID_INPUT)
+    locale = reader_locale(lang)
     engine = load_engine(kb_path)
     if jsonl is not None:
-        make = functools.partial(_make_assess_handler, kb_path, top)
+        make = functools.partial(_make_assess_handler, kb_path, top, locale)
         raise typer.Exit(int(_batch(jsonl, make, workers)))
     try:
         if example is not None:
@@ -159,19 +172,39 @@ def assess(
             result = engine.assess(case)
     except BacktriageError as exc:
         fail(str(exc), exc.exit_code)
-    if output_format is AssessFormat.json:
-        sys.stdout.write(assessment_json(result, top) + "\n")
-    elif output_format is AssessFormat.fhir:
+    if output_format is AssessFormat.fhir:
         from backtriage.interop.fhir import assessment_bundle
 
         bundle = assessment_bundle(engine.kb, presentation.top_causes(result, top))
         sys.stdout.write(bundle.model_dump_json(exclude_none=True, indent=2) + "\n")
-    elif summary:
-        sys.stdout.write(_summary(engine.kb, case, result, content))
-    else:
-        render_assessment(
-            stdout_console(), engine.kb, result, explain=explain, top=top or len(result.conditions)
-        )
+        return
+    locale = _as_written(locale, lang, result)
+    kb = reader_kb(engine.kb, locale, kb_path)
+    shown = _in_words(kb, result, locale, reader_number(locale))
+    with languages.speaking(locale.language):
+        if output_format is AssessFormat.json:
+            sys.stdout.write(assessment_json(shown, top) + "\n")
+        elif summary:
+            sys.stdout.write(_summary(kb, case, shown, content))
+        else:
+            render_assessment(stdout_console(), kb, shown, explain=explain, top=top or len(result.conditions))
+
+
+def _as_written(locale: Locale, lang: str | None, a: Assessment) -> Locale:
+    """With no language chosen (--lang or BACKTRIAGE_LANG), a person is answered in the language
+    they wrote in, when backtriage has words for it."""
+    written = a.text.language if a.text is not None else None
+    chosen = lang is not None or bool(os.environ.get("BACKTRIAGE_LANG"))
+    if chosen or written is None or written == locale.language or written not in languages.languages():
+        return locale
+    return languages.parse_locale(written)
+
+
+def _in_words(kb: KnowledgeBase, a: Assessment, locale: Locale, number: str) -> Assessment:
+    """An assessment in the words of `kb` (the reader's language), with their emergency number."""
+    if locale.language == languages.DEFAULT_LANGUAGE and number == a.emergency_number:
+        return a
+    return localise.assessment(kb, a, number)
 
 
 def _summary(kb: KnowledgeBase, case: Case, a: Assessment, words: str | None) -> str:
@@ -187,9 +220,17 @@ def _summary(kb: KnowledgeBase, case: Case, a: Assessment, words: str | None) ->
     return presentation.handover_text(h)
 
 
-def _make_assess_handler(kb_path: Path | None, top: int) -> Handler:
-    """Handler for one ``assess --jsonl`` record (module level, so worker processes can build it)."""
-    engine = Engine(load_knowledge_base(kb_path), Settings.from_env().emergency_number)
+def _make_assess_handler(kb_path: Path | None, top: int, locale: Locale | None = None) -> Handler:
+    """Handler for one ``assess --jsonl`` record (module level, so worker processes can build it);
+    the words of each result in `locale`'s language."""
+    settings = Settings.from_env()
+    engine = Engine(load_knowledge_base(kb_path), settings.emergency_number)
+    locale = locale or Locale()
+    kb = languages.knowledge(engine.kb, locale.language, kb_path)
+    number = settings.emergency_number_for(locale.language, locale.region)
+
+    def shown(a: Assessment) -> str:
+        return assessment_json(_in_words(kb, a, locale, number), top)
 
     def handle(record: dict[str, Any]) -> str:
         record_text = record.get("text")
@@ -201,10 +242,10 @@ def _make_assess_handler(kb_path: Path | None, top: int) -> Handler:
         payload.setdefault("answers", {})
         case = Case.from_mapping(payload)
         if record_text is None:
-            return assessment_json(engine.assess(case), top)
+            return shown(engine.assess(case))
         from backtriage.text import assess_text
 
-        return assessment_json(assess_text(record_text, case, engine=engine), top)
+        return shown(assess_text(record_text, case, engine=engine))
 
     return handle
 
@@ -361,14 +402,29 @@ def interview(
     age: Annotated[int | None, typer.Option(min=0, max=120, help="Your age in years.")] = None,
     sex: Annotated[str | None, typer.Option(help="female or male.")] = None,
     database_url: DbOption = None,
+    lang: LangOption = None,
 ) -> None:
     """Answer questions one at a time and get advice; red-flag questions come first."""
+    locale = reader_locale(lang)
+    with languages.speaking(locale.language):
+        _interview(text, resume, age, sex, database_url, locale)
+
+
+def _interview(
+    text: str | None,
+    resume: str | None,
+    age: int | None,
+    sex: str | None,
+    database_url: str | None,
+    locale: Locale,
+) -> None:
     from rich.prompt import Prompt
 
     from backtriage.interfaces.render import render_question
     from backtriage.service import InterviewView, TriageService
 
     service = TriageService(open_store(database_url))
+    kb = reader_kb(service.engine.kb, locale, None)
     out = stdout_console()
     view: InterviewView | None = None
     try:
@@ -376,18 +432,13 @@ def interview(
             view = service.get_interview(resume)
         else:
             if text is None:
-                text = Prompt.ask(
-                    "Describe what you feel, in your own words (Enter to skip)",
-                    default="",
-                    show_default=False,
-                    console=out,
-                )
+                text = Prompt.ask(escape(describe_prompt()), default="", show_default=False, console=out)
             case = Case.from_mapping({"answers": {}, "age": age, "sex": sex})
             view = service.start_interview(case, text=text or None)
-        out.print(f"[dim]Interview {view.id} (resume with: backtriage interview --resume {view.id})[/dim]")
+        out.print(Text(resume_hint(view.id), style="dim"))
         while not view.done:
             assert view.question is not None
-            answers = render_question(out, service.engine.kb, view.question)
+            answers = render_question(out, kb, localise.question(kb, view.question))
             view = service.answer(view.id, answers)
     except BacktriageError as exc:
         fail(str(exc), exc.exit_code)
@@ -397,7 +448,7 @@ def interview(
     assert view.assessment is not None
     if view.stop_reason is not None:
         out.print(Text(presentation.words.stopped(view.stop_reason), style="dim"))
-    render_assessment(out, service.engine.kb, view.assessment)
+    render_assessment(out, kb, _in_words(kb, view.assessment, locale, reader_number(locale)))
 
 
 def main() -> None:

@@ -15,7 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from backtriage.errors import ExitCode, InvalidInputError, KnowledgeBaseError
-from backtriage.knowledge.loader import load_knowledge_base
+from backtriage.interfaces.presentation import languages
+from backtriage.interfaces.presentation.languages import Locale
+from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
 from backtriage.reasoning.engine import Engine
 from backtriage.settings import Settings
 
@@ -63,6 +65,14 @@ KbOption = Annotated[
     typer.Option("--kb", help="Use the knowledge base in this folder instead of the shipped one."),
 ]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+LangOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        help="The language of what people read: en or es (default: $BACKTRIAGE_LANG, else en). A region "
+        "may follow (es-MX): it chooses the emergency number where BACKTRIAGE_EMERGENCY_NUMBERS maps it.",
+    ),
+]
 WorkersOption = Annotated[
     int,
     typer.Option(
@@ -85,6 +95,27 @@ def load_engine(kb_path: Path | None) -> Engine:
         fail(f"knowledge base is invalid: {exc}", ExitCode.KNOWLEDGE_BASE_INVALID)
     except InvalidInputError as exc:
         fail(str(exc), exc.exit_code)
+
+
+def reader_locale(lang: str | None) -> Locale:
+    """The locale asked for with --lang, else BACKTRIAGE_LANG; an unknown one exits 2."""
+    try:
+        return languages.parse_locale(lang if lang is not None else Settings.from_env().language)
+    except InvalidInputError as exc:
+        fail(str(exc), exc.exit_code)
+
+
+def reader_kb(kb: KnowledgeBase, locale: Locale, kb_path: Path | None) -> KnowledgeBase:
+    """`kb` in the reader's language (its words from `kb_path`'s translations when it has them)."""
+    try:
+        return languages.knowledge(kb, locale.language, kb_path)
+    except KnowledgeBaseError as exc:
+        fail(f"knowledge base is invalid: {exc}", ExitCode.KNOWLEDGE_BASE_INVALID)
+
+
+def reader_number(locale: Locale) -> str:
+    """The emergency number for the reader's locale (BACKTRIAGE_EMERGENCY_NUMBERS, else the one)."""
+    return Settings.from_env().emergency_number_for(locale.language, locale.region)
 
 
 def example_files() -> dict[str, Path]:

@@ -57,7 +57,15 @@ def render_assessment(
     and the open questions; `explain` adds the rules, likelihood ratios, sources and reading."""
     view = presentation.result_view(kb, a)
     h = headings()
+    if not view.urgency.outcome:
+        _render_not_read(console, kb, a, view, explain=explain, top=top)
+        return
+    emergency = a.urgency is UrgencyLevel.EMERGENCY
+    if view.urgency.not_read and not emergency:  # the words were not used: said before any outcome
+        console.print(Text(view.urgency.not_read, style="bold yellow"))
     console.print(Panel(Text(view.urgency.action), title=_outcome(a), title_align="left", expand=False))
+    if view.urgency.not_read and emergency:  # an emergency from the answers: the call comes first
+        console.print(Text(view.urgency.not_read, style="bold yellow"))
     if view.scope:
         console.print(
             Text(view.scope, style="bold red" if a.urgency is UrgencyLevel.EMERGENCY else "bold yellow")
@@ -85,6 +93,38 @@ def render_assessment(
     if explain:
         for text in view.more_advice:
             _item(console, "-", Text(text))
+    for note in view.reading_notes:
+        console.print(Text(note, style="yellow"))
+    if explain:
+        _render_explanation(console, kb, a, top, view.kb_line)
+        console.print(Text(view.disclaimer, style="dim"))
+    else:
+        console.print(Text(f"{view.disclaimer} {h.more}", style="dim"))
+
+
+def _render_not_read(
+    console: Console,
+    kb: KnowledgeBase,
+    a: Assessment,
+    view: presentation.ResultView,
+    *,
+    explain: bool,
+    top: int,
+) -> None:
+    """Words in a language backtriage cannot read, and warning signs still open: that the words
+    were not read and what to do, the questions themselves and how to answer them, then the
+    safety net. No outcome, reason or cause: nothing but the questions was there to go on."""
+    h = headings()
+    notice = Text(view.urgency.not_read or "")
+    notice.append("\n" + view.urgency.action, style="bold")
+    head = Text(f" {view.urgency.icon} {view.urgency.headline} ", style="bold reverse")
+    console.print(Panel(notice, title=head, title_align="left", expand=False))
+    console.print(Text(h.still_open, style="bold yellow"))
+    for question in view.still_to_ask:
+        _item(console, "?", Text(question))
+    console.print(Text(h.answer_them, style="bold"))
+    for text in view.safety_net:
+        console.print(Text(text, style="yellow"))
     for note in view.reading_notes:
         console.print(Text(note, style="yellow"))
     if explain:
@@ -210,7 +250,7 @@ def render_reading(console: Console, kb: KnowledgeBase, text: str | None, readin
     if facts:
         console.print(Text(f"{h.also_read}: {'; '.join(facts)}"))
     for n in reading.notes:
-        console.print(Text(words.note(n), style="yellow"))
+        console.print(Text(words.note(n, reading.language), style="yellow"))
 
 
 def render_question(console: Console, kb: KnowledgeBase, question: Question) -> dict[str, bool | None]:

@@ -30,11 +30,14 @@ def assess_text(
     case: Case | None = None,
     engine: Engine | None = None,
     pipeline: TextPipeline | None = None,
+    *,
+    language: str | None = None,
 ) -> Assessment:
-    """Read ``text``, combine it with ``case`` (explicit answers, age, sex) and assess."""
+    """Read ``text`` (in `language`, English by default, or by `pipeline`), combine it with
+    ``case`` (explicit answers, age, sex) and assess."""
     engine = engine or default_engine()
     case = case or Case()
-    found = understand(text, pipeline=pipeline, kb=engine.kb)
+    found = understand(text, pipeline=pipeline, kb=engine.kb, language=language)
     reading = found.reading
     assert reading is not None
     merged = Case(

@@ -19,6 +19,7 @@ from backtriage.text.extract import sentence_spans
 from backtriage.text.layout import NoteLayout, Section
 from backtriage.text.mentions import FoundMention
 from backtriage.text.resources import ConceptVocabulary
+from backtriage.text.words import words_pattern
 
 __all__ = ["Cues", "MentionInContext", "Surroundings", "cues_of", "in_context", "read_surroundings"]
 
@@ -35,6 +36,8 @@ class Cues:
     relative_opening: re.Pattern[str] | None
     own_body: re.Pattern[str] | None
     told_now: re.Pattern[str] | None
+    past_of_relative: re.Pattern[str] | None
+    sides: dict[str, str]  # word -> "left", "right" or "both"
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,6 @@ def _in_section(attrs: ContextAttributes, role: SectionRole) -> ContextAttribute
 
 # ---- the vocabulary's cues ----------------------------------------------------------------------
 
-#: Words that negate in any text; a vocabulary adds its own.
-_NEGATORS = frozenset({"no", "not", "n't", "nt", "never", "nil", "without"})
 _CUES: dict[int, tuple[ConceptVocabulary, Cues]] = {}
 
 
@@ -129,10 +130,10 @@ def _words(items: list[str]) -> str:
 
 
 def _compile_cues(vocabulary: ConceptVocabulary) -> Cues:
-    headings, inability = vocabulary.history_headings, vocabulary.inability
+    headings, inability, proxy = vocabulary.history_headings, vocabulary.inability, vocabulary.proxy
     relative_opening, own_body, told_now = _proxy_cues(vocabulary)
     return Cues(
-        negators=_NEGATORS | frozenset(vocabulary.negators),
+        negators=frozenset(vocabulary.negators) | frozenset(vocabulary.negator_tokens),
         respell=dict(vocabulary.respell),
         inability=re.compile(rf"(?:{_words(inability)})\b", re.I) if inability else None,
         only_current=frozenset(vocabulary.only_current),
@@ -142,6 +143,10 @@ def _compile_cues(vocabulary: ConceptVocabulary) -> Cues:
         relative_opening=relative_opening,
         own_body=own_body,
         told_now=told_now,
+        past_of_relative=re.compile(rf"\b(?:{words_pattern(proxy.past)})\b", re.I)
+        if proxy is not None and proxy.past
+        else None,
+        sides={word: side for side, words in vocabulary.sides.items() for word in words},
     )
 
 
@@ -157,7 +162,12 @@ def _proxy_cues(
         rf"(?:\b(?:{_words(proxy.openers)})\W+(?:\w+\s+)?|(?:^|,)\W*(?:(?:\w+\W+)?\d+[\w-]*\W+(?:\w+\W+){{0,2}}?)?)"
         rf"(?:{_words(proxy.relatives)})\b(?P<next>(?:\W+\w+){{0,3}})"
     )
-    own_body = re.compile(rf"\bmy\s+(?:own\s+|\w+\s+)?(?:{_words(proxy.own_body)})\b")
+    # "my legs", "my own legs", "my left leg": a possessive, at most one word, a part of the body
+    own_body = (
+        re.compile(rf"\b(?:{_words(proxy.possessives)})\s+(?:\w+\s+)?(?:{_words(proxy.own_body)})\b")
+        if proxy.possessives
+        else None
+    )
     # "he ... today", "now she can't": the relative's symptoms told as happening now
     told_now = (
         re.compile(
@@ -207,10 +217,6 @@ def _history_blocks(text: str, heading: re.Pattern[str] | None) -> list[tuple[in
 
 # ---- a text written about someone else --------------------------------------------------------------
 
-_PAST_OF_RELATIVE = re.compile(
-    r"\b(?:had|has\s+had|died|passed|was|suffered|used|got\s+diagnosed|history)\b", re.I
-)
-
 
 def _written_for_someone_else(text: str, cues: Cues, symptom_starts: list[int], raw: str = "") -> bool:
     """A text with a sentence that opens on a relative ("My mum is 81 and ...", "Dear Dr, dad 74
@@ -230,7 +236,8 @@ def _written_for_someone_else(text: str, cues: Cues, symptom_starts: list[int], 
         return False
     lines = [line for line in raw.lower().splitlines() if line.strip()]
     openings = [_after_relative(part, cues.relative_opening, cues.respell) for part in [*sentences, *lines]]
-    in_past = [_PAST_OF_RELATIVE.search(words) is not None for words in openings if words is not None]
+    past = cues.past_of_relative
+    in_past = [past is not None and past.search(words) is not None for words in openings if words is not None]
     told_now = cues.told_now is not None and any(cues.told_now.search(sentence) for sentence in told)
     # "My dad had ..." is family history told by the patient, unless the text goes on to tell
     # their symptoms now ("my son had a tummy bug last week, today he can't walk").

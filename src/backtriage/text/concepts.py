@@ -2,7 +2,7 @@
 
     normalise   each token's NORM becomes its lower-cased, contraction-opened lemma ("legs" -> leg,
                 "can't" -> can not), corrected to the one vocabulary word within a typing error when
-                it is not an English word ("numbess" -> numbness)
+                it is not a word of the language ("numbess" -> numbness)
     concepts    spaCy PhraseMatchers over NORM (and LOWER, for plurals that matter) tie every
                 listed phrase to its concept; `sequences` chain concepts in order with a few words
                 between ("can't really feel" is UNABLE + FEEL)
@@ -26,43 +26,28 @@ from spacy.lookups import Table, load_lookups
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 
+from backtriage.text.patterns import has_word_list
 from backtriage.text.resources import ABSENT_SUFFIX, ConceptVocabulary
 
 __all__ = ["ConceptHit", "ConceptReader", "CorrectedText", "Normaliser", "clause_of"]
 
-#: Contractions and shorthand as spaCy's tokenizer splits them ("ca" + "n't", "ca" + "nt").
-_OPENED = {
-    "n't": "not",
-    "n’t": "not",
-    "’t": "not",
-    "nt": "not",
-    "ca": "can",
-    "wo": "will",
-    "&": "and",
-    "n": "and",
-    "+": "and",
-    "'m": "be",
-    "'re": "be",
-    "'ve": "have",
-    "u": "you",
-    "ur": "your",
-    "w/": "with",
-    "wat": "what",
-    "cud": "could",
-    "cos": "because",
-    "coz": "because",
-}
 #: Shortest word that spelling correction touches; shorter words are too easily another word.
 _MIN_CORRECTABLE = 5
 #: A word this frequent in the language's word list (Zipf scale: 1 is once in 100 million words,
 #: the least frequent words the list holds) is a real word and is never corrected.
 _REAL_WORD_ZIPF = 1.0
+#: Shortest word read as having a clipped ending ("walkin").
+_MIN_CLIPPED = 4
 
 
-@lru_cache(maxsize=1)
-def _lemma_table() -> Table:
-    """spaCy's English lemma lookup table (from spacy-lookups-data; nothing is downloaded)."""
-    return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+@lru_cache(maxsize=4)
+def _lemma_table(spacy_language: str) -> Table:
+    """spaCy's lemma lookup table of the language (from spacy-lookups-data; nothing is
+    downloaded); an empty table for a language it has none of ("xx")."""
+    try:
+        return load_lookups(spacy_language, ["lemma_lookup"]).get_table("lemma_lookup")
+    except ValueError:
+        return Table("lemma_lookup")
 
 
 @lru_cache(maxsize=4)
@@ -70,16 +55,20 @@ def _word_list(language: str) -> Callable[[str], bool]:
     """Whether a word is in a large frequency list of the language's words (wordfreq's, built
     from subtitles, books, news and the web; shipped with the package, nothing is downloaded).
     Such a word is a word, not a typing error: "supine" is not "spine", "peroneal" not
-    "perineal", "important" not "impotent". Misspellings of symptom words are not in it."""
+    "perineal", "important" not "impotent". Misspellings of symptom words are not in it. A
+    language wordfreq has no large list of has no such words."""
     from wordfreq import zipf_frequency
 
+    if not has_word_list(language, "large"):
+        return lambda word: False
     return lambda word: zipf_frequency(word, language, wordlist="large") >= _REAL_WORD_ZIPF
 
 
-@lru_cache(maxsize=1)
-def _english_words() -> frozenset[str]:
-    """Base forms of English words: the lemmas the lookup table maps to (about 26,000)."""
-    return frozenset(str(v) for v in _lemma_table().values())
+@lru_cache(maxsize=4)
+def _base_forms(spacy_language: str) -> frozenset[str]:
+    """Base forms of the language's words: the lemmas the lookup table maps to (about 26,000 in
+    English)."""
+    return frozenset(str(v) for v in _lemma_table(spacy_language).values())
 
 
 class Normaliser:
@@ -87,28 +76,32 @@ class Normaliser:
 
     def __init__(
         self,
-        vocabulary: Iterable[str],
-        known_words: Iterable[str],
-        respell: Mapping[str, str] | None = None,
-        lemmas: Mapping[str, str] | None = None,
+        spec: ConceptVocabulary,
+        vocabulary: Iterable[str] = (),
         meaning: Mapping[str, str] | None = None,
         language: str = "en",
+        spacy_language: str | None = None,
     ) -> None:
+        """`vocabulary`: the words a misspelling may be corrected to; `meaning`: word -> the
+        concept it belongs to; `language` (ISO) chooses the word list, `spacy_language` (its
+        spaCy code, by default the same) the lemma table."""
         self.language = language
         self.vocabulary = frozenset(vocabulary)
-        self._respell = dict(respell or {})
-        self._lemma_overrides = dict(lemmas or {})
-        self._meaning = dict(meaning or {})  # word -> the concept it belongs to
+        self._respell = dict(spec.respell)
+        self._opened = dict(spec.contractions)
+        self._clipped = dict(spec.clipped_endings)
+        self._lemma_overrides = dict(spec.lemmas)
+        self._meaning = dict(meaning or {})
         self._choices = sorted(w for w in self.vocabulary if len(w) >= _MIN_CORRECTABLE - 1)
-        self._lemmas = _lemma_table()
-        # English words are never "corrected": the lookup table's inflected forms and their
-        # lemmas, plus the words the vocabulary file lists.
-        self._known = frozenset(known_words) | _english_words()
+        self._lemmas = _lemma_table(spacy_language or language)
+        # Words of the language are never "corrected": the lookup table's inflected forms and
+        # their lemmas, plus the words the vocabulary file lists.
+        self._known = frozenset(spec.known_words) | _base_forms(spacy_language or language)
         self.norm = lru_cache(maxsize=50_000)(self._norm)
         self.correction = lru_cache(maxsize=50_000)(self._correction)
 
     def lemma(self, lower: str) -> str:
-        opened = _OPENED.get(lower, lower)
+        opened = self._opened.get(lower, lower)
         if opened in self._lemma_overrides:
             return self._lemma_overrides[opened]
         return str(self._lemmas.get(opened, opened))
@@ -123,13 +116,10 @@ class Normaliser:
         if lower in self._respell:
             return self._respell[lower]
         if lower in self._known or lower in self._lemmas:
-            return None  # an English word ("thin", "aspirin") is what it says
-        if (
-            len(lower) >= 4
-            and lower.endswith("in")
-            and ((lower + "g") in self._lemmas or (lower + "g") in self._known)
-        ):
-            return lower + "g"  # the dropped g of speech and texting: "walkin", "peein"
+            return None  # a word of the language ("thin", "aspirin") is what it says
+        unclipped = self._unclipped(lower)
+        if unclipped is not None:
+            return unclipped
         if not self._correctable(lower) or self.lemma(lower) in self.vocabulary:
             return None
         if _word_list(self.language)(lower):
@@ -147,6 +137,16 @@ class Normaliser:
         if len({self._meaning.get(w, w) for w in tied}) > 1:
             return None  # two words of different meaning equally near: do not guess
         return tied[-1]
+
+    def _unclipped(self, lower: str) -> str | None:
+        """The word with its full ending, when `lower` has a clipped one and the full form is a
+        known word: the dropped g of speech and texting ("walkin", "peein")."""
+        for clipped, full in self._clipped.items():
+            if len(lower) >= _MIN_CLIPPED and lower.endswith(clipped):
+                whole = lower[: len(lower) - len(clipped)] + full
+                if whole in self._lemmas or whole in self._known:
+                    return whole
+        return None
 
     def _correctable(self, lower: str) -> bool:
         return (
@@ -210,8 +210,6 @@ def _keep(
 
 
 _VIEW = "backtriage_concept_view"
-#: Negations that deny the noun after them ("no problems with my waterworks").
-_DETERMINER_NEGATORS = frozenset({"no", "nil", "without"})
 #: How near (in words) a ruling-out concept must be to a mention to rule it out.
 _BESIDE = 2
 
@@ -277,20 +275,21 @@ class _Composition:
 
 @dataclass
 class ConceptReader:
-    """Concept matching and composition, built once from the vocabulary."""
+    """Concept matching and composition, built once from the vocabulary. `language` is the ISO
+    code of the vocabulary's language (by default the pipeline's spaCy code)."""
 
     vocabulary: ConceptVocabulary
     nlp: Language
+    language: str = ""
     normaliser: Normaliser = field(init=False)
 
     def __post_init__(self) -> None:
-        voc = self.vocabulary
-        plain = Normaliser((), (), lemmas=voc.lemmas)
+        voc, spacy_language = self.vocabulary, self.nlp.lang or "en"
+        self.language = self.language or spacy_language
+        plain = Normaliser(voc, language=self.language, spacy_language=spacy_language)
         words, meaning = self._add_concepts(plain)
         words.update(w.lower() for w in voc.correct_to)
-        self.normaliser = Normaliser(
-            words, voc.known_words, voc.respell, voc.lemmas, meaning, self.nlp.lang or "en"
-        )
+        self.normaliser = Normaliser(voc, words, meaning, self.language, spacy_language)
         self._sequences = [(name, seq.of, seq.gap) for name, c in voc.concepts.items() for seq in c.sequences]
         self._compositions = _compositions(voc)
         self._not_near = {f: frozenset(c) for f, c in voc.not_near.items()}
@@ -300,6 +299,7 @@ class ConceptReader:
         self._ruling = _ruling_concepts(voc)
         self._breaks = frozenset(voc.clause_breaks)
         self._negators = frozenset(voc.negators)
+        self._determiners = frozenset(voc.determiner_negators)
 
     def _add_concepts(self, plain: Normaliser) -> tuple[set[str], dict[str, str]]:
         """Every concept's phrases into the matchers (normalised words, and exact lower-case
@@ -508,7 +508,7 @@ class ConceptReader:
         span._.concepts = [f"{h.concept}: {doc[h.start : h.end].text}" for h in ordered]
         span._.negated_within = not comp.denies and (
             any(view.norms[i] in self._negators for i in combo.others(combo.start, combo.end))
-            or _determiner_negation_before(combo.start, view)
+            or _determiner_negation_before(combo.start, view, self._determiners)
         )
         return span
 
@@ -589,11 +589,11 @@ def _fits(comp: _Composition, combo: _Combination, view: _View) -> bool:
     return not (comp.one_phrase and any(view.norms[i] == "," for i in range(combo.start, combo.end)))
 
 
-def _determiner_negation_before(start: int, view: _View) -> bool:
+def _determiner_negation_before(start: int, view: _View, determiners: frozenset[str]) -> bool:
     """A determiner that negates ("no", "nil", "without") in the two words before a mention,
     in its clause."""
     return any(
-        view.norms[i] in _DETERMINER_NEGATORS and view.clause[i] == view.clause[start]
+        view.norms[i] in determiners and view.clause[i] == view.clause[start]
         for i in range(max(0, start - 2), start)
     )
 

@@ -16,7 +16,7 @@ from spacy.tokens import Span
 
 from backtriage.errors import InvalidInputError
 from backtriage.text.concepts import clause_of
-from backtriage.text.pipeline import SPAN_GROUP, TextPipeline, default_pipeline
+from backtriage.text.pipeline import SAID_AFTER, SPAN_GROUP, TextPipeline, default_pipeline
 
 __all__ = ["ContextAttributes", "Experiencer", "attributes_of", "context_of"]
 
@@ -54,15 +54,18 @@ def attributes_of(span: Span) -> ContextAttributes:
     )
 
 
-def context_of(sentence: str, target: str, pipeline: TextPipeline | None = None) -> ContextAttributes:
-    """ConText attributes of ``target`` (found case- and spacing-insensitively) in ``sentence``."""
+def context_of(
+    sentence: str, target: str, pipeline: TextPipeline | None = None, *, language: str = "en"
+) -> ContextAttributes:
+    """ConText attributes of ``target`` (found case- and spacing-insensitively) in ``sentence``,
+    read by `pipeline`, else by the shipped pipeline of `language`."""
     if not target.strip():
         raise InvalidInputError("target phrase is empty")
     words = target.split()
     match = re.search(r"\W+".join(re.escape(w) for w in words), sentence, flags=re.IGNORECASE)
     if match is None:
         raise InvalidInputError(f"target phrase '{target}' does not occur in the sentence")
-    pipe = pipeline or default_pipeline()
+    pipe = pipeline or default_pipeline(language)
     nlp = pipe.nlp
     doc = nlp.make_doc(sentence)
     doc = nlp.get_pipe("backtriage_sentences")(doc)
@@ -96,9 +99,6 @@ def _negation_in_another_clause(span: Span) -> bool:
 
 #: Marks after which a following "normal" or "intact" is about the next item of a list.
 _LIST_MARKS = frozenset({",", ";"})
-#: Cues said after what they deny ("MRI negative", "reflexes normal"): one before a comma
-#: belongs to the item before it, never to the next.
-_SAID_AFTER = frozenset({"negative", "normal", "intact", "unremarkable", "nad"})
 
 
 def _across_a_comma(span: Span, modifier: ConTextModifier) -> bool:
@@ -109,8 +109,16 @@ def _across_a_comma(span: Span, modifier: ConTextModifier) -> bool:
     start, end = modifier.modifier_span
     if start >= span.end:
         between = span.doc[span.end : start]
-    elif end <= span.start and modifier.rule.literal.lower() in _SAID_AFTER:
+    elif end <= span.start and _said_after(modifier):
         between = span.doc[end : span.start]
     else:
         return False
     return any(t.text in _LIST_MARKS for t in between)
+
+
+def _said_after(modifier: ConTextModifier) -> bool:
+    """A cue said after what it denies ("MRI negative", "reflexes normal"): one before a comma
+    belongs to the item before it, never to the next. The language's context_rules.json lists
+    them (`said_after`); the pipeline marks their rules."""
+    metadata = modifier.rule.metadata
+    return bool(metadata and metadata.get(SAID_AFTER))

@@ -2,7 +2,8 @@
 
 These are facts that do not need ConText: "I'm 71", "45M", "62F", "(F, 45)", "72 yo female",
 "for 3 months", "x2/52", "3/7", "since this morning". Each extraction keeps the matched span so
-the user can see which words were read.
+the user can see which words were read. The words and patterns are the language's
+(`data/<language>/age_sex_and_time.yaml`); without them, English is read.
 """
 
 from __future__ import annotations
@@ -11,138 +12,80 @@ import re
 from dataclasses import dataclass
 
 from backtriage.domain.case import MAX_AGE
+from backtriage.text.resources import load_text_resources
+from backtriage.text.words import DurationWords, TimeAndPersonWords, once_per, words_pattern
 
 __all__ = ["Extracted", "TimeCourse", "extract_demographics", "extract_time_course", "sentence_spans"]
 
-_UNITS_TO_DAYS = {
-    "minute": 1 / 1440,
-    "min": 1 / 1440,
-    "hour": 1 / 24,
-    "hr": 1 / 24,
-    "h": 1 / 24,
-    "day": 1,
-    "d": 1,
-    "week": 7,
-    "wk": 7,
-    "w": 7,
-    "month": 30,
-    "mo": 30,
-    "m": 30,
-    "year": 365,
-    "yr": 365,
-    "y": 365,
-}
-_NUMBER_WORDS = {
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "a couple of": 2,
-    "a few": 3,
-    "few": 3,
-    "several": 4,
-    "couple of": 2,
-}
-_SLASH_UNITS = {"7": 1, "52": 7, "12": 30}  # UK notes: 3/7 days, 2/52 weeks, 6/12 months
-
-_AGE_PATTERNS = [
-    # "45-year-old", "45 yo", "45 y/o", "45 years old", "45yoM"
-    re.compile(r"(?<!\d)(\d{1,3})\s*-?\s*(?:years?|yrs?|yr|y)\s*-?\s*(?:old|o\b|/o)", re.I),
-    re.compile(r"(?<!\d)(\d{1,3})\s*(?:yo|y\.o\.)(?=[mf]?\b)", re.I),
-    # "45M", "62 F", "45 male"
-    re.compile(r"(?<![\w/.])(\d{1,3})\s*(?:m|f|male|female|man|woman)\b(?![/'])", re.I),
-    # "(F, 45)", "F45", "F 45"
-    re.compile(
-        r"\b(?:m|f|male|female)\s*[,/]?\s*(\d{1,3})\b"
-        r"(?!\s*(?:kg|lb|cm|mm|%|/|years?|yrs?|months?|mos?|weeks?|wks?|days?|hours?|hrs?|minutes?|mins?))",
-        re.I,
-    ),
-    # "I'm 71", "I am 71", "aged 71", "age: 71", "age 71"
-    re.compile(
-        r"\b(?:i'?m|i\s+am|aged|age:?)\s+(\d{1,3})\b"
-        r"(?!\s*(?:kg|kilos?|lbs?|stone|cm|%|weeks?|days?|months?|minutes?|mins?|hours?|times?"
-        r"|miles?|ml|mg))",
-        re.I,
-    ),
-]
-_SEX_PATTERNS = [
-    (re.compile(r"(?<![\w/.])\d{1,3}\s*(?:yo|y/o|y\.o\.)?\s*(m|f)\b(?![/'])", re.I), None),
-    (re.compile(r"\(\s*(m|f)\s*,\s*\d{1,3}\s*\)", re.I), None),
-    (
-        re.compile(
-            r"\b(?:i'?m|i\s+am)\s+(?:a\s+)?(?:\d{1,3}\s*(?:-?\s*(?:year|yr)s?\s*-?\s*old\s+)?)?"
-            r"(man|male|guy|bloke|gentleman|woman|female|lady|girl)\b",
-            re.I,
-        ),
-        None,
-    ),
-    (
-        re.compile(
-            r"\b\d{1,3}\s*-?\s*(?:years?|yrs?|yr|y)\s*-?\s*(?:old|o)?\s+"
-            r"(man|male|gentleman|gent|woman|female|lady|gentlemen)\b",
-            re.I,
-        ),
-        None,
-    ),
-    (re.compile(r"\b(male|female)\b", re.I), None),
-]
-_FEMALE = {"f", "female", "woman", "lady", "girl"}
-
-_DURATION = re.compile(
-    r"\b(?:for|since|x|over|past|last|of|about|around|nearly|almost)?\s*"
-    r"(?:(?P<num>\d+(?:\.\d+)?)|(?P<word>a couple of|couple of|a few|few|several|an?|one|two|three|"
-    r"four|five|six|seven|eight|nine|ten|eleven|twelve))\s*-?\s*"
-    r"(?P<unit>minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|mos?|years?|yrs?)\b"
-    r"(?P<ago>\s*(?:ago|before|earlier|previously|prior))?",
-    re.I,
-)
-#: Words before "N years ago" that make it the date of a past event, not of today's symptoms.
-_PAST_EVENT = re.compile(
-    r"\b(?:cancer|ca|tumou?r|surgery|operation|op|operated|discectomy|decompression|fusion|"
-    r"accident|crash|fall|fell|fracture|broke|diagnosed|dx|treated|treatment|chemo\w*|"
-    r"radiotherapy|removed|mastectomy|lumpectomy|episode|stroke|heart attack|baby|birth|"
-    r"pregnan\w*|injury|injured)\b(?![^.;\n]*\b(?:started|began|came on|since)\b)",
-    re.I,
-)
+#: UK notes write durations as fractions of a week, a year or a month: 3/7 days, 2/52 weeks, 6/12
+#: months. Digits and slashes only, the same in any language that uses them, so they stay here.
+_SLASH_UNITS = {"7": 1, "52": 7, "12": 30}
 # No leading "\s*" outside the optional "x": it would make the search quadratic in a run of spaces.
 _SLASH = re.compile(r"(?<![\d/])(?:x\s*)?(?P<num>\d{1,2})\s*/\s*(?P<unit>52|7|12)(?![\d/])", re.I)
-_SINCE = re.compile(
-    r"\bsince\s+(?P<when>this\s+morning|last\s+night|yesterday|today|this\s+afternoon|"
-    r"this\s+evening|the\s+weekend|last\s+week|last\s+month|last\s+year)\b",
-    re.I,
-)
-_SINCE_DAYS = {
-    "this morning": 0.5,
-    "today": 0.5,
-    "this afternoon": 0.3,
-    "this evening": 0.2,
-    "last night": 1,
-    "yesterday": 1,
-    "the weekend": 3,
-    "last week": 7,
-    "last month": 30,
-    "last year": 365,
-}
-_SUDDEN = re.compile(
-    r"\b(?:sudden(?:ly)?|abrupt(?:ly)?|all of a sudden|out of nowhere|"
-    r"acute onset)\b",
-    re.I,
-)
-_GRADUAL = re.compile(
-    r"\b(?:gradual(?:ly)?|slowly|insidious(?:ly)?|creeping|over time|"
-    r"came on slowly|crept up)\b",
-    re.I,
-)
+_NUMBER = r"(?P<num>\d+(?:\.\d+)?)"
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    """One language's words for age, sex and time (age_sex_and_time.yaml), compiled."""
+
+    ages: tuple[re.Pattern[str], ...]
+    sexes: tuple[re.Pattern[str], ...]
+    female: frozenset[str]
+    duration: re.Pattern[str]  # groups: num or word, unit, ago
+    numbers: dict[str, int | float]
+    days_of_unit: dict[str, int | float]
+    past_event: re.Pattern[str]
+    since: re.Pattern[str]  # group: when
+    days_since: dict[str, int | float]
+    sudden: re.Pattern[str]
+    gradual: re.Pattern[str]
+
+
+def _compile(words: TimeAndPersonWords) -> _Patterns:
+    durations, since, events = words.durations, words.since, words.past_events
+    event_words, unless = (events.words, events.unless_followed_by) if events else ([], [])
+    return _Patterns(
+        ages=tuple(re.compile(p, re.I) for p in words.ages),
+        sexes=tuple(re.compile(p, re.I) for p in words.sexes),
+        female=frozenset(words.female),
+        duration=_duration_pattern(durations),
+        numbers=dict(durations.numbers),
+        days_of_unit=durations.days_of,
+        past_event=re.compile(
+            rf"\b(?:{words_pattern(event_words, 'space')})\b"
+            rf"(?![^.;\n]*\b(?:{words_pattern(unless, 'space')})\b)",
+            re.I,
+        ),
+        since=re.compile(
+            rf"\b(?:{words_pattern(since.words if since else [])})\s+"
+            rf"(?P<when>{words_pattern(since.when if since else [])})\b",
+            re.I,
+        ),
+        days_since=dict(since.when) if since else {},
+        sudden=re.compile(rf"\b(?:{words_pattern(words.onset.sudden, 'space')})\b", re.I),
+        gradual=re.compile(rf"\b(?:{words_pattern(words.onset.gradual, 'space')})\b", re.I),
+    )
+
+
+def _duration_pattern(words: DurationWords) -> re.Pattern[str]:
+    """ "for 3 weeks", "a couple of days ago": an opening word, a number or number word, a unit."""
+    units = [w for unit in words.units.values() for w in unit.words]
+    return re.compile(
+        rf"\b(?:{words_pattern(words.before, 'space')})?\s*"
+        rf"(?:{_NUMBER}|(?P<word>{words_pattern(words.numbers, 'space')}))\s*-?\s*"
+        rf"(?P<unit>{words_pattern(units, 'space')})\b"
+        rf"(?P<ago>\s*(?:{words_pattern(words.ago, 'space')}))?",
+        re.I,
+    )
+
+
+_compiled = once_per(_compile)
+
+
+def _patterns(words: TimeAndPersonWords | None) -> _Patterns:
+    """The given words compiled, or the shipped English ones."""
+    return _compiled(words if words is not None else load_text_resources().time_and_person)
 
 
 @dataclass(frozen=True)
@@ -174,31 +117,36 @@ class TimeCourse:
         return float(longest.value) if longest else None  # type: ignore[arg-type]
 
 
-def extract_demographics(text: str) -> tuple[Extracted | None, Extracted | None]:
+def extract_demographics(
+    text: str, words: TimeAndPersonWords | None = None
+) -> tuple[Extracted | None, Extracted | None]:
     """(age, sex) read from the text, each with the words it came from."""
-    age = None
-    for pattern in _AGE_PATTERNS:
+    patterns = _patterns(words)
+    return _age(text, patterns), _sex(text, patterns)
+
+
+def _age(text: str, patterns: _Patterns) -> Extracted | None:
+    """The first age of the first pattern that finds one in range."""
+    for pattern in patterns.ages:
         for m in pattern.finditer(text):
             value = int(m.group(1))
             if 0 < value <= MAX_AGE:
-                age = Extracted(value, m.group(0), m.start(), m.end())
-                break
-        if age:
-            break
-    sex = None
-    for pattern, _ in _SEX_PATTERNS:
-        found = pattern.search(text)
-        if found is not None:
-            m = found
+                return Extracted(value, m.group(0), m.start(), m.end())
+    return None
+
+
+def _sex(text: str, patterns: _Patterns) -> Extracted | None:
+    for pattern in patterns.sexes:
+        m = pattern.search(text)
+        if m is not None:
             word = m.group(1).lower()
-            sex = Extracted("female" if word in _FEMALE else "male", m.group(0), m.start(), m.end())
-            break
-    return age, sex
+            return Extracted("female" if word in patterns.female else "male", m.group(0), m.start(), m.end())
+    return None
 
 
-def _age_spans(text: str) -> list[tuple[int, int]]:
+def _age_spans(text: str, patterns: _Patterns) -> list[tuple[int, int]]:
     """Where the text states an age ("45 year old", "aged 38", "I'm 70"): never a duration."""
-    return [(m.start(), m.end()) for pattern in _AGE_PATTERNS for m in pattern.finditer(text)]
+    return [(m.start(), m.end()) for pattern in patterns.ages for m in pattern.finditer(text)]
 
 
 def _clause_before(text: str, end: int) -> str:
@@ -224,35 +172,38 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _durations(text: str) -> list[Extracted]:
+def _durations(text: str, patterns: _Patterns) -> list[Extracted]:
     """Every stated duration in days, except ages and the dates of past events."""
-    ages = _age_spans(text)
+    ages = _age_spans(text, patterns)
     found: list[Extracted] = []
-    for m in _DURATION.finditer(text):
+    for m in patterns.duration.finditer(text):
         number = m.start("num") if m.group("num") else m.start("word")
         if any(a <= number < b for a, b in ages):
             continue  # "45 year old woman" is an age, not 45 years of symptoms
-        if m.group("ago") and _PAST_EVENT.search(_clause_before(text, m.start())):
+        if m.group("ago") and patterns.past_event.search(_clause_before(text, m.start())):
             continue  # "cancer 5 yrs ago" dates a past event, not how long today's symptoms last
-        n = float(m.group("num")) if m.group("num") else _NUMBER_WORDS[m.group("word").lower()]
-        unit = m.group("unit").lower().rstrip("s")
-        days = n * _UNITS_TO_DAYS.get(unit, _UNITS_TO_DAYS.get(unit[:2], 1))
+        n = float(m.group("num")) if m.group("num") else patterns.numbers[m.group("word").lower()]
+        days = n * patterns.days_of_unit.get(m.group("unit").lower(), 1)
         found.append(Extracted(days, m.group(0).strip(), m.start(), m.end()))
     for m in _SLASH.finditer(text):
         days = int(m.group("num")) * _SLASH_UNITS[m.group("unit")]
         found.append(Extracted(days, m.group(0).strip(), m.start(), m.end()))
-    for m in _SINCE.finditer(text):
-        days = _SINCE_DAYS[" ".join(m.group("when").lower().split())]
+    for m in patterns.since.finditer(text):
+        days = patterns.days_since[" ".join(m.group("when").lower().split())]
         found.append(Extracted(days, m.group(0), m.start(), m.end()))
     return sorted(found, key=lambda d: d.start)
 
 
-def extract_time_course(text: str) -> TimeCourse:
+def extract_time_course(text: str, words: TimeAndPersonWords | None = None) -> TimeCourse:
     """Every stated duration and sudden-onset word, and whether onset was sudden or gradual."""
-    sudden = tuple(Extracted("sudden", m.group(0), m.start(), m.end()) for m in _SUDDEN.finditer(text))
+    patterns = _patterns(words)
+    sudden = tuple(
+        Extracted("sudden", m.group(0), m.start(), m.end()) for m in patterns.sudden.finditer(text)
+    )
     onset = onset_text = None
     if sudden:
         onset, onset_text = "sudden", sudden[0]
-    elif (hit := _GRADUAL.search(text)) is not None:
+    elif (hit := patterns.gradual.search(text)) is not None:
         onset, onset_text = "gradual", Extracted("gradual", hit.group(0), hit.start(), hit.end())
-    return TimeCourse(durations=tuple(_durations(text)), sudden=sudden, onset=onset, onset_text=onset_text)
+    durations = tuple(_durations(text, patterns))
+    return TimeCourse(durations=durations, sudden=sudden, onset=onset, onset_text=onset_text)

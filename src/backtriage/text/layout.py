@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from backtriage.domain.note import NoteKind, SectionRole
 from backtriage.text.resources import NoteLayoutSpec
+from backtriage.text.words import once_per, words_pattern
 
 __all__ = ["NoteLayout", "Section", "read_layout"]
 
@@ -72,13 +73,21 @@ _BARE_HEADING = re.compile(r"^[ \t]*([A-Z][A-Z /&()'-]{2,60}?)[ \t]*$", re.MULTI
 #: A known heading at the start of a line with a dash ("A - 1. Plantar fasciitis", "Plan - rest").
 _DASH_HEADING = re.compile(r"^[ \t>*#]*([A-Za-z][A-Za-z /&]{0,40}?)[ \t]+[-\u2013][ \t]", re.MULTILINE)
 _SPACES = re.compile(r"\s+")
-_PLURAL = re.compile(r"\s*\((?:s|es)\)$")
 #: The most words an unknown heading at the start of a line has ("Red flags:", "Systemic:").
 _SHORT_HEADING_WORDS = 4
 
 
-def _normal(heading: str) -> str:
-    return _PLURAL.sub("", _SPACES.sub(" ", heading.strip().lower())).rstrip(" .,")
+def _normal(heading: str, spec: NoteLayoutSpec) -> str:
+    """A heading as the layout lists it: lower case, spaces squeezed, a plural mark dropped."""
+    return _plural(spec).sub("", _SPACES.sub(" ", heading.strip().lower())).rstrip(" .,")
+
+
+def _plural_pattern(spec: NoteLayoutSpec) -> re.Pattern[str]:
+    """A plural ending in brackets after a heading: "DIAGNOSIS(ES)"."""
+    return re.compile(rf"\s*\((?:{words_pattern(spec.plural_marks)})\)$")
+
+
+_plural = once_per(_plural_pattern)
 
 
 @dataclass(frozen=True)
@@ -110,7 +119,7 @@ def read_layout(text: str, spec: NoteLayoutSpec) -> NoteLayout:
         role = role if h.inherits else h.role
         if role is not None:
             sections.append(Section(h.text, role, h.start, _section_end(text, h, role, end)))
-    opening = _normal(text[: spec.title_chars])
+    opening = _normal(text[: spec.title_chars], spec)
     kind = next(
         (k.kind for k in spec.kinds if known & set(k.headings) or _has_title(opening, k.titles)),
         NoteKind.CONSULT,
@@ -166,7 +175,7 @@ def _headings(text: str, spec: NoteLayoutSpec) -> list[_Heading]:
 
 
 def _classify(words: str, start: int, spec: NoteLayoutSpec) -> _Heading | None:
-    key = _normal(words)
+    key = _normal(words, spec)
     if key in spec.role_of:
         return _Heading(start, words.strip(), key, spec.role_of[key], inherits=False)
     if key in spec.subheading_set or (words.isupper() and sum(c.isalpha() for c in words) >= 2):

@@ -4,7 +4,7 @@ what each mention's own words say (a side, a negation just before it, misspelt w
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from spacy.tokens import Span
@@ -45,25 +45,11 @@ def find_mentions(pieces: Iterable[tuple[int, Span]], kb: KnowledgeBase) -> list
     return list(found.values())
 
 
-_SIDES = {
-    "left": "left",
-    "l": "left",
-    "lt": "left",
-    "right": "right",
-    "r": "right",
-    "rt": "right",
-    "both": "both",
-    "bilateral": "both",
-    "bilaterally": "both",
-    "bilat": "both",
-    "b/l": "both",
-}
-
-
-def laterality(span: Span) -> str | None:
-    """Side named in the mention or just before it ("L foot drop", "both legs numb")."""
+def laterality(span: Span, side_of: Mapping[str, str]) -> str | None:
+    """Side named in the mention or just before it ("L foot drop", "both legs numb"); `side_of`
+    maps the language's words for sides to "left", "right" or "both"."""
     window = span.doc[_back_within_sentence(span, 3) : span.end]
-    sides = {_SIDES[t.lower_] for t in window if t.lower_ in _SIDES}
+    sides = {side_of[t.lower_] for t in window if t.lower_ in side_of}
     if "both" in sides or sides == {"left", "right"}:
         return "both"
     return sides.pop() if sides else None

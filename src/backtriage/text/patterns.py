@@ -16,6 +16,7 @@ import re
 # The parser behind `re` (Python 3.11+); typeshed has no stubs for these private modules.
 import re._parser as sre_parse  # type: ignore[import-not-found]
 from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from re._constants import (  # type: ignore[import-not-found]
@@ -37,21 +38,33 @@ import ahocorasick_rs
 
 from backtriage.cache import cached_json
 
-__all__ = ["PatternSet", "Requirement", "lookbehind", "requirements", "without_lookahead"]
+__all__ = [
+    "PatternSet",
+    "Requirement",
+    "lookbehind",
+    "requirements",
+    "has_word_list",
+    "without_lookahead",
+    "zipf",
+]
 
 
 class PatternSet:
     """Patterns, each filed under the strings it cannot match without; each compiled when first
     needed (a short text needs few of them, and compiling them all is most of a start-up)."""
 
-    def __init__(self, patterns: Sequence[str]) -> None:
+    def __init__(self, patterns: Sequence[str], language: str = "en") -> None:
+        """`language`: the text's, whose commonest two-letter words are taken to be everywhere."""
         self.patterns = list(patterns)
         self._regexes: list[re.Pattern[str] | None] = [None] * len(self.patterns)
         analysis = cached_json(
-            f"patterns-v{_ANALYSIS_VERSION}", "\n".join(self.patterns), lambda: _analyse(self.patterns)
+            f"patterns-v{_ANALYSIS_VERSION}",
+            "\n".join(self.patterns),
+            lambda: _analyse(self.patterns, language),
+            language=language,
         )
         if not isinstance(analysis, dict) or set(analysis) != _ANALYSIS_KEYS:
-            analysis = _analyse(self.patterns)  # an entry not in this version's shape
+            analysis = _analyse(self.patterns, language)  # an entry not in this version's shape
         needs = [Requirement.from_json(n) if n is not None else None for n in analysis["needs"]]
         self._needs = needs
         #: Strings taken to be in every region, not looked for: single characters and the
@@ -121,27 +134,49 @@ _ANALYSIS_VERSION = 1
 _ANALYSIS_KEYS = {"needs", "everywhere", "keys", "lookbehind"}
 
 
-def _analyse(patterns: list[str]) -> dict[str, Any]:
+def _analyse(patterns: list[str], language: str) -> dict[str, Any]:
     """What every pattern needs, which of those strings are everywhere, and the widest
     look-behind: plain data, kept on disk between runs (cache.py)."""
-    needs = [requirements(p) for p in patterns]
-    strings = {w for need in needs if need for w in need.strings_used()}
-    return {
-        "needs": [need.to_json() if need else None for need in needs],
-        "everywhere": sorted(w for w in strings if _everywhere(w)),
-        "keys": [sorted(need.keys()) if need else [] for need in needs],
-        "lookbehind": max((lookbehind(p) for p in patterns), default=0),
-    }
+    token = _LANGUAGE.set(language)
+    try:
+        needs = [requirements(p) for p in patterns]
+        strings = {w for need in needs if need for w in need.strings_used()}
+        return {
+            "needs": [need.to_json() if need else None for need in needs],
+            "everywhere": sorted(w for w in strings if _everywhere(w, language)),
+            "keys": [sorted(need.keys()) if need else [] for need in needs],
+            "lookbehind": max((lookbehind(p) for p in patterns), default=0),
+        }
+    finally:
+        _LANGUAGE.reset(token)
+
+
+#: The language of the texts patterns are analysed for (`_analyse` sets it): its commonest
+#: two-letter words are taken to be everywhere, so never chosen to index a pattern by.
+_LANGUAGE: ContextVar[str] = ContextVar("backtriage_pattern_language", default="en")
 
 
 @lru_cache(maxsize=4096)
-def _everywhere(string: str) -> bool:
+def _everywhere(string: str, language: str) -> bool:
+    return len(string) == 1 or (len(string) == 2 and zipf(string, language) >= _COMMON_ZIPF)
+
+
+def zipf(word: str, language: str) -> float:
+    """wordfreq's frequency of a word in a language (Zipf scale); 0 in a language it has no list of."""
     from wordfreq import zipf_frequency
 
-    return len(string) == 1 or (len(string) == 2 and zipf_frequency(string, "en") >= _COMMON_ZIPF)
+    return float(zipf_frequency(word, language)) if has_word_list(language) else 0.0
 
 
-#: A two-letter string this frequent in English (Zipf scale) is taken to be in every sentence.
+@lru_cache(maxsize=16)
+def has_word_list(language: str, wordlist: str = "best") -> bool:
+    """Whether wordfreq has a list of the language's words (none for "xx")."""
+    from wordfreq import available_languages
+
+    return language in available_languages(wordlist=wordlist)
+
+
+#: A two-letter string this frequent in the language (Zipf scale) is taken to be in every sentence.
 _COMMON_ZIPF = 5.0
 
 
@@ -332,7 +367,8 @@ def _class_chars(arg: list[tuple[object, object]]) -> list[str] | None:
 def _selectivity(group: frozenset[str]) -> tuple[int, int]:
     """Longer strings are rarer, and a short one of digits or signs rarer than letters; one
     taken to be everywhere is no use as an index."""
-    if any(map(_everywhere, group)):
+    language = _LANGUAGE.get()
+    if any(_everywhere(w, language) for w in group):
         return -1, 0
     return min(len(w) + (0 if w.isalpha() else 1) for w in group), -len(group)
 

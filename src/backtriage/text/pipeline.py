@@ -12,7 +12,8 @@
 
 Why not `medspacy.load()`: its PyRuSH sentence splitter dominates the cost and logs sentence
 text at DEBUG level; clinical notes split well enough on punctuation and line breaks. Nothing here
-downloads anything: spaCy starts from a blank English pipeline.
+downloads anything: spaCy starts from a blank pipeline of the language folder's spaCy code
+(manifest.yaml), and every word the steps use comes from that folder.
 """
 
 from __future__ import annotations
@@ -39,18 +40,16 @@ from backtriage.text.prepass import PrePass
 from backtriage.text.resources import CONTEXT_CATEGORIES, TextResources, load_text_resources
 from backtriage.text.targets import READ_FROM, TargetRules, longest_per_label
 
-__all__ = ["SPAN_GROUP", "TextPipeline", "default_pipeline"]
+__all__ = ["SAID_AFTER", "SPAN_GROUP", "TextPipeline", "default_pipeline"]
 
 SPAN_GROUP = "backtriage_mentions"
+#: ConText rule metadata: the cue is said after what it denies ("MRI negative"; context.py).
+SAID_AFTER = "said_after"
 
 # medspaCy keeps a token Matcher and a PhraseMatcher per component; when all rules of a
 # component are of one kind the other stays empty and spaCy warns (W036) on every call.
 warnings.filterwarnings("ignore", message=r"\[W036\]", category=UserWarning)
 _BREAKS = {".", "!", "?", ";"}
-#: Abbreviations with a full stop that a capital or a number may follow inside one sentence.
-_TITLES = {"dr", "mr", "mrs", "ms", "prof", "st", "vs", "approx", "e.g", "eg", "i.e", "ie", "cf", "no", "fig"}
-#: Words that answer a question on a form; the answer belongs to the question's sentence.
-_ANSWERS = {"no", "yes", "nil", "none", "neg", "negative", "n", "y", "absent", "present"}
 
 _silenced = False
 
@@ -72,8 +71,24 @@ def _silence_third_party_logging() -> None:
     _silenced = True
 
 
-@Language.component("backtriage_sentences")
-def _split_sentences(doc: Doc) -> Doc:
+class _Sentences:
+    """Pipeline step: sentence starts, with the language's abbreviations (a full stop that does not
+    end a sentence: "Dr. Smith") and a form's answers ("Saddle anaesthesia? No.": one sentence)."""
+
+    def __init__(self, abbreviations: list[str], answers: list[str]) -> None:
+        self.abbreviations = frozenset(abbreviations)
+        self.answers = frozenset(answers)
+
+    def __call__(self, doc: Doc) -> Doc:
+        return _split_sentences(doc, self.abbreviations, self.answers)
+
+
+@Language.factory("backtriage_sentences", default_config={"abbreviations": [], "answers": []})
+def _make_sentences(nlp, name, abbreviations, answers):  # type: ignore[no-untyped-def]
+    return _Sentences(abbreviations, answers)  # no annotations: see _make_targets
+
+
+def _split_sentences(doc: Doc, abbreviations: frozenset[str], answers: frozenset[str]) -> Doc:
     """Sentence starts after . ! ? ;, at blank lines and at lines that open a list item or a
     heading, before an upper-case heading ("IMPRESSION:") and at numbered items ("2)")."""
     n = len(doc)
@@ -83,7 +98,7 @@ def _split_sentences(doc: Doc) -> Doc:
     for i, text in enumerate(texts):
         if text in _BREAKS and i + 1 < n:
             query = text == "?" and not doc[i].whitespace_ and doc[i + 1].is_alpha  # "?CES"
-            answered = text == "?" and texts[i + 1].lower() in _ANSWERS  # "Saddle anaesthesia? No."
+            answered = text == "?" and texts[i + 1].lower() in answers  # "Saddle anaesthesia? No."
             if not (query or answered):
                 starts.add(i + 1)
         elif (
@@ -100,7 +115,7 @@ def _split_sentences(doc: Doc) -> Doc:
             # the end of a line that was a heading with its content ("PMH: nil"). A single line
             # break before a lower-case word is just wrapping ("... no\nbladder symptoms").
             starts.add(i + 1)
-        elif _ends_on_a_stop(doc, i):
+        elif _ends_on_a_stop(doc, i, abbreviations):
             starts.add(i + 1)  # "No recent D&V. 3/52 tingling ...": the stop is inside the token
         elif text.isdigit() and len(text) <= 2 and i + 1 < n and texts[i + 1] == ")":
             starts.add(i)
@@ -116,17 +131,17 @@ def _split_sentences(doc: Doc) -> Doc:
     return doc
 
 
-#: A short line that opens with a heading and holds its content ("PMH: nil").
-def _ends_on_a_stop(doc: Doc, i: int) -> bool:
+def _ends_on_a_stop(doc: Doc, i: int, abbreviations: frozenset[str]) -> bool:
     """A short token that keeps its full stop ("V.", "pt.") ends a sentence when a number or a
     capitalised word follows, unless it is a title or abbreviation ("Dr. Smith", "vs. S1")."""
     text = doc[i].text
     if len(text) < 2 or not text.endswith(".") or i + 1 >= len(doc) or not doc[i].whitespace_:
         return False
     following = doc[i + 1].text
-    return (following[:1].isdigit() or following[:1].isupper()) and text[:-1].lower() not in _TITLES
+    return (following[:1].isdigit() or following[:1].isupper()) and text[:-1].lower() not in abbreviations
 
 
+#: A short line that opens with a heading and holds its content ("PMH: nil").
 HEADED_LINE = re.compile(r"[ \t]*[A-Za-z][A-Za-z/ &()-]{0,30}:[^\n]{0,40}$")
 
 
@@ -154,9 +169,9 @@ def _starts_line_item(doc: Doc, i: int) -> bool:
 class _Targets:
     """Pipeline step: concept and pattern mentions into ``doc.spans[span_group]``."""
 
-    def __init__(self, span_group: str) -> None:
+    def __init__(self, span_group: str, language: str) -> None:
         self.span_group = span_group
-        self.rules = TargetRules({})
+        self.rules = TargetRules({}, language=language)  # until the pipeline's are set
         self.concepts: ConceptReader | None = None
 
     def __call__(self, doc: Doc) -> Doc:
@@ -174,7 +189,7 @@ class _Targets:
 def _make_targets(nlp, name, span_group):  # type: ignore[no-untyped-def]
     # No annotations: spaCy validates factory arguments from them, and postponed annotations
     # (from __future__) would reach it as unresolved strings.
-    return _Targets(span_group)
+    return _Targets(span_group, nlp.lang)
 
 
 def _context_span_attributes() -> dict[str, dict[str, bool]]:
@@ -232,6 +247,90 @@ def _as_phrases(rule: ConTextRule) -> list[ConTextRule]:
     ]
 
 
+def _set_tokenizer(nlp: Language, res: TextResources) -> None:
+    """medspaCy's clinical tokenizer, keeping the vocabulary's shorthand whole ("b/l", "w/")."""
+    nlp.tokenizer = create_medspacy_tokenizer(nlp)
+    for word in res.concepts.whole_words:
+        for form in {word, word.upper(), word.capitalize()}:
+            nlp.tokenizer.add_special_case(form, [{"ORTH": form}])
+    # "?CES", "?HZ": a leading question mark is the clinicians' "query"; split it off so
+    # ConText can see it. "↓PP", "↑tone": arrows are words of their own.
+    prefixes = nlp.tokenizer.prefix_search.__self__.pattern
+    nlp.tokenizer.prefix_search = re.compile(r"\?(?=\w)|[\u2193\u2191](?=\w)|" + prefixes).search
+
+
+def _add_sectionizer(nlp: Language, res: TextResources) -> Sectionizer:
+    """medspaCy's Sectionizer with its own rules for the language (if the folder asks for them)
+    and ours."""
+    sectionizer: Sectionizer = nlp.add_pipe(
+        "medspacy_sectionizer",
+        config={
+            "input_span_type": "group",
+            "span_group_name": SPAN_GROUP,
+            "language_code": res.language,
+            "rules": "default" if res.medspacy_rules else None,
+            # A past-history heading makes only its own line and list historical
+            # (understand.py), so the Sectionizer does not mark whole sections historical;
+            # medspaCy's defaults also file "HISTORY:" and "CLINICAL HISTORY:" (the reason for
+            # a visit or a scan) under past history.
+            "span_attrs": {
+                "family_history": {"is_family": True},
+                "patient_instructions": {"is_hypothetical": True},
+                "education": {"is_hypothetical": True},
+            },
+        },
+    )
+    sectionizer.add(
+        [
+            SectionRule(literal=r.literal, category=r.category, pattern=r.pattern, max_scope=r.max_scope)
+            for r in res.section_rules
+        ]
+    )
+    return sectionizer
+
+
+def _add_context(nlp: Language, res: TextResources) -> ConText:
+    """medspaCy ConText with its default rules for the language (if the folder asks for them),
+    less the few we redefine, then ours; token patterns that only list lower-case words become
+    phrase rules (same matches, far less work per token). Cues said after what they deny are
+    marked (`SAID_AFTER`)."""
+    context: ConText = nlp.add_pipe(
+        "medspacy_context",
+        config={
+            "input_span_type": "group",
+            "span_group_name": SPAN_GROUP,
+            "span_attrs": _context_span_attributes(),
+            "rules": None,
+            "language_code": res.language,
+            # medspaCy's own overlap test misses a modifier wholly inside a target
+            # ("supple, no lymphadenopathy"); pruning on overlap handles that case.
+            "prune_on_target_overlap": True,
+        },
+    )
+    defaults = [
+        rule
+        for rule in (ConTextRule.from_json(context.DEFAULT_RULES_FILEPATH) if res.medspacy_rules else [])
+        if rule.literal.lower() not in res.replaced_default_context
+    ]
+    ours = [
+        ConTextRule(
+            literal=r.literal,
+            category=r.category,
+            direction=r.direction,
+            pattern=r.pattern,
+            max_scope=r.max_scope,
+            terminated_by=set(r.terminated_by or ()),
+        )
+        for r in res.context_rules
+    ]
+    rules = [phrase for rule in defaults + ours for phrase in _as_phrases(rule)]
+    for rule in rules:
+        if rule.literal.lower() in res.said_after:
+            rule.metadata = {**(rule.metadata or {}), SAID_AFTER: True}
+    context.add(rules)
+    return context
+
+
 @dataclass
 class TextPipeline:
     """A built pipeline and the components the rest of the package calls directly."""
@@ -242,81 +341,24 @@ class TextPipeline:
     prepass: PrePass | None = None  # None: every sentence is read
 
     @classmethod
-    def build(cls, resources: TextResources | None = None) -> TextPipeline:
+    def build(cls, resources: TextResources | None = None, *, language: str = "en") -> TextPipeline:
+        """The pipeline of `resources`, or of the shipped folder of `language`."""
         _silence_third_party_logging()
-        res = resources or load_text_resources()
-        nlp = spacy.blank("en")
-        nlp.tokenizer = create_medspacy_tokenizer(nlp)
-        for word in res.concepts.whole_words:
-            for form in {word, word.upper(), word.capitalize()}:
-                nlp.tokenizer.add_special_case(form, [{"ORTH": form}])
-        # "?CES", "?HZ": a leading question mark is the clinicians' "query"; split it off so
-        # ConText can see it. "↓PP", "↑tone": arrows are words of their own.
-        prefixes = nlp.tokenizer.prefix_search.__self__.pattern
-        nlp.tokenizer.prefix_search = re.compile(r"\?(?=\w)|[\u2193\u2191](?=\w)|" + prefixes).search
-        nlp.add_pipe("backtriage_sentences")
-
+        res = resources or load_text_resources(language=language)
+        nlp = spacy.blank(res.spacy_language)
+        _set_tokenizer(nlp, res)
+        sentences = res.sentences
+        nlp.add_pipe(
+            "backtriage_sentences",
+            config={"abbreviations": sentences.abbreviations, "answers": sentences.answers},
+        )
         nlp.add_pipe("backtriage_targets", config={"span_group": SPAN_GROUP})
-        attrs = _context_span_attributes()
         targets = nlp.get_pipe("backtriage_targets")
-        targets.rules = TargetRules(res.targets, res.concepts.negators)  # type: ignore[attr-defined]
-        reader = ConceptReader(res.concepts, nlp)
+        targets.rules = TargetRules(res.targets, res.concepts.negators, res.language)  # type: ignore[attr-defined]
+        reader = ConceptReader(res.concepts, nlp, res.language)
         targets.concepts = reader  # type: ignore[attr-defined]
-
-        sectionizer: Sectionizer = nlp.add_pipe(
-            "medspacy_sectionizer",
-            config={
-                "input_span_type": "group",
-                "span_group_name": SPAN_GROUP,
-                # A past-history heading makes only its own line and list historical
-                # (understand.py), so the Sectionizer does not mark whole sections historical;
-                # medspaCy's defaults also file "HISTORY:" and "CLINICAL HISTORY:" (the reason for
-                # a visit or a scan) under past history.
-                "span_attrs": {
-                    "family_history": {"is_family": True},
-                    "patient_instructions": {"is_hypothetical": True},
-                    "education": {"is_hypothetical": True},
-                },
-            },
-        )
-        sectionizer.add(
-            [
-                SectionRule(literal=r.literal, category=r.category, pattern=r.pattern, max_scope=r.max_scope)
-                for r in res.section_rules
-            ]
-        )
-
-        context: ConText = nlp.add_pipe(
-            "medspacy_context",
-            config={
-                "input_span_type": "group",
-                "span_group_name": SPAN_GROUP,
-                "span_attrs": attrs,
-                "rules": None,
-                # medspaCy's own overlap test misses a modifier wholly inside a target
-                # ("supple, no lymphadenopathy"); pruning on overlap handles that case.
-                "prune_on_target_overlap": True,
-            },
-        )
-        # medspaCy's default rules, less the few we redefine, then ours; token patterns that
-        # only list lower-case words become phrase rules (same matches, far less work per token).
-        defaults = [
-            rule
-            for rule in ConTextRule.from_json(context.DEFAULT_RULES_FILEPATH)
-            if rule.literal.lower() not in res.replaced_default_context
-        ]
-        ours = [
-            ConTextRule(
-                literal=r.literal,
-                category=r.category,
-                direction=r.direction,
-                pattern=r.pattern,
-                max_scope=r.max_scope,
-                terminated_by=set(r.terminated_by or ()),
-            )
-            for r in res.context_rules
-        ]
-        context.add([phrase for rule in defaults + ours for phrase in _as_phrases(rule)])
+        sectionizer = _add_sectionizer(nlp, res)
+        _add_context(nlp, res)
         headings = [
             ([t.lower_ for t in nlp.tokenizer(rule.literal)], rule.max_scope) for rule in sectionizer.rules
         ]
@@ -354,21 +396,22 @@ def limit_vocabulary_growth(strings: int) -> None:
     MAX_NEW_STRINGS = strings
 
 
-_shipped: list[tuple[TextPipeline, int]] = []
+_shipped: dict[str, tuple[TextPipeline, int]] = {}
 _shipped_lock = threading.Lock()
 
 
-def default_pipeline() -> TextPipeline:
-    """The shipped pipeline, built once per process and rebuilt when its vocabulary has grown by
-    `MAX_NEW_STRINGS`. A text being read keeps the pipeline it started with."""
+def default_pipeline(language: str = "en") -> TextPipeline:
+    """The shipped pipeline of a language (its folder `text/data/<language>/`), built once per
+    process and rebuilt when its vocabulary has grown by `MAX_NEW_STRINGS`. A text being read
+    keeps the pipeline it started with."""
     with _shipped_lock:
-        if _shipped:
-            pipe, base = _shipped[0]
+        if language in _shipped:
+            pipe, base = _shipped[language]
             if len(pipe.nlp.vocab.strings) - base <= MAX_NEW_STRINGS:
                 return pipe
-        rebuilt = bool(_shipped)
-        pipe = TextPipeline.build()
-        _shipped[:] = [(pipe, len(pipe.nlp.vocab.strings))]
+        rebuilt = language in _shipped
+        pipe = TextPipeline.build(language=language)
+        _shipped[language] = (pipe, len(pipe.nlp.vocab.strings))
     if rebuilt:
         _return_freed_memory()
     return pipe

@@ -32,11 +32,12 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from spacy.tokens import Doc
 
 from backtriage.text.concepts import ConceptReader, lower_keeping_offsets
-from backtriage.text.patterns import without_lookahead
+from backtriage.text.patterns import without_lookahead, zipf
 from backtriage.text.targets import TargetRules
 
 __all__ = ["PrePass", "Section", "Window"]
@@ -107,20 +108,23 @@ class PrePass:
         self._norm = concepts.normaliser.norm
         self._correction = concepts.normaliser.correction
         phrases = concepts.phrase_words()
-        _remember_frequencies(
+        frequency = _WordFrequency.of(concepts.language)
+        frequency.remember(
             w for by_norm, by_lower in phrases.values() for words in (*by_norm, *by_lower) for w in words
         )
         headings = list(headings)
-        _remember_frequencies(w for words, _ in headings for w in words)
-        self._by_norm, self._by_lower = _phrase_index(phrases)
+        frequency.remember(w for words, _ in headings for w in words)
+        self._by_norm, self._by_lower = _phrase_index(phrases, frequency.rarest)
         self._seen_past_a_sentence = concepts.words_seen_past_a_sentence()
         self._negators = concepts.negator_words()
         self._edge_words = concepts.reach_past_sentence()
         self._sequences = [(name, frozenset(parts)) for name, parts in concepts.sequence_parts()]
-        rarity = _concept_frequency(phrases, concepts.sequence_parts())
-        self._compositions = _index_by_one(concepts.composition_needs(), rarity)
+        rarity = _concept_frequency(phrases, concepts.sequence_parts(), frequency.zipf)
+        self._compositions = _index_by_one(
+            concepts.composition_needs(), lambda words: min(sorted(words), key=lambda w: rarity.get(w, 0.0))
+        )
         self._anchor_concepts = _anchor_concepts(self._compositions, concepts.sequence_parts())
-        self._headings = _index_by_one([frozenset(words) for words, _ in headings])
+        self._headings = _index_by_one([frozenset(words) for words, _ in headings], frequency.rarest)
         #: Each heading as its run of tokens, as the Sectionizer matches it.
         self._heading_runs = [_run(words) for words, _ in headings if words]
         self._reaches = [(frozenset(words), reach) for words, reach in headings if reach]
@@ -358,6 +362,7 @@ class PrePass:
 
 def _phrase_index(
     phrases: dict[str, tuple[list[frozenset[str]], list[frozenset[str]]]],
+    rarest: Callable[[frozenset[str]], str],
 ) -> tuple[dict[str, list[tuple[str, frozenset[str]]]], dict[str, list[tuple[str, frozenset[str]]]]]:
     """Each concept's phrases, filed under one of their words (all are needed, so any will do)."""
     by_norm: dict[str, list[tuple[str, frozenset[str]]]] = {}
@@ -366,35 +371,31 @@ def _phrase_index(
         for index, group in ((by_norm, norm_phrases), (by_lower, lower_phrases)):
             for words in group:
                 if words:
-                    index.setdefault(_rarest(words), []).append((concept, words))
+                    index.setdefault(rarest(words), []).append((concept, words))
     return by_norm, by_lower
 
 
 def _index_by_one(
-    sets: Iterable[frozenset[str]], frequency: dict[str, float] | None = None
+    sets: Iterable[frozenset[str]], key: Callable[[frozenset[str]], str]
 ) -> dict[str, list[frozenset[str]]]:
-    """Each set filed under its rarest member (by `frequency`, else by English word frequency)."""
+    """Each set filed under one member, its `key` (the rarest)."""
     index: dict[str, list[frozenset[str]]] = {}
     for words in sets:
         if words:
-            key = (
-                _rarest(words)
-                if frequency is None
-                else min(sorted(words), key=lambda w: frequency.get(w, 0.0))
-            )
-            index.setdefault(key, []).append(words)
+            index.setdefault(key(words), []).append(words)
     return index
 
 
 def _concept_frequency(
     phrases: dict[str, tuple[list[frozenset[str]], list[frozenset[str]]]],
     sequences: list[tuple[str, tuple[str, ...]]],
+    zipf: Callable[[str], float],
 ) -> dict[str, float]:
     """How often a concept may be met, on wordfreq's Zipf scale: a phrase as often as its rarest
     word, a concept as its most frequent phrase, a sequence as its rarest part."""
     frequency = {
         concept: max(
-            (min(map(_zipf, words)) for words in (*by_norm, *by_lower) if words),
+            (min(map(zipf, words)) for words in (*by_norm, *by_lower) if words),
             default=0.0,
         )
         for concept, (by_norm, by_lower) in phrases.items()
@@ -420,40 +421,44 @@ def _anchor_concepts(
     return frozenset(anchors)
 
 
-def _rarest(words: Iterable[str]) -> str:
-    """The word least often met in English (wordfreq's list; a concept's name, not a word, is
-    never met), so the fewest texts look further."""
-    return min(sorted(words), key=lambda w: (_zipf(w), -len(w)))
+class _WordFrequency:
+    """wordfreq's frequency of words in one language (Zipf scale), remembered once looked up."""
 
+    _of: ClassVar[dict[str, _WordFrequency]] = {}
 
-_FREQUENCIES: dict[str, float] = {}
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self._known: dict[str, float] = {}
 
+    @classmethod
+    def of(cls, language: str) -> _WordFrequency:
+        """One per language, for the life of the process."""
+        return cls._of.setdefault(language, cls(language))
 
-def _zipf(word: str) -> float:
-    """wordfreq's English frequency of a word (Zipf scale), from those remembered first."""
-    known = _FREQUENCIES.get(word)
-    if known is None:
-        from wordfreq import zipf_frequency
+    def zipf(self, word: str) -> float:
+        known = self._known.get(word)
+        if known is None:
+            known = self._known[word] = zipf(word, self.language)
+        return known
 
-        known = _FREQUENCIES[word] = zipf_frequency(word, "en")
-    return known
+    def rarest(self, words: Iterable[str]) -> str:
+        """The word least often met in the language (a concept's name, not a word, is never met),
+        so the fewest texts look further."""
+        return min(sorted(words), key=lambda w: (self.zipf(w), -len(w)))
 
+    def remember(self, words: Iterable[str]) -> None:
+        """Load the frequencies of `words` from the disk cache (computed once: loading wordfreq's
+        list takes a fifth of a second)."""
+        from backtriage.cache import cached_json
 
-def _remember_frequencies(words: Iterable[str]) -> None:
-    """Load the frequencies of `words` from the disk cache (computed once: loading wordfreq's
-    list takes a fifth of a second)."""
-    from backtriage.cache import cached_json
+        wanted = sorted(set(words))
 
-    wanted = sorted(set(words))
+        def compute() -> dict[str, float]:
+            return {w: zipf(w, self.language) for w in wanted}
 
-    def compute() -> dict[str, float]:
-        from wordfreq import zipf_frequency
-
-        return {w: zipf_frequency(w, "en") for w in wanted}
-
-    known = cached_json("word-frequency", "\n".join(wanted), compute)
-    if isinstance(known, dict):
-        _FREQUENCIES.update((str(k), float(v)) for k, v in known.items())
+        known = cached_json("word-frequency", "\n".join(wanted), compute, language=self.language)
+        if isinstance(known, dict):
+            self._known.update((str(k), float(v)) for k, v in known.items())
 
 
 def _any_indexed(index: dict[str, list[frozenset[str]]], keys: set[str], present: set[str]) -> bool:

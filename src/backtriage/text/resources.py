@@ -1,8 +1,10 @@
-"""Load and validate the text resources: lexicon, ConText rules and section rules.
+"""Load and validate the text resources of a language: one folder of data, `text/data/<language>/`.
 
-Like the knowledge base these are versioned data files, checked on load; a pattern that does not
-compile, a finding the knowledge base lacks, or an unknown ConText category is an error that
-names the file and the entry.
+Like the knowledge base these are versioned data files, read by the one loader of data folders
+(`knowledge/datafiles.py`) and checked on load: an unknown key, a pattern that does not compile, a
+finding the knowledge base lacks, or an unknown ConText category is an error that names the file
+and the entry. The folder's manifest names its language and spaCy's code for it; nothing in the
+code is English.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from backtriage.domain.note import NoteKind, SectionRole
-from backtriage.errors import KnowledgeBaseError
+from backtriage.errors import InvalidInputError, KnowledgeBaseError
 from backtriage.knowledge.datafiles import read_data_folder, validate_many, validate_one
 from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
+from backtriage.text.words import SentenceWords, TimeAndPersonWords
 
 __all__ = [
     "ABSENT_SUFFIX",
@@ -29,9 +32,11 @@ __all__ = [
     "ConceptSpec",
     "ConceptVocabulary",
     "ContextRuleSpec",
+    "Side",
     "TargetSpec",
     "TextResources",
     "load_text_resources",
+    "shipped_languages",
 ]
 
 _FRAGMENT = re.compile(r"\{([A-Z_]+)\}")
@@ -73,7 +78,15 @@ class TextManifest(_Strict):
     name: str
     version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
     description: str | None = None
-    language: str = Field(pattern=r"^[a-z]{2}$")
+    language: str = Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code of the folder's language.")
+    spacy_language: str | None = Field(
+        default=None,
+        pattern=r"^[a-z]{2,3}$",
+        description="spaCy's code for the blank pipeline and the lemma table; `language` when not given.",
+    )
+    medspacy_rules: bool = Field(
+        default=True, description="Add medspaCy's own ConText and section rules for `language` to ours."
+    )
 
 
 class ConceptSequence(_Strict):
@@ -115,6 +128,13 @@ class ProxySpec(_Strict):
     third_person: list[str] = Field(default_factory=list)
     #: Words that place what is told in the present ("today", "now").
     now: list[str] = Field(default_factory=list)
+    #: The writer's word for their own body ("*my* legs are numb too").
+    possessives: list[str] = Field(default_factory=list)
+    #: Words after the relative that tell the past ("My dad *had* ..."): family history.
+    past: list[str] = Field(default_factory=list)
+
+
+Side = Literal["left", "right", "both"]
 
 
 class ConceptVocabulary(_Strict):
@@ -135,6 +155,10 @@ class ConceptVocabulary(_Strict):
     history_headings: list[str] = Field(default_factory=list)
     clause_breaks: list[str] = Field(default_factory=list)
     negators: list[str] = Field(default_factory=list)
+    #: Negations as the tokenizer splits them off a word ("do" + "n't"), negating a denial.
+    negator_tokens: list[str] = Field(default_factory=list)
+    #: Negations that deny the noun after them ("no problems with my waterworks").
+    determiner_negators: list[str] = Field(default_factory=list)
     #: Words of inability that open a symptom ("can't keep an erection"): its own negation.
     inability: list[str] = Field(default_factory=list)
     known_words: list[str] = Field(default_factory=list)
@@ -143,6 +167,12 @@ class ConceptVocabulary(_Strict):
     #: Shorthand kept as one word by the tokenizer ("b/l", "w/"), so it can be respelt.
     whole_words: list[str] = Field(default_factory=list)
     lemmas: dict[str, str] = Field(default_factory=dict)
+    #: Contractions and shorthand as the tokenizer splits them ("ca" + "n't" -> can not).
+    contractions: dict[str, str] = Field(default_factory=dict)
+    #: Clipped ending -> full ending ("walkin" -> "walking", when that is a word).
+    clipped_endings: dict[str, str] = Field(default_factory=dict)
+    #: Words that name a side ("L foot drop", "both legs").
+    sides: dict[Side, list[str]] = Field(default_factory=dict)
 
 
 class Lexicon(_Strict):
@@ -186,6 +216,9 @@ class NoteLayoutSpec(_Strict):
     """Section headings by role, and the headings that tell a note's kind (note_layout.yaml)."""
 
     min_headings: int = Field(ge=1)
+    plural_marks: list[str] = Field(
+        default_factory=list, description="Plural endings in brackets after a heading ('(es)')."
+    )
     long_note_chars: int = Field(ge=1)
     min_headings_long_note: int = Field(ge=1)
     title_chars: int = Field(ge=0, description="How far into a note its title is looked for.")
@@ -228,11 +261,15 @@ class SectionRuleSpec(_Strict):
 ActionLevel = Literal["emergency", "urgent", "routine"]
 
 
-class ActionsByKind(_Strict):
-    """actions.yaml as a whole: only `by_note_kind` is read here; `actions` is read entry by entry."""
+class ActionWords(_Strict):
+    """actions.yaml, less its `actions` (read entry by entry): the words around an action."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
     by_note_kind: dict[NoteKind, ActionLevel] = Field(default_factory=dict)
+    plan_headings: list[str] = Field(default_factory=list, description="Headings of a plan ('Plan:').")
+    conditions: list[str] = Field(default_factory=list, description="'... if it gets worse'.")
+    safety_net: list[str] = Field(default_factory=list, description="'S/N: ...', 'knows to ...'.")
+    clause_breaks: list[str] = Field(default_factory=list, description="Words that end a clause ('but').")
 
 
 @dataclass(frozen=True)
@@ -247,9 +284,13 @@ class ActionSpec(_Strict):
 
 @dataclass(frozen=True)
 class TextResources:
+    """Everything one language folder holds, checked."""
+
     version: str
     content_hash: str
     language: str
+    spacy_language: str
+    medspacy_rules: bool
     targets: dict[str, list[str]]  # label -> regular expressions; see ABSENT_SUFFIX
     regions: dict[str, str]  # finding id -> body region
     concepts: ConceptVocabulary
@@ -257,14 +298,25 @@ class TextResources:
     replaced_default_context: frozenset[str]  # medspaCy default literals we redefine
     section_rules: tuple[SectionRuleSpec, ...]
     layout: NoteLayoutSpec
+    sentences: SentenceWords
+    time_and_person: TimeAndPersonWords
+    #: ConText cues said after what they deny ("MRI negative"), never about the next item of a list.
+    said_after: frozenset[str] = frozenset()
     actions: tuple[ActionSpec, ...] = ()  # what a note says was done (`backtriage screen`)
     #: The action a note documents by being what it is (an operative note: an operation).
     action_by_note_kind: dict[NoteKind, ActionLevel] = dataclass_field(default_factory=dict)
+    action_words: ActionWords = dataclass_field(default_factory=ActionWords)
 
 
 def data_dir(language: str = "en") -> Path:
     """The folder of one language's text resources; a language is a folder of data."""
     return Path(str(resources.files("backtriage.text") / "data" / language))
+
+
+def shipped_languages() -> list[str]:
+    """The languages the package has a text folder for (a folder with a manifest)."""
+    root = data_dir().parent
+    return sorted(p.name for p in root.iterdir() if (p / "manifest.yaml").is_file())
 
 
 #: file name -> (required top-level keys, optional keys)
@@ -273,65 +325,46 @@ TEXT_FILES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "lexicon.yaml": (("targets",), ("vocabulary", "vocabulary_note")),
     # the vocabulary's model says which keys it takes (it rejects any other)
     "concepts.yaml": (("concepts", "findings"), tuple(ConceptVocabulary.model_fields)),
-    "context_rules.json": (("context_rules",), ("replace_defaults",)),
+    "context_rules.json": (("context_rules",), ("replace_defaults", "said_after")),
     "section_rules.json": (("section_rules",), ()),
-    "actions.yaml": (("actions",), ("by_note_kind",)),
+    "actions.yaml": (("actions",), tuple(ActionWords.model_fields)),
     "note_layout.yaml": (
         ("min_headings", "long_note_chars", "min_headings_long_note", "title_chars", "sections"),
-        ("subheadings", "kinds"),
+        ("subheadings", "kinds", "plural_marks"),
     ),
+    "sentences.yaml": ((), tuple(SentenceWords.model_fields)),
+    "age_sex_and_time.yaml": (("durations",), tuple(TimeAndPersonWords.model_fields)),
 }
 
 
-@lru_cache(maxsize=1)
-def _default() -> TextResources:
-    return _load(data_dir(), load_knowledge_base())
+@lru_cache(maxsize=8)
+def _shipped(language: str) -> TextResources:
+    if language not in shipped_languages():
+        raise InvalidInputError(f"no text resources for the language '{language}'")
+    return _load(data_dir(language), load_knowledge_base())
 
 
-def load_text_resources(folder: str | Path | None = None, kb: KnowledgeBase | None = None) -> TextResources:
+def load_text_resources(
+    folder: str | Path | None = None, kb: KnowledgeBase | None = None, *, language: str | None = None
+) -> TextResources:
+    """The text resources of a folder, or of a shipped language (`language`, default English:
+    the folder `text/data/<language>/`; loaded once per process)."""
+    if folder is not None and language is not None:
+        raise ValueError("give a folder or a language, not both")
     if folder is None and kb is None:
-        return _default()
-    return _load(Path(folder) if folder else data_dir(), kb or load_knowledge_base())
+        return _shipped(language or "en")
+    return _load(Path(folder) if folder else data_dir(language or "en"), kb or load_knowledge_base())
 
 
 def _load(folder: Path, kb: KnowledgeBase) -> TextResources:
     data = read_data_folder(folder, TEXT_FILES)
-    raw = data.files
     problems: list[str] = []
-    manifest = validate_one(
-        TextManifest, raw["manifest.yaml"]["manifest"], "manifest.yaml: manifest", problems
-    )
-    lexicon = validate_one(Lexicon, raw["lexicon.yaml"], "lexicon.yaml", problems)
-    concepts = validate_one(ConceptVocabulary, raw["concepts.yaml"], "concepts.yaml", problems)
-    context_raw = raw["context_rules.json"]
-    context_rules = validate_many(
-        ContextRuleSpec, context_raw["context_rules"], "context_rules.json", "context_rules", problems
-    )
-    replaced = context_raw.get("replace_defaults", [])
-    if not isinstance(replaced, list) or not all(isinstance(x, str) for x in replaced):
-        problems.append("context_rules.json: replace_defaults must be a list of literals")
-        replaced = []
-    section_rules = validate_many(
-        SectionRuleSpec,
-        raw["section_rules.json"]["section_rules"],
-        "section_rules.json",
-        "section_rules",
-        problems,
-    )
-    actions = validate_many(ActionSpec, raw["actions.yaml"]["actions"], "actions.yaml", "actions", problems)
-    layout = validate_one(NoteLayoutSpec, raw["note_layout.yaml"], "note_layout.yaml", problems)
-    by_kind = validate_one(ActionsByKind, raw["actions.yaml"], "actions.yaml: by_note_kind", problems)
-    if (
-        problems
-        or manifest is None
-        or lexicon is None
-        or concepts is None
-        or layout is None
-        or by_kind is None
-    ):
+    files = _validate(data.files, problems)
+    if files is None:
         raise KnowledgeBaseError(problems)
-    problems.extend(_check_actions(actions, kb))
-    targets, regions = _compile_lexicon(lexicon, kb, problems)
+    manifest, concepts = files.manifest, files.concepts
+    problems.extend(_check_actions(files.actions, kb))
+    targets, regions = _compile_lexicon(files.lexicon, kb, problems, manifest.language)
     problems.extend(_check_concepts(concepts, kb))
     if problems:
         raise KnowledgeBaseError(problems)
@@ -339,16 +372,102 @@ def _load(folder: Path, kb: KnowledgeBase) -> TextResources:
         version=manifest.version,
         content_hash=data.content_hash,
         language=manifest.language,
+        spacy_language=manifest.spacy_language or manifest.language,
+        medspacy_rules=manifest.medspacy_rules,
         targets=targets,
         regions=regions,
         concepts=concepts,
-        context_rules=tuple(context_rules),
-        replaced_default_context=frozenset(x.lower() for x in replaced),
-        section_rules=tuple(section_rules),
-        layout=layout,
-        actions=tuple(actions),
-        action_by_note_kind=dict(by_kind.by_note_kind),
+        context_rules=tuple(files.context_rules),
+        replaced_default_context=frozenset(x.lower() for x in files.replaced),
+        section_rules=tuple(files.section_rules),
+        layout=files.layout,
+        sentences=files.sentences,
+        time_and_person=files.time_and_person,
+        said_after=frozenset(x.lower() for x in files.said_after),
+        actions=tuple(files.actions),
+        action_by_note_kind=dict(files.action_words.by_note_kind),
+        action_words=files.action_words,
     )
+
+
+@dataclass(frozen=True)
+class _Files:
+    """Every file of a folder in its typed shape."""
+
+    manifest: TextManifest
+    lexicon: Lexicon
+    concepts: ConceptVocabulary
+    context_rules: list[ContextRuleSpec]
+    replaced: list[str]
+    said_after: list[str]
+    section_rules: list[SectionRuleSpec]
+    layout: NoteLayoutSpec
+    sentences: SentenceWords
+    time_and_person: TimeAndPersonWords
+    actions: list[ActionSpec]
+    action_words: ActionWords
+
+
+def _validate(raw: dict[str, dict[str, Any]], problems: list[str]) -> _Files | None:
+    """Each file as its model; None when any does not fit (its problems added)."""
+    context, actions = raw["context_rules.json"], raw["actions.yaml"]
+    manifest = validate_one(
+        TextManifest, raw["manifest.yaml"]["manifest"], "manifest.yaml: manifest", problems
+    )
+    lexicon = validate_one(Lexicon, raw["lexicon.yaml"], "lexicon.yaml", problems)
+    concepts = validate_one(ConceptVocabulary, raw["concepts.yaml"], "concepts.yaml", problems)
+    layout = validate_one(NoteLayoutSpec, raw["note_layout.yaml"], "note_layout.yaml", problems)
+    sentences = validate_one(SentenceWords, raw["sentences.yaml"], "sentences.yaml", problems)
+    time_and_person = validate_one(
+        TimeAndPersonWords, raw["age_sex_and_time.yaml"], "age_sex_and_time.yaml", problems
+    )
+    action_words = validate_one(ActionWords, actions, "actions.yaml", problems)
+    context_rules = validate_many(
+        ContextRuleSpec, context["context_rules"], "context_rules.json", "context_rules", problems
+    )
+    section_rules = validate_many(
+        SectionRuleSpec,
+        raw["section_rules.json"]["section_rules"],
+        "section_rules.json",
+        "section_rules",
+        problems,
+    )
+    action_specs = validate_many(ActionSpec, actions["actions"], "actions.yaml", "actions", problems)
+    replaced, said_after = (_literals(context, key, problems) for key in ("replace_defaults", "said_after"))
+    if (
+        problems
+        or manifest is None
+        or lexicon is None
+        or concepts is None
+        or layout is None
+        or sentences is None
+        or time_and_person is None
+        or action_words is None
+    ):
+        return None
+    return _Files(
+        manifest,
+        lexicon,
+        concepts,
+        context_rules,
+        replaced,
+        said_after,
+        section_rules,
+        layout,
+        sentences,
+        time_and_person,
+        action_specs,
+        action_words,
+    )
+
+
+def _literals(context: dict[str, Any], key: str, problems: list[str]) -> list[str]:
+    """A list of ConText literals in context_rules.json (`replace_defaults`, `said_after`)."""
+    literals = context.get(key, [])
+    if not isinstance(literals, list) or not all(isinstance(x, str) for x in literals):
+        problems.append(f"context_rules.json: {key} must be a list of literals")
+        return []
+    return literals
 
 
 def _check_actions(actions: list[ActionSpec], kb: KnowledgeBase) -> list[str]:
@@ -367,7 +486,7 @@ def _check_actions(actions: list[ActionSpec], kb: KnowledgeBase) -> list[str]:
 
 
 def _compile_lexicon(
-    lexicon: Lexicon, kb: KnowledgeBase, problems: list[str]
+    lexicon: Lexicon, kb: KnowledgeBase, problems: list[str], language: str
 ) -> tuple[dict[str, list[str]], dict[str, str]]:
     """`_expand_lexicon`, kept on disk between runs (checking that ~300 patterns compile is a
     third of a second of every start); the key holds all it depends on."""
@@ -381,7 +500,7 @@ def _compile_lexicon(
         targets, regions = _expand_lexicon(lexicon, kb, found)
         return {"targets": targets, "regions": regions, "problems": found}
 
-    result = cached_json("lexicon", source, expand)
+    result = cached_json("lexicon", source, expand, language=language)
     problems.extend(result["problems"])
     return result["targets"], result["regions"]
 

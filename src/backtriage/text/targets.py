@@ -28,11 +28,13 @@ READ_FROM = "backtriage_read_from"
 class TargetRules:
     """Compiled lexicon: label -> patterns, each filed under the strings it needs."""
 
-    def __init__(self, targets: dict[str, list[str]], negators: Iterable[str] = ()) -> None:
+    def __init__(
+        self, targets: dict[str, list[str]], negators: Iterable[str] = (), language: str = "en"
+    ) -> None:
         words = "|".join(re.escape(w) for w in sorted(negators, key=len, reverse=True))
         self._negation = re.compile(rf"\b(?:{words})\b\s*") if words else None
         labelled = [(label, pattern) for label, patterns in targets.items() for pattern in patterns]
-        self.patterns = PatternSet([pattern for _, pattern in labelled])
+        self.patterns = PatternSet([pattern for _, pattern in labelled], language)
         self.labels = tuple(label for label, _ in labelled)
         #: The most characters any pattern looks back before where its match starts.
         self.lookbehind = self.patterns.lookbehind

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from spacy.tokens import Doc, Span
 
@@ -35,11 +36,14 @@ from backtriage.text.attributes import (
 from backtriage.text.concepts import lower_keeping_offsets
 from backtriage.text.counting import CountedMention, answers_of, count, drop_superseded
 from backtriage.text.extract import TimeCourse, extract_demographics, extract_time_course
+from backtriage.text.identify import identify, readable_languages, unreadable_reading
 from backtriage.text.layout import MESSAGE, NoteLayout, read_layout
 from backtriage.text.mentions import corrections, find_mentions, laterality, negated_just_before
 from backtriage.text.pipeline import HEADED_LINE, SPAN_GROUP, TextPipeline, default_pipeline
 from backtriage.text.prepass import Window
+from backtriage.text.resources import TextResources, load_text_resources
 from backtriage.text.stability import Stability, judge_stability
+from backtriage.text.words import SentenceWords, once_per, words_pattern
 
 __all__ = ["MAX_TEXT_CHARS", "TextFindings", "clean_text", "understand"]
 
@@ -69,10 +73,11 @@ _WRAPPED_LINE = re.compile(
 )
 
 
-def clean_text(text: str) -> str:
+def clean_text(text: str, sentences: SentenceWords | None = None) -> str:
     """Check the size, drop characters that are not text (NULs, other control characters) and
     turn line breaks that merely wrap a sentence into spaces, so "no\nbladder symptoms" is read
-    as one phrase. Every character keeps its offset, so spans point into the original text."""
+    as one phrase. Every character keeps its offset, so spans point into the original text.
+    `sentences`: the language's words that open a sentence (by default English's)."""
     if not isinstance(text, str):
         raise InvalidInputError("text must be a string")
     if len(text) > MAX_TEXT_CHARS:
@@ -81,7 +86,8 @@ def clean_text(text: str) -> str:
             "Split it into separate notes."
         )
     printable = _LONG_SPACE.sub(_break_space, _LONG_RUN.sub(_open_run, _NOT_TEXT.sub(" ", text)))
-    return _WRAPPED_LINE.sub(_unwrap, _quieten(printable))
+    words = sentences if sentences is not None else load_text_resources().sentences
+    return _WRAPPED_LINE.sub(partial(_unwrap, _new_sentence(words)), _quieten(printable))
 
 
 def _quieten(text: str) -> str:
@@ -120,11 +126,16 @@ def _open_run(match: re.Match[str]) -> str:
     return _NOT_WORD.sub(" ", match.group(0))
 
 
-#: The next line opens a new sentence: a capitalised word ("No numbness ...", "I can't ...").
-_NEW_SENTENCE = re.compile(r"[ \t]*(?:[A-Z][a-z']|I\b)")
+def _new_sentence_pattern(words: SentenceWords) -> re.Pattern[str]:
+    """The next line opens a new sentence: a capitalised word ("No numbness ...") or one of the
+    language's one-letter capital words ("I can't ...")."""
+    return re.compile(rf"[ \t]*(?:[A-Z][a-z']|(?:{words_pattern(words.capital_words)})\b)")
 
 
-def _unwrap(match: re.Match[str]) -> str:
+_new_sentence = once_per(_new_sentence_pattern)
+
+
+def _unwrap(new_sentence: re.Pattern[str], match: re.Match[str]) -> str:
     """A line break inside a sentence becomes a space; but a line that is a heading with its
     content ("PMH: nil") ends there, so what follows is not read as part of it, and so does a
     line followed by one that opens with a capital: people end a sentence with a line break
@@ -132,13 +143,18 @@ def _unwrap(match: re.Match[str]) -> str:
     as part of the sentence before it."""
     text = match.string
     line_start = text.rfind("\n", 0, match.start()) + 1
-    if HEADED_LINE.match(text, line_start, match.start()) or _NEW_SENTENCE.match(text, match.end()):
+    if HEADED_LINE.match(text, line_start, match.start()) or new_sentence.match(text, match.end()):
         return match.group(0)
     return " " * len(match.group(0))
 
 
 def understand(
-    text: str, pipeline: TextPipeline | None = None, kb: KnowledgeBase | None = None, *, skim: bool = True
+    text: str,
+    pipeline: TextPipeline | None = None,
+    kb: KnowledgeBase | None = None,
+    *,
+    skim: bool = True,
+    language: str | None = None,
 ) -> TextFindings:
     """Read a text in stages, each a function with typed input and output, so one can change
     without reading the others:
@@ -152,24 +168,42 @@ def understand(
         answers      one per finding: present wins over absent
 
     `skim=False` reads every sentence (the pre-pass off); the findings are the same either way.
+    The text is read in the language it is in, when backtriage has a folder for it (`language`,
+    English by default, when it is too short to tell), or by `pipeline`, which carries its own. A
+    text in a language backtriage cannot read gives no answers, only a note that says so: it is
+    never triaged as if it had been read.
     """
-    raw, text = text, clean_text(text)
+    guess = identify(text, readable_languages(), default=language or "en") if pipeline is None else None
+    resources = resources_of(pipeline, guess.language if guess and guess.supported else language)
+    raw, text = text, clean_text(text, resources.sentences)
     kb = kb or load_knowledge_base()
     if not text.strip():
         reading = TextReading(characters=len(text), mentions=[], notes=[_EMPTY])
         return TextFindings(answers={}, reading=reading)
-    pipe = pipeline or default_pipeline()
+    if guess is not None and not guess.supported:  # a language we cannot read: nothing is used
+        return TextFindings(answers={}, reading=unreadable_reading(raw, guess))
+    pipe = pipeline or default_pipeline(resources.language)
     layout = read_layout(text, pipe.resources.layout)
     found = find_mentions(_read_in_pieces(pipe, text, skim), kb)
     cues = cues_of(pipe.resources.concepts)
     around = read_surroundings(raw, text, layout, found, cues, kb)
     counted = drop_superseded([_counted(in_context(m, around), cues, kb) for m in found])
-    mentions = sorted((_as_text_mention(c, pipe) for c in counted), key=lambda m: (m.start, m.finding))
-    course = extract_time_course(text)
+    mentions = sorted((_as_text_mention(c, pipe, cues) for c in counted), key=lambda m: (m.start, m.finding))
+    course = extract_time_course(text, resources.time_and_person)
     stability = judge_stability(mentions, course, text, kb)
     answers = _answers(stability, kb)
     reading = _reading(text, stability.mentions, course, around, pipe)
     return TextFindings(answers=answers, reading=reading, layout=layout)
+
+
+def resources_of(pipeline: TextPipeline | None, language: str | None) -> TextResources:
+    """The pipeline's text resources, or the shipped ones of `language` (English by default); a
+    pipeline of another language than the one asked for is an error."""
+    if pipeline is None:
+        return load_text_resources(language=language or "en")
+    if language is not None and language != pipeline.resources.language:
+        raise InvalidInputError(f"the pipeline reads '{pipeline.resources.language}', not '{language}'")
+    return pipeline.resources
 
 
 _EMPTY = ReadingNote.EMPTY
@@ -192,7 +226,7 @@ def _counted(mention: MentionInContext, cues: Cues, kb: KnowledgeBase) -> Counte
     return CountedMention(mention, reason)
 
 
-def _as_text_mention(counted: CountedMention, pipe: TextPipeline) -> TextMention:
+def _as_text_mention(counted: CountedMention, pipe: TextPipeline, cues: Cues) -> TextMention:
     """The mention as the API and the page show it: decisions rendered as words."""
     found, attrs, section = counted.mention.found, counted.mention.attrs, counted.mention.section
     return TextMention.model_construct(
@@ -208,7 +242,7 @@ def _as_text_mention(counted: CountedMention, pipe: TextPipeline) -> TextMention
         section=section.heading if section is not None else attrs.section,
         section_role=counted.mention.role,
         region=pipe.resources.regions.get(found.finding),
-        laterality=laterality(found.span),
+        laterality=laterality(found.span, cues.sides),
         counted_as=counted.counted_as.value,
         reason=counted.reason.value,
         concepts=found.concepts,
@@ -230,7 +264,7 @@ def _reading(
     text: str, mentions: list[TextMention], course: TimeCourse, around: Surroundings, pipe: TextPipeline
 ) -> TextReading:
     """Everything read, with notes on what the reading could not use."""
-    age, sex = extract_demographics(text)
+    age, sex = extract_demographics(text, pipe.resources.time_and_person)
     notes = [_PROXY] if around.proxy else []
     if not mentions:
         notes.append(_NOTHING_FOUND)
@@ -247,6 +281,7 @@ def _reading(
         notes=notes,
         resources_version=pipe.resources.version,
         resources_hash=pipe.resources.content_hash,
+        language=pipe.resources.language,
     )
 
 

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backtriage import __version__
-from backtriage.errors import BacktriageError, ConflictError, NotFoundError
+from backtriage.errors import BacktriageError, ConflictError, InvalidInputError, NotFoundError
 from backtriage.interfaces.api.deps import ApiError, RateLimiter
 from backtriage.interfaces.api.responses import add_success_examples
 from backtriage.interfaces.api.routes import (
@@ -162,9 +162,11 @@ async def _warm(app: FastAPI) -> AsyncIterator[None]:
     garbage collector stops walking the large, long-lived language resources (this removes most
     latency spikes under load)."""
     if app.state.warm_up:
+        from backtriage.text.identify import warm_up
         from backtriage.text.pipeline import default_pipeline
 
         default_pipeline()
+        warm_up()
         gc.collect()
         gc.freeze()
     yield
@@ -178,6 +180,7 @@ def create_app(
     if settings is None:
         settings = Settings.from_env()
         warm_up = True
+    _language_spoken(settings.language)
     if service is None:
         store = AuditStore(settings.database_url)
         store.upgrade()
@@ -259,6 +262,16 @@ def create_app(
     if not settings.require_api_key:
         _document_as_open(app)
     return app
+
+
+def _language_spoken(language: str) -> None:
+    """A service default language backtriage does not speak stops the server at its start."""
+    from backtriage.interfaces.presentation import languages
+
+    try:
+        languages.parse_locale(language)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"BACKTRIAGE_LANG: {exc}") from None
 
 
 def _page_error(

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, field_validator, model_validator
 
 from backtriage.domain.case import MAX_AGE, Sex
+from backtriage.interfaces.presentation import languages
 from backtriage.knowledge.loader import load_knowledge_base
 
 __all__ = [
@@ -96,6 +97,23 @@ class AssessIn(_In):
         description="Add `explanation`: the outcome, the reasons and the causes in words, as the "
         "page shows them (the rest of the result is structured: ids, codes and numbers).",
     )
+    lang: StrictStr | None = Field(
+        default=None,
+        max_length=16,
+        description="The language of the words (`disclaimer`, `explanation`, and the names, labels, "
+        "questions and advice beside the ids): en or es; default the service's (BACKTRIAGE_LANG). A "
+        "region may follow (es-MX): where the service maps locales to emergency numbers, it chooses "
+        "the number.",
+        examples=["es"],
+        json_schema_extra={"pattern": languages.locale_pattern()},
+    )
+
+    @field_validator("lang")
+    @classmethod
+    def _a_language_spoken(cls, value: str | None) -> str | None:
+        if value is not None:
+            languages.parse_locale(value)  # an InvalidInputError is a ValueError: a 422 naming them
+        return value
 
 
 class ParseIn(_In):

@@ -3,6 +3,8 @@ page, the summary and the API's `explanation`.
 
 `catalogue` holds the message catalogue (gettext); `words` turns the engine's structured reasons
 into sentences; `views` builds what each screen shows; `handover` the summary for a clinician.
+`languages` says which language a reader reads (and gives the knowledge base in it); `localise`
+puts an assessment or a question into that language's words when it is shown.
 """
 
 from backtriage.interfaces.presentation import words

@@ -1,20 +1,22 @@
 """The message catalogue every interface speaks through.
 
 All words a person reads go through `_` (gettext). A second language is a folder of translations
-(`backtriage/locale/<lang>/LC_MESSAGES/backtriage.po`), not a code branch. The catalogue in force
+(`backtriage/locale/<lang>/LC_MESSAGES/backtriage.po`), not a code branch; the knowledge base's
+words in that language are data too (`backtriage/knowledge/data/i18n/<lang>/`). The catalogue in force
 is looked up on every call, so a request (or a test) can switch it without reloading anything.
 """
 
 from __future__ import annotations
 
 import gettext as _gettext
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["gettext", "ngettext", "set_default", "translations", "using"]
+__all__ = ["gettext", "ngettext", "set_default", "source", "translations", "using"]
 
 _current: ContextVar[_gettext.NullTranslations | None] = ContextVar("backtriage_catalogue", default=None)
 _default: list[_gettext.NullTranslations] = []
@@ -22,15 +24,32 @@ _default: list[_gettext.NullTranslations] = []
 
 @lru_cache(maxsize=8)
 def translations(language: str = "en") -> _gettext.NullTranslations:
-    """The message catalogue for `language`; the English source text when there is none."""
-    folder = str(resources.files("backtriage") / "locale")
-    return _gettext.translation("backtriage", folder, languages=[language], fallback=True)
+    """The message catalogue for `language`; the English source text when there is none.
+
+    A language ships as its `.po` file, the one its translators edit, compiled here once (Babel)
+    on first use: no compiled `.mo` to fall out of step with it. Fuzzy entries are left out, as
+    `msgfmt` would."""
+    po = resources.files("backtriage") / "locale" / language / "LC_MESSAGES" / "backtriage.po"
+    if language == "en" or not po.is_file():
+        return _gettext.NullTranslations()
+    from babel.messages.mofile import write_mo  # imported here: only another language needs it
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as source:
+        catalog = read_po(source, locale=language, domain="backtriage")
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return _gettext.GNUTranslations(compiled)
 
 
 def _active() -> _gettext.NullTranslations:
     chosen = _current.get()
-    if chosen is not None:
-        return chosen
+    return chosen if chosen is not None else source()
+
+
+def source() -> _gettext.NullTranslations:
+    """The catalogue of the source language (English), or whatever `set_default` put in its place."""
     return _default[0] if _default else translations()
 
 

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from backtriage.domain.interview import Question
 from backtriage.interfaces.presentation.catalogue import gettext as _
 
-__all__ = ["Headings", "QuestionPrompt", "YES_NO_WORDS", "headings", "question_prompt"]
+__all__ = [
+    "Headings",
+    "QuestionPrompt",
+    "YES_NO_WORDS",
+    "describe_prompt",
+    "headings",
+    "question_prompt",
+    "resume_hint",
+]
 
 
 @dataclass(frozen=True)
@@ -58,12 +66,25 @@ def headings() -> Headings:
     )
 
 
-#: Words accepted for yes / no / not sure at the terminal (English and the catalogue's own).
+#: Words accepted for yes / no / not sure at the terminal, in every language the prompts are in
+#: (a reply is read the same whatever the language: "si" is never an English answer).
 YES_NO_WORDS: dict[str, bool | None] = {
     **dict.fromkeys(("y", "yes", "yeah", "yep", "true"), True),
     **dict.fromkeys(("n", "no", "nope", "false"), False),
     **dict.fromkeys(("?", "not sure", "unsure", "dont know", "don't know", "idk"), None),
+    **dict.fromkeys(("s", "si", "sí"), True),
+    **dict.fromkeys(("no lo sé", "no lo se", "no sé", "no se", "ns"), None),
 }
+
+
+def describe_prompt() -> str:
+    """The interview's first prompt, for the person's own words."""
+    return _("Describe what you feel, in your own words (Enter to skip)")
+
+
+def resume_hint(interview_id: str) -> str:
+    """How to come back to an interview."""
+    return _("Interview %(id)s (resume with: backtriage interview --resume %(id)s)") % {"id": interview_id}
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,12 @@ in `words`, once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from backtriage.domain.assessment import Assessment, EvidenceItem, UrgencyReasonKind
+from backtriage.domain.assessment import Assessment, EvidenceItem, ReadingNote, UrgencyReasonKind
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.interfaces.presentation import words
 from backtriage.interfaces.presentation.catalogue import gettext as _
@@ -81,9 +81,33 @@ class UrgencyView:
     action: str
     icon: str
     style: str
+    #: The words were in a language backtriage cannot read: the notice that leads the result.
+    not_read: str | None = None
+    #: False when there is no outcome to show: the words were not read and warning-sign questions
+    #: are open, so the headline says so and the action is to answer them (never "see a GP" as
+    #: if the words had been read).
+    outcome: bool = True
 
 
 def urgency_view(a: Assessment) -> UrgencyView:
+    number = a.emergency_number
+    if words.words_not_read(a):
+        if a.pending_red_flags and a.urgency is not UrgencyLevel.EMERGENCY:
+            return UrgencyView(
+                a.urgency.value,
+                words.urgency_name(a.urgency),
+                _("We could not read your words"),
+                words.answer_first(number),
+                "?",
+                "not-read",
+                not_read=words.not_read(a),
+                outcome=False,
+            )
+        return replace(_urgency_view(a), not_read=words.not_read(a))
+    return _urgency_view(a)
+
+
+def _urgency_view(a: Assessment) -> UrgencyView:
     number = a.emergency_number
     headline = {
         UrgencyLevel.EMERGENCY: _("Emergency: call %(number)s now") % {"number": number},
@@ -234,6 +258,15 @@ class ResultView:
 
 
 def result_view(kb: KnowledgeBase, a: Assessment, top: int = 3) -> ResultView:
+    view = _result_view(kb, a, top)
+    if view.urgency.outcome:
+        return view
+    # Words not read and warning signs open: the notice, the questions and the safety net; no
+    # reason, cause or home care, which would read as a triage of the words.
+    return replace(view, why=[], open_reason=None, causes=[], self_care=[], more_advice=[])
+
+
+def _result_view(kb: KnowledgeBase, a: Assessment, top: int) -> ResultView:
     deciding = [r for r in a.urgency_reasons if r.urgency is a.urgency]
     said = [f for r in deciding if r.kind is UrgencyReasonKind.RULE for f in r.findings]
     why = [words.you_said([_finding_lay(kb, f) for f in said])] if said else []
@@ -253,7 +286,11 @@ def result_view(kb: KnowledgeBase, a: Assessment, top: int = 3) -> ResultView:
         causes=causes(a, top),
         self_care=advice(a, "self_care"),
         more_advice=[i.text for i in a.advice if i.kind not in {"action", "safety_net", "self_care"}],
-        reading_notes=[words.note(n) for n in a.text.notes] if a.text is not None else [],
+        reading_notes=[  # not being read leads the result (urgency.not_read), so it is not said again
+            words.note(n, a.text.language) for n in a.text.notes if n is not ReadingNote.LANGUAGE_NOT_READ
+        ]
+        if a.text is not None
+        else [],
         disclaimer=words.disclaimer(a.emergency_number),
         kb_line=_("Knowledge base %(version)s (%(hash)s).")
         % {"version": a.kb_version, "hash": a.kb_hash[:12]},
@@ -275,11 +312,12 @@ class Explanation(BaseModel):
 
 def explanation(kb: KnowledgeBase, a: Assessment) -> Explanation:
     view = result_view(kb, a)
+    not_read = [view.urgency.not_read] if view.urgency.not_read else []
     return Explanation(
         headline=view.urgency.headline,
         action=view.urgency.action,
         scope=view.scope,
-        why=view.why + ([view.open_reason] if view.open_reason else []),
+        why=not_read + view.why + ([view.open_reason] if view.open_reason else []),
         why_clinical=[words.reason_for_clinician(kb, a, r) for r in a.urgency_reasons],
         causes=[
             _("%(cause)s: %(chance)s people with these answers") % {"cause": c.name, "chance": c.share}

@@ -19,6 +19,7 @@ from backtriage.domain.assessment import (
 )
 from backtriage.domain.interview import Question, QuestionOption, StopReason, WhyAsked
 from backtriage.domain.urgency import UrgencyLevel
+from backtriage.interfaces.presentation import catalogue
 from backtriage.interfaces.presentation.catalogue import gettext as _
 from backtriage.interfaces.presentation.catalogue import ngettext
 from backtriage.knowledge.loader import KnowledgeBase
@@ -26,12 +27,15 @@ from backtriage.knowledge.loader import KnowledgeBase
 __all__ = [
     "absent",
     "also_read",
+    "answer_first",
     "chance",
     "count_reason",
     "counted_as",
     "disclaimer",
     "join",
+    "language_name",
     "more_questions",
+    "not_read",
     "note",
     "option_text",
     "reason_for_clinician",
@@ -42,6 +46,7 @@ __all__ = [
     "threshold",
     "urgency_name",
     "why_asked",
+    "words_not_read",
 ]
 
 
@@ -226,7 +231,18 @@ def stopped(stop: StopReason) -> str:
     }[stop]
 
 
-def note(n: ReadingNote) -> str:
+def note(n: ReadingNote, language: str | None = None) -> str:
+    """A reading note in words; `language` is the text's (ISO 639-1) for `language_not_read`."""
+    if n is ReadingNote.LANGUAGE_NOT_READ:
+        if language is None:
+            return _(
+                "Your words seem to be in a language backtriage cannot read yet, so nothing you "
+                "wrote was used."
+            )
+        return _(
+            "Your words seem to be in %(language)s, which backtriage cannot read yet, so nothing you "
+            "wrote was used."
+        ) % {"language": language_name(language)}
     return {
         ReadingNote.EMPTY: _("The text is empty, so nothing could be read from it."),
         ReadingNote.ABOUT_SOMEONE_ELSE: _(
@@ -239,6 +255,40 @@ def note(n: ReadingNote) -> str:
             "need answering."
         ),
     }[n]
+
+
+def language_name(code: str) -> str:
+    """A language's name in the language being read (Babel's CLDR names): "French", "francés"."""
+    from babel import Locale, UnknownLocaleError
+
+    reading = str(catalogue._active().info().get("language") or "en").replace("-", "_")
+    try:
+        return Locale.parse(code).get_display_name(Locale.parse(reading)) or code
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
+
+
+def words_not_read(a: Assessment) -> bool:
+    """The text was in a language backtriage cannot read, so nothing in it was used."""
+    return a.text is not None and ReadingNote.LANGUAGE_NOT_READ in a.text.notes
+
+
+def not_read(a: Assessment) -> str:
+    """What leads a result whose words were not read: that they were not used, and, when the
+    answers gave an outcome all the same, that it comes from them alone."""
+    assert a.text is not None
+    said = note(ReadingNote.LANGUAGE_NOT_READ, a.text.language)
+    if a.pending_red_flags and a.urgency is not UrgencyLevel.EMERGENCY:
+        return said
+    return said + " " + _("The advice here comes from your answers alone.")
+
+
+def answer_first(emergency_number: str) -> str:
+    """What to do when the words were not read and warning-sign questions are open."""
+    return _(
+        "Answer the questions below. A yes to any of them means you need help today or sooner; "
+        "in an emergency call %(number)s now."
+    ) % {"number": emergency_number}
 
 
 def counted_as(value: str) -> str:

@@ -4,6 +4,11 @@ Server-rendered HTML (Jinja2) that works without JavaScript; `static/page.js` on
 map's clicks, printing and copying. The interview is kept in a cookie (HttpOnly, SameSite=Strict),
 so nothing about the person is ever in a URL. Every page goes through the same service as the
 API, and all wording comes from `interfaces.presentation`.
+
+Each page speaks the language its reader chose with the page's switch (a session cookie), else the
+first their browser asks for that backtriage speaks (`Accept-Language`), else the service's
+(BACKTRIAGE_LANG); the emergency number follows the locale where the service maps locales to
+numbers (`Settings.emergency_number_for`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette import types as asgi
 
 from backtriage.domain.assessment import Assessment, Scope
 from backtriage.domain.case import Case
@@ -29,15 +35,18 @@ from backtriage.domain.urgency import UrgencyLevel
 from backtriage.errors import BacktriageError, ConflictError, NotFoundError
 from backtriage.interfaces import presentation
 from backtriage.interfaces.api.deps import ApiError, limit, off_the_loop
-from backtriage.interfaces.presentation import catalogue
+from backtriage.interfaces.presentation import catalogue, languages, localise
+from backtriage.interfaces.presentation.languages import Locale
 from backtriage.interfaces.web.answers import Given, answers_from_form, given, options_shown
-from backtriage.interfaces.web.bodymap import BODY_MAP, LEG_DERMATOMES, OUTLINES, VIEWS, Region, label_lines
+from backtriage.interfaces.web.bodymap import BODY_MAP, LEG_DERMATOMES, OUTLINES, VIEWS, Region, label_layout
 from backtriage.knowledge.loader import KnowledgeBase
 from backtriage.service import WEB_OWNER, InterviewView, TriageService
 
-__all__ = ["error_page", "is_page_request", "mount_page"]
+__all__ = ["error_page", "is_page_request", "mount_page", "page_locale"]
 
 COOKIE = "bt_interview"
+#: The language chosen with the page's switch (for the browser session only).
+LANG_COOKIE = "bt_lang"
 #: The page's anti-forgery token: a cookie another site's form can never send (SameSite=Strict),
 #: repeated in every form, where another site cannot read it.
 CSRF_COOKIE = "bt_csrf"
@@ -84,6 +93,72 @@ def mount_page(app: FastAPI) -> None:
     app.add_exception_handler(smart.ContextError, smart.refused)
     app.include_router(smart.router)
     app.mount("/static", StaticFiles(directory=str(_files / "static")), name="static")
+    app.add_middleware(_Speaking)
+
+
+class _Speaking:
+    """Every page request (its error pages too) is answered in the reader's language."""
+
+    def __init__(self, app: asgi.ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
+        if scope["type"] != "http" or not is_page_request(Request(scope)):
+            await self.app(scope, receive, send)
+            return
+        with languages.speaking(page_locale(Request(scope)).language):
+            await self.app(scope, receive, send)
+
+
+def page_locale(request: Request) -> Locale:
+    """The reader's locale: the language chosen with the switch, else the first of the browser's
+    that backtriage speaks, else the service's; the region from the browser (or the service's
+    setting) when it names one for that language."""
+    state = request.scope.setdefault("state", {})
+    if isinstance(known := state.get("locale"), Locale):
+        return known
+    header = request.headers.get("accept-language")
+    settings = request.app.state.settings
+    try:
+        default = languages.parse_locale(settings.language)
+    except BacktriageError:
+        default = Locale()
+    chosen = request.cookies.get(LANG_COOKIE, "")
+    if chosen not in languages.languages():
+        chosen = (languages.negotiate(header) or default).language
+    asked = languages.negotiate(header, only=chosen)
+    region = asked.region if asked else default.region if default.language == chosen else None
+    locale = state["locale"] = Locale(chosen, region)
+    return locale
+
+
+def _number(request: Request) -> str:
+    """The emergency number this reader is told to call."""
+    locale = page_locale(request)
+    number: str = request.app.state.settings.emergency_number_for(locale.language, locale.region)
+    return number
+
+
+def _kb(request: Request) -> KnowledgeBase:
+    """The knowledge base in the reader's language (the same ids, numbers and rules)."""
+    return languages.knowledge(_service(request).engine.kb, page_locale(request).language)
+
+
+def _in_words(request: Request, a: Assessment) -> Assessment:
+    """An assessment in the reader's words, with their emergency number."""
+    locale, number = page_locale(request), _number(request)
+    if locale.language == languages.DEFAULT_LANGUAGE and number == a.emergency_number:
+        return a
+    return localise.assessment(_kb(request), a, number)
+
+
+#: Where the language switch may send the reader back to.
+_BACK = frozenset({"/", "/interview", "/result", "/result?details=1"})
+
+
+def _here(request: Request) -> str:
+    here = request.url.path + ("?details=1" if request.query_params.get("details") == "1" else "")
+    return here if here in _BACK else "/"
 
 
 def is_page_request(request: Request) -> bool:
@@ -124,18 +199,25 @@ def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTM
     fresh = len(token) < 32
     if fresh:
         token = secrets.token_urlsafe(32)
-    response: HTMLResponse = templates.TemplateResponse(
-        request,
-        name,
-        {
-            "emergency_number": settings.emergency_number,
-            "retention_days": settings.retention_days,
-            "store_text": settings.store_text,
-            "csrf": token,
-            **context,
-        },
-        status_code=status,
-    )
+    locale = page_locale(request)
+    words = languages.translation(locale.language) if locale.language != languages.DEFAULT_LANGUAGE else None
+    with languages.speaking(locale.language):
+        response: HTMLResponse = templates.TemplateResponse(
+            request,
+            name,
+            {
+                "emergency_number": _number(request),
+                "retention_days": settings.retention_days,
+                "store_text": settings.store_text,
+                "csrf": token,
+                "lang": locale.language,
+                "languages": languages.languages(),
+                "here": _here(request),
+                "kb_words": words,
+                **context,
+            },
+            status_code=status,
+        )
     response.headers["Content-Security-Policy"] = _policy(settings.frame_ancestors)
     if fresh:
         _set_cookie(request, response, CSRF_COOKIE, token)
@@ -244,13 +326,14 @@ async def interview(request: Request) -> Response:
     if view.done:
         return _to("/result")
     assert view.question is not None
-    question = view.question
-    options = options_shown(_service(request).engine.kb, question, view.answers)
+    kb = _kb(request)
+    question = localise.question(kb, view.question)
+    options = options_shown(kb, question, view.answers)
     return _page(
         request,
         "question.html",
         question=question,
-        why=presentation.words.why_asked(_service(request).engine.kb, question),
+        why=presentation.words.why_asked(kb, question),
         options=options,
         body_map=_body_map(options) if question.id == "where" else None,
         asked=view.questions_asked,
@@ -299,13 +382,13 @@ async def result(request: Request) -> Response:
         return _to("/")
     if not view.done or view.assessment is None:
         return _to("/interview")
-    a = view.assessment
-    kb = _service(request).engine.kb
-    handover = _handover(kb, view)
+    kb = _kb(request)
+    a = _in_words(request, view.assessment)
+    handover = _handover(request, view)
     emergency = a.urgency == UrgencyLevel.EMERGENCY and request.query_params.get("details") != "1"
     urgency = presentation.urgency_view(a)
     outside = _outside_back_advice(kb, a)
-    number = request.app.state.settings.emergency_number
+    number = _number(request)
     return _page(
         request,
         "emergency.html" if emergency else "result.html",
@@ -335,12 +418,14 @@ async def result(request: Request) -> Response:
     )
 
 
-def _handover(kb: KnowledgeBase, view: InterviewView) -> presentation.Handover:
-    """The summary for a clinician: the person's words only when they were kept (with consent)."""
+def _handover(request: Request, view: InterviewView) -> presentation.Handover:
+    """The summary for a clinician, in the reader's language: the person's words only when they
+    were kept (with consent)."""
     assert view.assessment is not None
     person = presentation.Person(age=view.age, sex=view.sex, words=view.text)
     when = (view.started_at or datetime.now(UTC)).astimezone()
-    return presentation.handover(kb, view.assessment, view.answers, when, person)
+    a = _in_words(request, view.assessment)
+    return presentation.handover(_kb(request), a, view.answers, when, person)
 
 
 @router.get("/summary.txt")
@@ -348,7 +433,7 @@ async def summary(request: Request) -> Response:
     view = await _current(request)
     if view is None or view.assessment is None:
         return _to("/")
-    text = presentation.handover_text(_handover(_service(request).engine.kb, view))
+    text = presentation.handover_text(_handover(request, view))
     return PlainTextResponse(
         text, headers={"Content-Disposition": 'attachment; filename="backtriage-summary.txt"'}
     )
@@ -360,7 +445,7 @@ async def summary_pdf(request: Request) -> Response:
     view = await _current(request)
     if view is None or view.assessment is None:
         return _to("/")
-    pdf = await off_the_loop(request, presentation.handover_pdf, _handover(_service(request).engine.kb, view))
+    pdf = await off_the_loop(request, presentation.handover_pdf, _handover(request, view))
     return Response(
         pdf,
         media_type="application/pdf",
@@ -380,6 +465,21 @@ async def forget(request: Request) -> Response:
             pass
     response = _to("/?forgotten=1")
     response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@router.post("/language")
+async def choose_language(
+    request: Request,
+    lang: str = Form(default="", max_length=16),
+    back: str = Form(default="/", max_length=64),
+) -> Response:
+    """The language switch: the page again, in the language chosen, for the rest of the visit."""
+    if (refused := await _guarded(request)) is not None:
+        return refused
+    response = _to(back if back in _BACK else "/")
+    if lang in languages.languages():
+        _set_cookie(request, response, LANG_COOKIE, lang)
     return response
 
 
@@ -489,6 +589,7 @@ class MapRegion:
     name: str
     known: bool
     holds: bool
+    upright: bool = False  # the label runs up the region
 
 
 @dataclass(frozen=True)
@@ -521,20 +622,20 @@ def _body_map(options: list[Any]) -> list[MapView]:
     those): the map and the list always offer the same choices."""
     shown = {o.id: o for o in options}
     labels = _map_labels()
-    titles = {"back": _("Back"), "front": _("Front")}
+    # Not "Back": that word is the page's back button, which another language says differently.
+    titles = {"back": _("Back of the body"), "front": _("Front of the body")}
     views = []
     for view, height in VIEWS:
         regions = [
-            MapRegion(
-                r,
-                label_lines(r, labels.get(r.option, shown[r.option].text)),
-                shown[r.option].text,
-                shown[r.option].known,
-                shown[r.option].holds,
-            )
+            _map_region(r, labels.get(r.option, shown[r.option].text), shown[r.option])
             for r in BODY_MAP
             if r.view == view and r.option in shown
         ]
         if regions:
             views.append(MapView(view, titles[view], height, OUTLINES[view], regions))
     return views
+
+
+def _map_region(region: Region, label: str, option: Any) -> MapRegion:
+    lines, upright = label_layout(region, label)
+    return MapRegion(region, lines, option.text, option.known, option.holds, upright)

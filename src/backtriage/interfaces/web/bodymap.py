@@ -12,7 +12,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-__all__ = ["BODY_MAP", "LEG_DERMATOMES", "OUTLINES", "VIEWS", "Region", "label_lines"]
+__all__ = ["BODY_MAP", "LEG_DERMATOMES", "OUTLINES", "VIEWS", "Region", "label_layout", "label_lines"]
 
 #: The smallest side of a region, in picture units (see the module's note).
 MIN_SIDE = 32
@@ -54,8 +54,21 @@ BODY_MAP = (
 
 def label_lines(region: Region, label: str) -> list[str]:
     """The label broken into lines that fit across the region (up it, for an upright one)."""
-    across = region.height if region.upright else region.width
-    return textwrap.wrap(label, width=max(4, int((across - 6) / CHAR_WIDTH))) or [label]
+    return label_layout(region, label)[0]
+
+
+def label_layout(region: Region, label: str) -> tuple[list[str], bool]:
+    """The label's lines, and whether they run up the region: an upright region's always, and a
+    narrow region's when one of its words is too long to fit across (Spanish "pierna" in the leg).
+    A word is never cut."""
+    upright = region.upright or any(len(w) > _chars(region.width) for w in label.split())
+    across = region.height if upright else region.width
+    return textwrap.wrap(label, width=_chars(across), break_long_words=False) or [label], upright
+
+
+def _chars(across: int) -> int:
+    """How many characters of a label fit across `across` units."""
+    return max(4, int((across - 6) / CHAR_WIDTH))
 
 
 def _round_rect(x: int, y: int, w: int, h: int, r: int) -> str:

@@ -11,8 +11,10 @@ from backtriage.domain.assessment import Assessment
 from backtriage.domain.case import Case
 from backtriage.interfaces import presentation
 from backtriage.interfaces.api.deps import Caller, ServiceDep, off_the_loop
+from backtriage.interfaces.api.reader import reader
 from backtriage.interfaces.api.responses import errors
 from backtriage.interfaces.api.schemas import AssessIn, ParseIn
+from backtriage.interfaces.presentation import languages
 
 router = APIRouter(prefix="/v1", tags=["assessment"])
 
@@ -38,10 +40,14 @@ async def assess(body: AssessIn, service: ServiceDep, key_id: Caller, request: R
     # instead of validating it a second time against the response model.
     case = Case(answers=body.answers, age=body.age, sex=body.sex)
     result = await off_the_loop(request, service.assess, case, body.text, key_id)
+    # In the caller's language: what is stored stays as reasoned, only what is sent is worded.
+    who = reader(request, service.engine.kb, body.lang)
+    result = who.assessment(result)
     # Built as text: the model's own JSON and the words, without validating all of it again.
-    words: dict[str, object] = {"disclaimer": presentation.words.disclaimer(result.emergency_number)}
-    if body.explain:
-        words["explanation"] = presentation.explanation(service.engine.kb, result).model_dump(mode="json")
+    with languages.speaking(who.locale.language):
+        words: dict[str, object] = {"disclaimer": presentation.words.disclaimer(result.emergency_number)}
+        if body.explain:
+            words["explanation"] = presentation.explanation(who.kb, result).model_dump(mode="json")
     shown = presentation.top_causes(result, body.top).model_dump_json()
     return Response(shown[:-1] + "," + json.dumps(words)[1:], media_type="application/json")
 
