@@ -122,3 +122,21 @@ def test_spanish_folder_loads_and_names_every_red_flag() -> None:
     assert kb.red_flag_findings <= {label.removesuffix(ABSENT_SUFFIX) for label in res.targets}
     assert set(res.concepts.findings) <= set(kb.findings)
     assert len(res.context_rules) > 300
+
+
+def test_headings_with_accents_are_headings() -> None:
+    """ "Exploración física:" opens the examination, so a finding there is not the family's."""
+    from backtriage.domain.note import SectionRole
+    from backtriage.text import understand
+
+    note = (
+        "Motivo de consulta: dolor lumbar.\nAntecedentes familiares: madre con cáncer.\n"
+        "Exploración física: anestesia en silla de montar, globo vesical.\n"
+        "Juicio clínico: síndrome de cola de caballo."
+    )
+    found = understand(note, language="es")
+    assert found.layout is not None
+    roles = {s.heading: s.role for s in found.layout.sections}
+    assert roles["Exploración física"] is SectionRole.EXAMINATION
+    assert roles["Juicio clínico"] is SectionRole.ASSESSMENT
+    assert found.answers["saddle_anaesthesia"] is True and found.answers["bladder_dysfunction"] is True

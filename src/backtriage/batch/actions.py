@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from backtriage.domain.note import SectionRole
 from backtriage.text.context import context_of
-from backtriage.text.layout import MESSAGE, NoteLayout
+from backtriage.text.layout import LETTER, MESSAGE, NoteLayout
 from backtriage.text.patterns import PatternSet
 from backtriage.text.pipeline import TextPipeline
 from backtriage.text.resources import ActionWords, TextResources
@@ -41,7 +41,7 @@ _NOT_ACTION_ROLES = frozenset(
 ACTION_RANK = {"none": 0, "routine": 1, "urgent": 2, "emergency": 3}
 
 #: Any heading at the start of a line ("PMH:", "O/E:") ends a plan section.
-_HEADING = re.compile(r"^[ \t>*-]*[A-Za-z][A-Za-z/&. ]{0,24}:", re.MULTILINE)
+_HEADING = re.compile(rf"^[ \t>*-]*[{LETTER}][{LETTER}/&. ]{{0,24}}:", re.MULTILINE)
 _SENTENCE_END = re.compile(r"[.;!?\n]")
 
 

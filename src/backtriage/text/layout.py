@@ -63,15 +63,21 @@ class NoteLayout:
 
 MESSAGE = NoteLayout(NoteKind.MESSAGE)
 
+#: The letters a heading may be written in: Latin letters with their accents ("Exploración
+#: física:", "ANTÉCÉDENTS"); the script, not the words, which are the language folder's.
+LETTER = "A-Za-zÀ-ÖØ-öø-ÿ"
+CAPITAL = "A-ZÀ-ÖØ-Þ"
 #: A heading at the start of a line: a short phrase and a colon ("Plan:", "PAST MEDICAL HISTORY:").
-_LINE_HEADING = re.compile(r"^[ \t>*#-]*([A-Za-z][A-Za-z0-9 /&()',.-]{0,60}?)[ \t]*:(?!//)", re.MULTILINE)
+_LINE_HEADING = re.compile(
+    rf"^[ \t>*#-]*([{LETTER}][{LETTER}0-9 /&()',.-]{{0,60}}?)[ \t]*:(?!//)", re.MULTILINE
+)
 #: A heading after the end of a sentence or another heading on the same line ("... normal. HEENT:
 #: ...", "; FHx: nil", "REVIEW OF SYSTEMS: GU: ...").
-_INLINE_HEADING = re.compile(r"(?<=[.;:!?)])[ \t]+([A-Za-z][A-Za-z0-9 /&()',-]{0,60}?)[ \t]*:(?!\d)")
+_INLINE_HEADING = re.compile(rf"(?<=[.;:!?)])[ \t]+([{LETTER}][{LETTER}0-9 /&()',-]{{0,60}}?)[ \t]*:(?!\d)")
 #: A line of capitals alone ("HOSPITAL COURSE").
-_BARE_HEADING = re.compile(r"^[ \t]*([A-Z][A-Z /&()'-]{2,60}?)[ \t]*$", re.MULTILINE)
+_BARE_HEADING = re.compile(rf"^[ \t]*([{CAPITAL}][{CAPITAL} /&()'-]{{2,60}}?)[ \t]*$", re.MULTILINE)
 #: A known heading at the start of a line with a dash ("A - 1. Plantar fasciitis", "Plan - rest").
-_DASH_HEADING = re.compile(r"^[ \t>*#]*([A-Za-z][A-Za-z /&]{0,40}?)[ \t]+[-\u2013][ \t]", re.MULTILINE)
+_DASH_HEADING = re.compile(rf"^[ \t>*#]*([{LETTER}][{LETTER} /&]{{0,40}}?)[ \t]+[-\u2013][ \t]", re.MULTILINE)
 _SPACES = re.compile(r"\s+")
 #: The most words an unknown heading at the start of a line has ("Red flags:", "Systemic:").
 _SHORT_HEADING_WORDS = 4

@@ -36,6 +36,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from backtriage.text.concepts import ConceptReader
+from backtriage.text.layout import LETTER
 from backtriage.text.prepass import PrePass
 from backtriage.text.resources import CONTEXT_CATEGORIES, TextResources, load_text_resources
 from backtriage.text.targets import READ_FROM, TargetRules, longest_per_label
@@ -142,7 +143,7 @@ def _ends_on_a_stop(doc: Doc, i: int, abbreviations: frozenset[str]) -> bool:
 
 
 #: A short line that opens with a heading and holds its content ("PMH: nil").
-HEADED_LINE = re.compile(r"[ \t]*[A-Za-z][A-Za-z/ &()-]{0,30}:[^\n]{0,40}$")
+HEADED_LINE = re.compile(rf"[ \t]*[{LETTER}][{LETTER}/ &()-]{{0,30}}:[^\n]{{0,40}}$")
 
 
 def _ends_headed_line(doc: Doc, i: int) -> bool:

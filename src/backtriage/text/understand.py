@@ -37,7 +37,7 @@ from backtriage.text.concepts import lower_keeping_offsets
 from backtriage.text.counting import CountedMention, answers_of, count, drop_superseded
 from backtriage.text.extract import TimeCourse, extract_demographics, extract_time_course
 from backtriage.text.identify import identify, readable_languages, unreadable_reading
-from backtriage.text.layout import MESSAGE, NoteLayout, read_layout
+from backtriage.text.layout import CAPITAL, LETTER, MESSAGE, NoteLayout, read_layout
 from backtriage.text.mentions import corrections, find_mentions, laterality, negated_just_before
 from backtriage.text.pipeline import HEADED_LINE, SPAN_GROUP, TextPipeline, default_pipeline
 from backtriage.text.prepass import Window
@@ -69,7 +69,8 @@ _NOT_TEXT = re.compile(
     "\ufeff\ufff0-\ufffb\ud800-\udfff\ue000-\uf8ff]"
 )
 _WRAPPED_LINE = re.compile(
-    r"(?<!\n)\r?\n(?![\r\n])(?![ \t]*(?:[-*\u2022\u00b7]|\d{1,2}[.)]\s|[A-Za-z][A-Za-z/ &()-]{0,30}:))"
+    rf"(?<!\n)\r?\n(?![\r\n])"
+    rf"(?![ \t]*(?:[-*\u2022\u00b7]|\d{{1,2}}[.)]\s|[{LETTER}][{LETTER}/ &()-]{{0,30}}:))"
 )
 
 
@@ -129,7 +130,7 @@ def _open_run(match: re.Match[str]) -> str:
 def _new_sentence_pattern(words: SentenceWords) -> re.Pattern[str]:
     """The next line opens a new sentence: a capitalised word ("No numbness ...") or one of the
     language's one-letter capital words ("I can't ...")."""
-    return re.compile(rf"[ \t]*(?:[A-Z][a-z']|(?:{words_pattern(words.capital_words)})\b)")
+    return re.compile(rf"[ \t]*(?:[{CAPITAL}][a-zß-öø-ÿ']|(?:{words_pattern(words.capital_words)})\b)")
 
 
 _new_sentence = once_per(_new_sentence_pattern)
