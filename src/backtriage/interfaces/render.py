@@ -93,13 +93,7 @@ def render_assessment(
     if explain:
         for text in view.more_advice:
             _item(console, "-", Text(text))
-    for note in view.reading_notes:
-        console.print(Text(note, style="yellow"))
-    if explain:
-        _render_explanation(console, kb, a, top, view.kb_line)
-        console.print(Text(view.disclaimer, style="dim"))
-    else:
-        console.print(Text(f"{view.disclaimer} {h.more}", style="dim"))
+    _render_end(console, kb, a, view, explain=explain, top=top)
 
 
 def _render_not_read(
@@ -125,13 +119,27 @@ def _render_not_read(
     console.print(Text(h.answer_them, style="bold"))
     for text in view.safety_net:
         console.print(Text(text, style="yellow"))
+    _render_end(console, kb, a, view, explain=explain, top=top)
+
+
+def _render_end(
+    console: Console,
+    kb: KnowledgeBase,
+    a: Assessment,
+    view: presentation.ResultView,
+    *,
+    explain: bool,
+    top: int,
+) -> None:
+    """What every result ends with: the notes on the reading, the clinician's detail when asked
+    for, and the disclaimer (with the way to the detail when it was not)."""
     for note in view.reading_notes:
         console.print(Text(note, style="yellow"))
     if explain:
         _render_explanation(console, kb, a, top, view.kb_line)
         console.print(Text(view.disclaimer, style="dim"))
     else:
-        console.print(Text(f"{view.disclaimer} {h.more}", style="dim"))
+        console.print(Text(f"{view.disclaimer} {headings().more}", style="dim"))
 
 
 def _item(console: Console, marker: str, text: Text) -> None:

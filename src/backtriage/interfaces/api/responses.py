@@ -75,8 +75,12 @@ _ERRORS: dict[int, tuple[str, str, str, str | None]] = {
 }
 
 
-def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The `responses=` entries for these error statuses, each with its example body."""
+def errors(
+    *statuses: int, table: dict[int, tuple[str, str, str, str | None]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` entries for these error statuses, each with its example body (description,
+    code, message, field) from `table`, the API's own by default."""
+    table = _ERRORS if table is None else table
     return {
         status: {
             "model": ErrorOut,
@@ -86,7 +90,7 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
             },
         }
         for status in statuses
-        for description, code, message, field in [_ERRORS[status]]
+        for description, code, message, field in [table[status]]
     }
 
 

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from backtriage.interfaces.api.deps import ApiError, ServiceDep, limit, off_the_loop
-from backtriage.interfaces.api.schemas import ErrorOut
+from backtriage.interfaces.api.responses import errors
 from backtriage.interop.cds_hooks import prefetch, security
 from backtriage.interop.cds_hooks.models import CdsResponse, Discovery, FeedbackIn, FeedbackOut, HookRequest
 from backtriage.interop.cds_hooks.service import SERVICES, discovery, respond
@@ -95,17 +95,7 @@ _ERRORS: dict[int, tuple[str, str, str, str | None]] = {
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {
-        status: {
-            "model": ErrorOut,
-            "description": description,
-            "content": {
-                "application/json": {"example": {"error": {"code": code, "message": message, "field": field}}}
-            },
-        }
-        for status in statuses
-        for description, code, message, field in [_ERRORS[status]]
-    }
+    return errors(*statuses, table=_ERRORS)
 
 
 def _ok(description: str, example: dict[str, Any]) -> dict[int | str, dict[str, Any]]:

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 
 from backtriage.domain.case import Case
 from backtriage.interfaces.api.deps import ApiError, Caller, ServiceDep, off_the_loop
+from backtriage.interfaces.api.routes.fhir import FHIR_JSON, fhir_response
 from backtriage.interop.fhir.questionnaire import (
     AdaptiveRequestError,
     Issue,
@@ -31,18 +32,11 @@ from backtriage.interop.fhir.questionnaire import (
 
 __all__ = ["FHIR_JSON", "FhirRoute", "router"]
 
-FHIR_JSON = "application/fhir+json"
 _ACCEPTED = frozenset({FHIR_JSON, "application/json"})
 #: FHIR issue-type codes for the statuses the API's own errors carry.
 _ISSUE_CODES = {401: "login", 413: "too-long", 429: "throttled", 503: "transient"}
 
 _log = logging.getLogger("backtriage.api")
-
-
-def fhir_response(resource: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        resource.model_dump_json(exclude_none=True), status_code=status, headers=headers, media_type=FHIR_JSON
-    )
 
 
 def _failure(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
