@@ -32,7 +32,8 @@ class _Patterns:
     ages: tuple[re.Pattern[str], ...]
     sexes: tuple[re.Pattern[str], ...]
     female: frozenset[str]
-    duration: re.Pattern[str]  # groups: num or word, unit, ago
+    duration: re.Pattern[str]  # groups: before, num or word, unit, ago
+    ago_before: frozenset[str]  # opening words that date an event ("hace"), lower case, single-spaced
     numbers: dict[str, int | float]
     days_of_unit: dict[str, int | float]
     past_event: re.Pattern[str]
@@ -50,6 +51,7 @@ def _compile(words: TimeAndPersonWords) -> _Patterns:
         sexes=tuple(re.compile(p, re.I) for p in words.sexes),
         female=frozenset(words.female),
         duration=_duration_pattern(durations),
+        ago_before=frozenset(_normal(w) for w in durations.ago_before),
         numbers=dict(durations.numbers),
         days_of_unit=durations.days_of,
         past_event=re.compile(
@@ -68,11 +70,16 @@ def _compile(words: TimeAndPersonWords) -> _Patterns:
     )
 
 
+def _normal(words: str | None) -> str:
+    """Lower case, single spaces: how an opening word is compared with a word list."""
+    return " ".join((words or "").lower().split())
+
+
 def _duration_pattern(words: DurationWords) -> re.Pattern[str]:
     """ "for 3 weeks", "a couple of days ago": an opening word, a number or number word, a unit."""
     units = [w for unit in words.units.values() for w in unit.words]
     return re.compile(
-        rf"\b(?:{words_pattern(words.before, 'space')})?\s*"
+        rf"\b(?P<before>{words_pattern(words.before, 'space')})?\s*"
         rf"(?:{_NUMBER}|(?P<word>{words_pattern(words.numbers, 'space')}))\s*-?\s*"
         rf"(?P<unit>{words_pattern(units, 'space')})\b"
         rf"(?P<ago>\s*(?:{words_pattern(words.ago, 'space')}))?",
@@ -180,7 +187,8 @@ def _durations(text: str, patterns: _Patterns) -> list[Extracted]:
         number = m.start("num") if m.group("num") else m.start("word")
         if any(a <= number < b for a, b in ages):
             continue  # "45 year old woman" is an age, not 45 years of symptoms
-        if m.group("ago") and patterns.past_event.search(_clause_before(text, m.start())):
+        dated = m.group("ago") or _normal(m.group("before")) in patterns.ago_before
+        if dated and patterns.past_event.search(_clause_before(text, m.start())):
             continue  # "cancer 5 yrs ago" dates a past event, not how long today's symptoms last
         n = float(m.group("num")) if m.group("num") else patterns.numbers[m.group("word").lower()]
         days = n * patterns.days_of_unit.get(m.group("unit").lower(), 1)

@@ -159,6 +159,10 @@ class ConceptVocabulary(_Strict):
     negator_tokens: list[str] = Field(default_factory=list)
     #: Negations that deny the noun after them ("no problems with my waterworks").
     determiner_negators: list[str] = Field(default_factory=list)
+    #: A verb's negation that may stand before its object pronouns ("no me duele": "no"), and those
+    #: pronouns ("me", "le", "se"): with only pronouns between them, it negates the mention after.
+    verb_negators: list[str] = Field(default_factory=list)
+    clitics: list[str] = Field(default_factory=list)
     #: Words of inability that open a symptom ("can't keep an erection"): its own negation.
     inability: list[str] = Field(default_factory=list)
     known_words: list[str] = Field(default_factory=list)

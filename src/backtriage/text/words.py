@@ -87,6 +87,10 @@ class DurationWords(_Strict):
     numbers: dict[str, int | float] = Field(default_factory=dict, description="Number words, tried in order.")
     units: dict[str, UnitWords] = Field(min_length=1)
     ago: list[str] = Field(default_factory=list, description="Words after a duration that date an event.")
+    ago_before: list[str] = Field(
+        default_factory=list,
+        description="Opening words that date an event like `ago` does, said before the number ('hace').",
+    )
 
     @property
     def days_of(self) -> dict[str, int | float]:
