@@ -30,6 +30,7 @@ class Cues:
 
     negators: frozenset[str]
     inability: re.Pattern[str] | None
+    verb_negation: re.Pattern[str] | None  # ends the words just before a mention ("no me ")
     respell: dict[str, str]
     only_current: frozenset[str]
     history_heading: re.Pattern[str] | None
@@ -78,7 +79,7 @@ def read_surroundings(
 def in_context(mention: FoundMention, around: Surroundings) -> MentionInContext:
     """ConText's attributes, corrected by the mention's own words and by the whole text. The order
     matters: a section's role comes last, so family history stays a relative's in a proxy text."""
-    attrs = _own_negation(mention, attributes_of(mention.span), around.cues.inability)
+    attrs = _own_negation(mention, attributes_of(mention.span), around.cues)
     if not attrs.historical and around.in_history_list(mention.start):
         attrs = attrs.model_copy(update={"historical": True})
     if around.proxy and attrs.experiencer is not Experiencer.PATIENT and attrs.section != "family_history":
@@ -89,17 +90,27 @@ def in_context(mention: FoundMention, around: Surroundings) -> MentionInContext:
     return MentionInContext(mention, attrs, section)
 
 
-def _own_negation(
-    mention: FoundMention, attrs: ContextAttributes, inability: re.Pattern[str] | None
-) -> ContextAttributes:
+def _own_negation(mention: FoundMention, attrs: ContextAttributes, cues: Cues) -> ContextAttributes:
     """A negation the concept reader saw inside a mention ("my legs aren't weak") negates it,
-    though ConText ignores cues inside a mention; a mention that is itself an inability ("can't
-    feel") is not negated by its own "not"."""
-    if mention.span._.negated_within and not attrs.negated:
+    though ConText ignores cues inside a mention; so does a verb's negation with only its object
+    pronouns before the mention ("no me duele el pecho"), which ConText misses when the pronouns
+    open the mention or end its scope. A mention that is itself an inability ("can't feel") is
+    not negated by its own "not"."""
+    inability = cues.inability
+    if not attrs.negated and (mention.span._.negated_within or _verb_negated(mention, cues.verb_negation)):
         return attrs.model_copy(update={"negated": True})
     if attrs.negated and not mention.denies and inability is not None and inability.match(mention.span.text):
         return attrs.model_copy(update={"negated": False})
     return attrs
+
+
+def _verb_negated(mention: FoundMention, verb_negation: re.Pattern[str] | None) -> bool:
+    """The words of the mention's sentence before it end in a verb's negation and its pronouns."""
+    if verb_negation is None or mention.denies:
+        return False
+    span = mention.span
+    before = span.doc.text[max(span.sent.start_char, span.start_char - 40) : span.start_char]
+    return verb_negation.search(before) is not None
 
 
 def _in_section(attrs: ContextAttributes, role: SectionRole) -> ContextAttributes:
@@ -129,6 +140,14 @@ def _words(items: list[str]) -> str:
     return "|".join(re.escape(w) for w in items)
 
 
+def _verb_negation(vocabulary: ConceptVocabulary) -> re.Pattern[str] | None:
+    """ "no me " at the end of the words before a mention: a negation, then only pronouns."""
+    if not vocabulary.verb_negators:
+        return None
+    pronouns = rf"(?:(?:{_words(vocabulary.clitics)})\s+){{0,3}}" if vocabulary.clitics else ""
+    return re.compile(rf"(?:^|[\s¿¡(\"'])(?:{_words(vocabulary.verb_negators)})\s+{pronouns}$", re.I)
+
+
 def _compile_cues(vocabulary: ConceptVocabulary) -> Cues:
     headings, inability, proxy = vocabulary.history_headings, vocabulary.inability, vocabulary.proxy
     relative_opening, own_body, told_now = _proxy_cues(vocabulary)
@@ -136,6 +155,7 @@ def _compile_cues(vocabulary: ConceptVocabulary) -> Cues:
         negators=frozenset(vocabulary.negators) | frozenset(vocabulary.negator_tokens),
         respell=dict(vocabulary.respell),
         inability=re.compile(rf"(?:{_words(inability)})\b", re.I) if inability else None,
+        verb_negation=_verb_negation(vocabulary),
         only_current=frozenset(vocabulary.only_current),
         history_heading=re.compile(rf"[ \t]*(?:{_words(headings)})\b\s*(?::|-|$)", re.I)
         if headings

@@ -300,8 +300,6 @@ class ConceptReader:
         self._breaks = frozenset(voc.clause_breaks)
         self._negators = frozenset(voc.negators)
         self._determiners = frozenset(voc.determiner_negators)
-        self._verb_negators = frozenset(voc.verb_negators)
-        self._clitics = frozenset(voc.clitics) - self._verb_negators
 
     def _add_concepts(self, plain: Normaliser) -> tuple[set[str], dict[str, str]]:
         """Every concept's phrases into the matchers (normalised words, and exact lower-case
@@ -511,7 +509,6 @@ class ConceptReader:
         span._.negated_within = not comp.denies and (
             any(view.norms[i] in self._negators for i in combo.others(combo.start, combo.end))
             or _determiner_negation_before(combo.start, view, self._determiners)
-            or _verb_negation_before(combo.start, view, self._verb_negators, self._clitics)
         )
         return span
 
@@ -599,17 +596,6 @@ def _determiner_negation_before(start: int, view: _View, determiners: frozenset[
         view.norms[i] in determiners and view.clause[i] == view.clause[start]
         for i in range(max(0, start - 2), start)
     )
-
-
-def _verb_negation_before(start: int, view: _View, negators: frozenset[str], clitics: frozenset[str]) -> bool:
-    """A verb's negation with only its object pronouns between it and a mention ("no me duele el
-    pecho", "no se le escapa el pis"), which ConText cannot see when the pronouns open the mention
-    or when a cue inside it ends the negation's scope. A comma between them breaks it ("No, me
-    fallan las piernas")."""
-    i = start - 1
-    while i >= 0 and start - i <= 3 and view.norms[i] in clitics:
-        i -= 1
-    return i >= 0 and view.norms[i] in negators and view.clause[i] == view.clause[start]
 
 
 def _compositions(voc: ConceptVocabulary) -> list[_Composition]:
