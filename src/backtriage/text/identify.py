@@ -182,8 +182,19 @@ def identify(text: str, supported: Collection[str], *, default: str | None = Non
     if top == default or kept >= SUPPORTED_FROM:
         return LanguageGuess(default, kept, True)
     if latin and (shares[top] < FOREIGN_FROM or not _words_say(words, top, default)):
-        return LanguageGuess(default, kept, True)
+        return _readable_by_words(words, shares, readable, default) or LanguageGuess(default, kept, True)
     return LanguageGuess(top, shares[top], top in readable)
+
+
+def _readable_by_words(
+    words: list[str], shares: dict[str, float], readable: frozenset[str], default: str
+) -> LanguageGuess | None:
+    """When the detector's favourite is unclear ("holaa me duele la espalda": Latvian by a little),
+    another language we read, with a share of its own, whose words clearly say it is that one."""
+    for code in sorted(readable - {default}, key=lambda c: -shares.get(c, 0.0)):
+        if shares.get(code, 0.0) >= SUPPORTED_FROM and _words_say(words, code, default):
+            return LanguageGuess(code, shares[code], True)
+    return None
 
 
 def _words_say(words: list[str], foreign: str, ours: str) -> bool:
