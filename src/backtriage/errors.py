@@ -15,14 +15,15 @@ exits with `ExitCode.INTERNAL_ERROR`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from enum import IntEnum
+from collections.abc import Mapping, Sequence
+from enum import IntEnum, StrEnum
 
 __all__ = [
     "BacktriageError",
     "ConflictError",
     "NotFoundError",
     "ExitCode",
+    "InputProblem",
     "InvalidInputError",
     "KnowledgeBaseError",
     "UnknownFindingError",
@@ -39,8 +40,31 @@ class ExitCode(IntEnum):
     INTERNAL_ERROR = 70
 
 
+class InputProblem(StrEnum):
+    """An input problem a person can meet and put right, named so that an interface can say it in
+    the reader's language (the error's own message stays English, for the API and for logs)."""
+
+    TEXT_TOO_LONG = "text_too_long"  # values: length, limit
+    NO_SUCH_FILE = "no_such_file"  # values: name
+    CANNOT_READ = "cannot_read"  # values: name
+    NOT_UTF8 = "not_utf8"
+    NOTHING_GIVEN = "nothing_given"
+    INPUT_ENDED = "input_ended"  # values: resume (the command that goes on, or "")
+
+
 class BacktriageError(Exception):
     exit_code: ExitCode = ExitCode.INTERNAL_ERROR
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        problem: InputProblem | None = None,
+        values: Mapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.values: dict[str, object] = dict(values or {})
 
 
 class InvalidInputError(BacktriageError, ValueError):

@@ -505,3 +505,24 @@ def test_a_spanish_text_is_read_and_answered_in_spanish_unless_a_language_is_cho
     assert "EMERGENCIA" in spanish.stdout.splitlines()[0] and "Por qué" in spanish.stdout
     english = runner.invoke(app, ["assess", said, "--lang", "en"])
     assert "EMERGENCY" in english.stdout.splitlines()[0] and "Por qué" not in english.stdout
+
+
+def test_the_terminal_says_a_problem_the_person_can_put_right_in_their_language(tmp_path: Path) -> None:
+    """A text too long, a file that is not there, nothing given: said in Spanish with --lang es
+    (numbers written the Spanish way), exit code 2 and no traceback; English stays English."""
+    from typer.testing import CliRunner
+
+    from backtriage.interfaces.cli import app
+
+    runner = CliRunner()
+    long_text = "me duele la espalda " * 6_000
+    said = runner.invoke(app, ["assess", "--lang", "es", "-"], input=long_text)
+    assert said.exit_code == 2
+    assert "el texto tiene 120.000 caracteres; el límite es 100.000" in said.output
+    assert "Traceback" not in said.output
+    missing = runner.invoke(app, ["assess", "--lang", "es", "--answers", str(tmp_path / "nada.json")])
+    assert missing.exit_code == 2 and "no existe ese archivo" in missing.output
+    nothing = runner.invoke(app, ["assess", "--lang", "es"])
+    assert nothing.exit_code == 2 and "indique un TEXTO" in nothing.output
+    english = runner.invoke(app, ["assess", "-"], input=long_text)
+    assert english.exit_code == 2 and "the text is 120,000 characters long" in english.output

@@ -10,10 +10,10 @@ already there (reordering sentences, line breaks) are the English harness's own.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 import json
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,20 @@ from backtriage.knowledge.loader import load_knowledge_base
 from backtriage.text import assess_text
 from tests.text.metamorphic import Case, Transformation, Violation, _add, line_breaks, reorder_sentences
 
-__all__ = ["PHRASES_ES", "TRANSFORMATIONS_ES", "check_denial_es", "check_es", "deny_es", "read_es", "spanish_cases"]
+__all__ = [
+    "PHRASES_ES",
+    "TRANSFORMATIONS_ES",
+    "check_denial_es",
+    "check_es",
+    "deny_es",
+    "read_es",
+    "spanish_cases",
+]
 
 HERE = Path(__file__).resolve().parent
-PHRASES_ES: dict[str, Any] = yaml.safe_load((HERE / "metamorphic_phrases_es.yaml").read_text(encoding="utf-8"))
+PHRASES_ES: dict[str, Any] = yaml.safe_load(
+    (HERE / "metamorphic_phrases_es.yaml").read_text(encoding="utf-8")
+)
 _RED = (UrgencyLevel.URGENT, UrgencyLevel.EMERGENCY)
 
 
@@ -126,5 +136,7 @@ def check_denial_es(case: Case, denied: str) -> Violation | None:
     """A violation if a text read below `emergency` becomes one once every red flag is denied."""
     before, after = read_es(case.text), read_es(denied)
     if before.urgency < UrgencyLevel.EMERGENCY <= after.urgency:
-        return Violation(case.id, "denial", before.urgency, after.urgency, frozenset(), denied, "denial made an emergency")
+        return Violation(
+            case.id, "denial", before.urgency, after.urgency, frozenset(), denied, "denial made an emergency"
+        )
     return None

@@ -35,7 +35,10 @@ KNOWN = {
         "a headed line ('Alergias: ...') in front makes the text a sectioned note, and the inline "
         "'AP:' that follows then holds the whole paragraph as past history",
     ),
-    "es1-cl-009": ("headed_line_before", "as es1-cl-011: the inline 'AP:' holds the paragraph as past history"),
+    "es1-cl-009": (
+        "headed_line_before",
+        "as es1-cl-011: the inline 'AP:' holds the paragraph as past history",
+    ),
     "es2-lt-064": (
         "unrelated_duration",
         "'Codo de tenista en el lado derecho' gives the hand symptoms a side, which moves the "
@@ -43,7 +46,9 @@ KNOWN = {
     ),
 }
 
-SETTINGS = settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 CASES = st.deferred(lambda: st.sampled_from([c for c in spanish_red_flag_cases() if c.id not in KNOWN]))
 CALM = st.deferred(lambda: st.sampled_from([c for c in spanish_cases() if c.label != "emergency"]))
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
@@ -84,14 +89,23 @@ def test_known_spanish_violations_still_hold(case_id: str) -> None:
     """Each known case still fails its rewrite; when one is mended, take it off KNOWN."""
     case = next(c for c in spanish_red_flag_cases() if c.id == case_id)
     kind, _reason = KNOWN[case_id]
-    assert check_es(case, _known_rewrite(case, kind), kind) is not None, f"{case_id} now holds: take it off KNOWN"
+    assert check_es(case, _known_rewrite(case, kind), kind) is not None, (
+        f"{case_id} now holds: take it off KNOWN"
+    )
 
 
 def test_spanish_phrases_are_spanish() -> None:
     """The additions are read as Spanish, so a rewrite never changes the language identified."""
     from backtriage.text.identify import identify
 
-    for kind in ("greetings", "signoffs", "unrelated_history", "unrelated_duration", "second_complaints", "denials"):
+    for kind in (
+        "greetings",
+        "signoffs",
+        "unrelated_history",
+        "unrelated_duration",
+        "second_complaints",
+        "denials",
+    ):
         for phrase in PHRASES_ES[kind]:
             guess = identify(f"{phrase} Me duele la espalda y se me duermen las piernas.", ("en", "es"))
             assert guess.language == "es", phrase

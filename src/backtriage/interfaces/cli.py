@@ -24,7 +24,7 @@ from rich.text import Text
 from backtriage import __version__
 from backtriage.domain.assessment import Assessment
 from backtriage.domain.case import Case
-from backtriage.errors import BacktriageError, ExitCode, InvalidInputError
+from backtriage.errors import BacktriageError, ExitCode, InputProblem, InvalidInputError
 from backtriage.interfaces import (
     cli_admin,  # noqa: F401 - registers apikey, audit and kb
     cli_screen,  # noqa: F401 - registers screen
@@ -40,6 +40,7 @@ from backtriage.interfaces.cli_common import (
     app,
     example_files,
     fail,
+    fail_on,
     load_engine,
     open_store,
     read_json,
@@ -145,11 +146,12 @@ def assess(
         fail("--example cannot be combined with TEXT or --answers", ExitCode.INVALID_INPUT)
     if jsonl is not None and output_format is AssessFormat.fhir:
         fail("--format fhir writes one bundle: it cannot be combined with --jsonl", ExitCode.INVALID_INPUT)
-    if text is None and answers is None and example is None and jsonl is None:
-        fail("give TEXT, --answers FILE, --example NAME or --jsonl FILE", ExitCode.INVALID_INPUT)
     if text == "-" and answers is not None and str(answers) == "-":
         fail("only one of TEXT and --answers can read standard input", ExitCode.INVALID_INPUT)
     locale = reader_locale(lang)
+    if text is None and answers is None and example is None and jsonl is None:
+        given = "give TEXT, --answers FILE, --example NAME or --jsonl FILE"
+        fail_on(InvalidInputError(given, problem=InputProblem.NOTHING_GIVEN), locale)
     engine = load_engine(kb_path)
     if jsonl is not None:
         make = functools.partial(_make_assess_handler, kb_path, top, locale)
@@ -171,7 +173,7 @@ def assess(
         else:
             result = engine.assess(case)
     except BacktriageError as exc:
-        fail(str(exc), exc.exit_code)
+        fail_on(exc, locale)
     if output_format is AssessFormat.fhir:
         from backtriage.interop.fhir import assessment_bundle
 
@@ -441,10 +443,14 @@ def _interview(
             answers = render_question(out, kb, localise.question(kb, view.question))
             view = service.answer(view.id, answers)
     except BacktriageError as exc:
-        fail(str(exc), exc.exit_code)
+        fail_on(exc, locale)
     except (EOFError, click.exceptions.Abort):
-        again = f" (continue with: backtriage interview --resume {view.id})" if view is not None else ""
-        fail(f"no answer was given: the input ended{again}", ExitCode.INVALID_INPUT)
+        resume = f"backtriage interview --resume {view.id}" if view is not None else ""
+        again = f" (continue with: {resume})" if resume else ""
+        message = f"no answer was given: the input ended{again}"
+        fail_on(
+            InvalidInputError(message, problem=InputProblem.INPUT_ENDED, values={"resume": resume}), locale
+        )
     assert view.assessment is not None
     if view.stop_reason is not None:
         out.print(Text(presentation.words.stopped(view.stop_reason), style="dim"))

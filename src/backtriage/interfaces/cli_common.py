@@ -14,9 +14,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from backtriage.errors import ExitCode, InvalidInputError, KnowledgeBaseError
+from backtriage.errors import BacktriageError, ExitCode, InputProblem, InvalidInputError, KnowledgeBaseError
 from backtriage.interfaces.presentation import languages
 from backtriage.interfaces.presentation.languages import Locale
+from backtriage.interfaces.presentation.problems import error_label, problem_words
 from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
 from backtriage.reasoning.engine import Engine
 from backtriage.settings import Settings
@@ -81,11 +82,20 @@ WorkersOption = Annotated[
 ]
 
 
-def fail(message: str, code: ExitCode) -> NoReturn:
+def fail(message: str, code: ExitCode, label: str = "error") -> NoReturn:
     """One line on standard error, then the exit code. The message is printed as written:
     square brackets in it ("pip install '.[spark]'") are not markup."""
-    stderr_console().print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False, markup=True)
+    stderr_console().print(
+        f"[bold red]{escape(label)}:[/bold red] {escape(message)}", highlight=False, markup=True
+    )
     raise typer.Exit(int(code))
+
+
+def fail_on(error: BacktriageError, locale: Locale) -> NoReturn:
+    """`fail` with the error said in the reader's language when it is a problem they can put
+    right (a text too long, a file that is not there); otherwise as the error says it."""
+    with languages.speaking(locale.language):
+        fail(problem_words(error), error.exit_code, error_label())
 
 
 def load_engine(kb_path: Path | None) -> Engine:
@@ -128,9 +138,15 @@ def read_json(path: Path | str) -> Any:
     try:
         text = sys.stdin.read() if str(path) == "-" else Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InvalidInputError(f"{name}: no such file") from None
+        raise InvalidInputError(
+            f"{name}: no such file", problem=InputProblem.NO_SUCH_FILE, values={"name": name}
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{name}: cannot read ({exc.__class__.__name__})") from None
+        raise InvalidInputError(
+            f"{name}: cannot read ({exc.__class__.__name__})",
+            problem=InputProblem.CANNOT_READ,
+            values={"name": name},
+        ) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -148,7 +164,7 @@ def read_text(text: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidInputError("standard input is not UTF-8 text") from None
+        raise InvalidInputError("standard input is not UTF-8 text", problem=InputProblem.NOT_UTF8) from None
 
 
 def settings_for(database_url: str | None, **overrides: Any) -> Settings:

@@ -22,7 +22,7 @@ from functools import partial
 from spacy.tokens import Doc, Span
 
 from backtriage.domain.assessment import ReadingNote, TextMention, TextReading
-from backtriage.errors import InvalidInputError
+from backtriage.errors import InputProblem, InvalidInputError
 from backtriage.knowledge.loader import KnowledgeBase, load_knowledge_base
 from backtriage.knowledge.schema import FindingGroup
 from backtriage.text.attributes import (
@@ -84,7 +84,9 @@ def clean_text(text: str, sentences: SentenceWords | None = None) -> str:
     if len(text) > MAX_TEXT_CHARS:
         raise InvalidInputError(
             f"text is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}. "
-            "Split it into separate notes."
+            "Split it into separate notes.",
+            problem=InputProblem.TEXT_TOO_LONG,
+            values={"length": len(text), "limit": MAX_TEXT_CHARS},
         )
     printable = _LONG_SPACE.sub(_break_space, _LONG_RUN.sub(_open_run, _NOT_TEXT.sub(" ", text)))
     words = sentences if sentences is not None else load_text_resources().sentences

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["gettext", "ngettext", "set_default", "source", "translations", "using"]
+__all__ = ["gettext", "language", "ngettext", "number", "set_default", "source", "translations", "using"]
 
 _current: ContextVar[_gettext.NullTranslations | None] = ContextVar("backtriage_catalogue", default=None)
 _default: list[_gettext.NullTranslations] = []
@@ -51,6 +51,18 @@ def _active() -> _gettext.NullTranslations:
 def source() -> _gettext.NullTranslations:
     """The catalogue of the source language (English), or whatever `set_default` put in its place."""
     return _default[0] if _default else translations()
+
+
+def language() -> str:
+    """The language of the catalogue in use (its header's), English for the source text."""
+    return str(_active().info().get("language", "en"))
+
+
+def number(value: int) -> str:
+    """A whole number as the catalogue's language writes it ("120,001"; "120.001")."""
+    from babel.numbers import format_decimal  # Babel is already loaded with any translation
+
+    return str(format_decimal(value, locale=language()))
 
 
 def gettext(message: str) -> str:
