@@ -30,15 +30,6 @@ KNOWN = {
         "a stated age of 60 or more lowers multiple sclerosis below the line for a same-day "
         "review: the differential, not a rule, makes this relapse urgent",
     ),
-    "es1-cl-011": (
-        "headed_line_before",
-        "a headed line ('Alergias: ...') in front makes the text a sectioned note, and the inline "
-        "'AP:' that follows then holds the whole paragraph as past history",
-    ),
-    "es1-cl-009": (
-        "headed_line_before",
-        "as es1-cl-011: the inline 'AP:' holds the paragraph as past history",
-    ),
     "es2-lt-064": (
         "unrelated_duration",
         "'Codo de tenista en el lado derecho' gives the hand symptoms a side, which moves the "
@@ -79,8 +70,6 @@ def test_denying_every_red_flag_in_spanish_never_makes_an_emergency(case: Case, 
 def _known_rewrite(case: Case, kind: str) -> str:
     if kind == "age_before":
         return _add(case.text, "Edad: 75.", random.Random(0), "before")
-    if kind == "headed_line_before":
-        return f"Alergias: penicilina.\n{case.text}"
     return f"{case.text} Codo de tenista en el lado derecho desde hace 6 semanas, sin cambios."
 
 

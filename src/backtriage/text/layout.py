@@ -147,8 +147,10 @@ def _section_end(text: str, heading: _Heading, role: SectionRole, next_start: in
     sentences and lines ("Temp 38.2 ..."), and those are the patient's state now, not more past
     history or medicines."""
     line_end = text.find("\n", heading.after)
+    if line_end < 0:  # the last line: it may still go on in other sentences ("PMH: ca 2018. Now ...")
+        line_end = len(text)
     dictated = heading.text.isupper() and sum(c.isalpha() for c in heading.text) >= _DICTATED_LETTERS
-    if role.describes_patient_now or dictated or line_end < 0:
+    if role.describes_patient_now or dictated:
         return next_start
     if not text[heading.after : line_end].strip():
         return next_start  # the heading is alone on its line: what follows is its content
