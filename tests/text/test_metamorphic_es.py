@@ -30,11 +30,6 @@ KNOWN = {
         "a stated age of 60 or more lowers multiple sclerosis below the line for a same-day "
         "review: the differential, not a rule, makes this relapse urgent",
     ),
-    "es2-lt-064": (
-        "unrelated_duration",
-        "'Codo de tenista en el lado derecho' gives the hand symptoms a side, which moves the "
-        "differential from the cord to a nerve root",
-    ),
 }
 
 SETTINGS = settings(
@@ -68,9 +63,8 @@ def test_denying_every_red_flag_in_spanish_never_makes_an_emergency(case: Case, 
 
 
 def _known_rewrite(case: Case, kind: str) -> str:
-    if kind == "age_before":
-        return _add(case.text, "Edad: 75.", random.Random(0), "before")
-    return f"{case.text} Codo de tenista en el lado derecho desde hace 6 semanas, sin cambios."
+    assert kind == "age_before", kind
+    return _add(case.text, "Edad: 75.", random.Random(0), "before")
 
 
 @pytest.mark.parametrize("case_id", sorted(KNOWN))
