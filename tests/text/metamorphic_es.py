@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,16 @@ import yaml
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.knowledge.loader import load_knowledge_base
 from backtriage.text import assess_text
-from tests.text.metamorphic import Case, Transformation, Violation, _add, line_breaks, reorder_sentences
+from tests.text.metamorphic import (
+    Case,
+    Transformation,
+    Violation,
+    _add,
+    _blocks,
+    _ended,
+    _sentences,
+    line_breaks,
+)
 
 __all__ = [
     "PHRASES_ES",
@@ -106,6 +116,33 @@ def _age(where: str) -> Transformation:
     return add
 
 
+#: A sentence that opens on a heading ("EF: fuerza 4/5 ...", "Plan: RMN ..."), as Spanish notes
+#: write them in running text.
+_HEADED_SENTENCE = re.compile(r"^\s*[^\W\d_][\w/ .&()-]{0,30}:(?!\d)")
+
+
+def reorder_within_sections(text: str, rng: random.Random) -> str:
+    """Shuffle the sentences of each paragraph, but only among those of the same section: a
+    sentence that opens on a heading ("Plan: ...") stays where it is and keeps the sentences after
+    it, since what follows a heading in running text is read as that heading's ("Plan: RMN. Ciática
+    de 3 semanas ..." would put the history in the plan)."""
+    lines = []
+    for plain, line in _blocks(text):
+        parts = _sentences(line)
+        runs: list[tuple[str | None, list[str]]] = [(None, [])]  # (the heading sentence, the rest)
+        for i, part in enumerate(parts):
+            if (i == 0 and not plain) or _HEADED_SENTENCE.match(part):
+                runs.append((part, []))
+            else:
+                runs[-1][1].append(_ended(part))
+        out: list[str] = []
+        for head, rest in runs:
+            rng.shuffle(rest)
+            out += ([head] if head is not None else []) + rest
+        lines.append(" ".join(out) if parts else line)
+    return "\n".join(lines)
+
+
 BASE_ES: dict[str, Transformation] = {
     "age_before": _age("before"),
     "age_after": _age("after"),
@@ -114,7 +151,7 @@ BASE_ES: dict[str, Transformation] = {
     "unrelated_history": _phrase("unrelated_history"),
     "unrelated_duration": _phrase("unrelated_duration"),
     "second_complaint": _phrase("second_complaints"),
-    "reorder_sentences": reorder_sentences,
+    "reorder_sentences": reorder_within_sections,
     "line_breaks": line_breaks,
 }
 

@@ -145,7 +145,8 @@ def _section_end(text: str, heading: _Heading, role: SectionRole, next_start: in
     heading with its content on its line ("DH: metformin", "PMH: asthma") sets aside only its
     first sentence, or its line and the list items under it: a triage note goes on in plain
     sentences and lines ("Temp 38.2 ..."), and those are the patient's state now, not more past
-    history or medicines."""
+    history or medicines. A heading that is itself a list item ("- PMH: HTN") is one item among
+    its siblings: the items after it are not its list."""
     line_end = text.find("\n", heading.after)
     if line_end < 0:  # the last line: it may still go on in other sentences ("PMH: ca 2018. Now ...")
         line_end = len(text)
@@ -157,6 +158,9 @@ def _section_end(text: str, heading: _Heading, role: SectionRole, next_start: in
     more = _MORE_SENTENCES.search(text, heading.after, line_end)
     if more is not None:  # "DH: metformin. 3/7 pain, shivery": the line goes on in other sentences
         return min(more.start() + 1, next_start)
+    line_start = text.rfind("\n", 0, heading.start) + 1
+    if _LIST_ITEM.match(text, line_start):
+        return min(line_end, next_start)
     end = line_end
     while end < next_start and _LIST_ITEM.match(text, end + 1):
         following = text.find("\n", end + 1)
