@@ -170,3 +170,24 @@ def test_the_page_puts_the_notice_before_an_outcome_from_the_answers(page: TestC
     shown = _main(_interview(page, FRENCH, "no"))
     assert shown.index("nothing you wrote was used") < shown.index('class="outcome ')
     assert "comes from your answers alone" in shown
+
+
+def test_the_emergency_screen_says_the_words_were_not_read(page: TestClient) -> None:
+    """An emergency from the answers alone: the call comes first, then the notice that the words
+    in French were not used (so nobody takes the emergency for a reading of them)."""
+    shown = _main(_interview(page, FRENCH, "yes"))
+    assert "emergency-screen" in shown
+    assert shown.index('href="tel:999"') < shown.index("Your words seem to be in French")
+
+
+def test_the_clinicians_summary_says_the_words_were_not_read(engine: Engine, kb: KnowledgeBase) -> None:
+    from datetime import UTC, datetime
+
+    from backtriage.interfaces.presentation.handover import handover, handover_text
+
+    a = _not_read(engine, answers={"saddle_anaesthesia": True})
+    text = _flat(handover_text(handover(kb, a, {"saddle_anaesthesia": True}, datetime(2026, 1, 1, tzinfo=UTC))))
+    assert "They wrote in French, which backtriage cannot read yet: nothing they wrote was used" in text
+    assert text.index("Outcome:") < text.index("They wrote in French")
+    read = engine.assess(Case(answers={"saddle_anaesthesia": True}))
+    assert "cannot read" not in handover_text(handover(kb, read, {}, datetime(2026, 1, 1, tzinfo=UTC)))

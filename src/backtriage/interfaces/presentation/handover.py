@@ -66,6 +66,8 @@ def handover(
             [view.headline, *[words.reason_for_clinician(kb, a, r) for r in deciding]],
         )
     )
+    if words.words_not_read(a):
+        sections[-1].lines.insert(1, words.not_read_for_clinician(a))
     if (scope := words.scope(kb, a)) is not None:
         sections[-1].lines.append(scope)
     sections.extend(_findings(kb, a, answers))

@@ -36,6 +36,7 @@ __all__ = [
     "language_name",
     "more_questions",
     "not_read",
+    "not_read_for_clinician",
     "note",
     "option_text",
     "reason_for_clinician",
@@ -281,6 +282,20 @@ def not_read(a: Assessment) -> str:
     if a.pending_red_flags and a.urgency is not UrgencyLevel.EMERGENCY:
         return said
     return said + " " + _("The advice here comes from your answers alone.")
+
+
+def not_read_for_clinician(a: Assessment) -> str:
+    """The same notice for the clinician's summary: the person's words were not used."""
+    assert a.text is not None
+    if a.text.language:
+        return _(
+            "They wrote in %(language)s, which backtriage cannot read yet: nothing they wrote was used, "
+            "and the outcome comes from their answers alone."
+        ) % {"language": language_name(a.text.language)}
+    return _(
+        "They wrote in a language backtriage cannot read yet: nothing they wrote was used, and the "
+        "outcome comes from their answers alone."
+    )
 
 
 def answer_first(emergency_number: str) -> str:
