@@ -153,6 +153,29 @@ def test_saddle_numbness_and_retention_in_a_note_give_a_critical_card(client: Te
     assert all(r["display"] for r in card["overrideReasons"])
 
 
+def test_the_card_speaks_the_ehrs_language_with_the_same_codes(client: TestClient) -> None:
+    """Accept-Language: es gives the card in Spanish; its indicator, codes and links do not change;
+    a language backtriage does not speak falls back to the service's (English here)."""
+    body = example("patient-view-saddle", 52)
+    english = only_card(call(client, body))
+    url_ = url(PATIENT_VIEW)
+    spanish = only_card(
+        client.post(f"/cds-services/{PATIENT_VIEW}", json=body, headers={**auth(url_), "Accept-Language": "es-ES"})
+    )
+    assert spanish["indicator"] == english["indicator"] == "critical"
+    assert spanish["summary"] != english["summary"] and len(spanish["summary"]) < 140
+    assert spanish["summary"].startswith("Emergencia:")
+    assert "1. Síndrome de cola de caballo (G83.4)" in spanish["detail"]  # sources keep their own titles
+    assert [s["resources"] if "resources" in s else None for s in spanish.get("suggestions", [])] == [
+        s["resources"] if "resources" in s else None for s in english.get("suggestions", [])
+    ]
+    assert spanish["links"][0]["url"] == english["links"][0]["url"]
+    french = only_card(
+        client.post(f"/cds-services/{PATIENT_VIEW}", json=body, headers={**auth(url_), "Accept-Language": "fr"})
+    )
+    assert french["summary"] == english["summary"]
+
+
 def test_a_posture_story_gives_at_most_an_info_card(client: TestClient) -> None:
     cards = call(client, example("patient-view-posture", 34)).json()["cards"]
     assert all(c["indicator"] == "info" for c in cards)

@@ -20,7 +20,7 @@ from fhir.resources.R4B.condition import Condition as FhirCondition
 
 from backtriage.domain.assessment import Assessment, ConditionResult
 from backtriage.domain.case import Case, Sex
-from backtriage.interfaces.presentation import cards
+from backtriage.interfaces.presentation import cards, languages, localise
 from backtriage.interop.cds_hooks.models import (
     Action,
     Card,
@@ -122,10 +122,12 @@ def respond(
     prefetched: Prefetched,
     link_base: str,
     today: date,
+    language: str = languages.DEFAULT_LANGUAGE,
 ) -> CdsResponse:
     """Read the record, assess it and answer with one card, or none when it says nothing about
     back numbness. The assessment is written to the audit store with the findings read (the
-    note itself stays in the EHR)."""
+    note itself stays in the EHR). The card is worded in `language` (the EHR's Accept-Language,
+    else the service's); its codes are the same in every language."""
     kb, terms = triage.engine.kb, load_terminology()
     patient_id = request.context.patientId
     record = read_record(prefetched.resources, patient_id, kb, terms, today)
@@ -148,7 +150,12 @@ def respond(
         unreadable=record.unreadable,
         acknowledgement=terms.hpo_acknowledgement,
     )
-    return CdsResponse(cards=[_card(kb, terms, assessment, facts, evidence, request, link_base)])
+    if language != languages.DEFAULT_LANGUAGE:
+        kb = languages.knowledge(kb, language)
+        assessment = localise.assessment(kb, assessment, assessment.emergency_number)
+    with languages.speaking(language):
+        card = _card(kb, terms, assessment, facts, evidence, request, link_base)
+    return CdsResponse(cards=[card])
 
 
 def _card(

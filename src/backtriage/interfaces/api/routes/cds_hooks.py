@@ -19,7 +19,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from backtriage.errors import BacktriageError
 from backtriage.interfaces.api.deps import ApiError, ServiceDep, limit, off_the_loop
+from backtriage.interfaces.presentation import languages
 from backtriage.interfaces.api.responses import errors
 from backtriage.interop.cds_hooks import prefetch, security
 from backtriage.interop.cds_hooks.models import CdsResponse, Discovery, FeedbackIn, FeedbackOut, HookRequest
@@ -130,6 +132,18 @@ def _base_url(request: Request, settings: Settings) -> str:
     return settings.public_url or str(request.base_url).rstrip("/")
 
 
+def _card_language(request: Request, settings: Settings) -> str:
+    """The EHR's Accept-Language when backtriage speaks one of its languages, else the service's
+    own (BACKTRIAGE_LANG)."""
+    asked = languages.negotiate(request.headers.get("accept-language"))
+    if asked is not None:
+        return asked.language
+    try:
+        return languages.parse_locale(settings.language).language
+    except BacktriageError:
+        return languages.DEFAULT_LANGUAGE
+
+
 def _keys(request: Request) -> security.KeyStore:
     state = request.app.state
     if getattr(state, "cds_keys", None) is None:
@@ -232,7 +246,9 @@ async def call_hook(
         raise ApiError(412, "prefetch_unavailable", f"prefetch {missing}", "prefetch") from None
     settings: Settings = request.app.state.settings
     today = datetime.now(UTC).date()
-    answer = await off_the_loop(request, respond, service, body, data, _base_url(request, settings), today)
+    language = _card_language(request, settings)
+    base = _base_url(request, settings)
+    answer = await off_the_loop(request, respond, service, body, data, base, today, language)
     # The model's own JSON, without validating it a second time against the response model;
     # no field without a value (the spec forbids null).
     return Response(answer.model_dump_json(exclude_none=True), media_type="application/json")
