@@ -186,7 +186,9 @@ def test_the_clinicians_summary_says_the_words_were_not_read(engine: Engine, kb:
     from backtriage.interfaces.presentation.handover import handover, handover_text
 
     a = _not_read(engine, answers={"saddle_anaesthesia": True})
-    text = _flat(handover_text(handover(kb, a, {"saddle_anaesthesia": True}, datetime(2026, 1, 1, tzinfo=UTC))))
+    text = _flat(
+        handover_text(handover(kb, a, {"saddle_anaesthesia": True}, datetime(2026, 1, 1, tzinfo=UTC)))
+    )
     assert "They wrote in French, which backtriage cannot read yet: nothing they wrote was used" in text
     assert text.index("Outcome:") < text.index("They wrote in French")
     read = engine.assess(Case(answers={"saddle_anaesthesia": True}))

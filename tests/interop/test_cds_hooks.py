@@ -160,7 +160,9 @@ def test_the_card_speaks_the_ehrs_language_with_the_same_codes(client: TestClien
     english = only_card(call(client, body))
     url_ = url(PATIENT_VIEW)
     spanish = only_card(
-        client.post(f"/cds-services/{PATIENT_VIEW}", json=body, headers={**auth(url_), "Accept-Language": "es-ES"})
+        client.post(
+            f"/cds-services/{PATIENT_VIEW}", json=body, headers={**auth(url_), "Accept-Language": "es-ES"}
+        )
     )
     assert spanish["indicator"] == english["indicator"] == "critical"
     assert spanish["summary"] != english["summary"] and len(spanish["summary"]) < 140
@@ -171,7 +173,9 @@ def test_the_card_speaks_the_ehrs_language_with_the_same_codes(client: TestClien
     ]
     assert spanish["links"][0]["url"] == english["links"][0]["url"]
     french = only_card(
-        client.post(f"/cds-services/{PATIENT_VIEW}", json=body, headers={**auth(url_), "Accept-Language": "fr"})
+        client.post(
+            f"/cds-services/{PATIENT_VIEW}", json=body, headers={**auth(url_), "Accept-Language": "fr"}
+        )
     )
     assert french["summary"] == english["summary"]
 

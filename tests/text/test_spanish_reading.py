@@ -4,7 +4,10 @@ relative's or hypothetical. The sentences are our own, invented for this test.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from backtriage.domain.urgency import UrgencyLevel
 from backtriage.knowledge.loader import load_knowledge_base
@@ -140,3 +143,22 @@ def test_headings_with_accents_are_headings() -> None:
     assert roles["Exploración física"] is SectionRole.EXAMINATION
     assert roles["Juicio clínico"] is SectionRole.ASSESSMENT
     assert found.answers["saddle_anaesthesia"] is True and found.answers["bladder_dysfunction"] is True
+
+
+PHRASES = yaml.safe_load(
+    (Path(__file__).with_name("spanish_red_flag_phrases.yaml")).read_text(encoding="utf-8")
+)
+
+
+@pytest.mark.parametrize(
+    ("finding", "phrase"), [(f, p) for f, phrases in PHRASES["present"].items() for p in phrases]
+)
+def test_red_flags_said_the_ways_people_say_them(finding: str, phrase: str) -> None:
+    assert understand(phrase, language="es").answers.get(finding) is True
+
+
+@pytest.mark.parametrize(
+    ("finding", "phrase"), [(f, p) for f, phrases in PHRASES["not"].items() for p in phrases]
+)
+def test_look_alikes_are_not_read_as_the_finding(finding: str, phrase: str) -> None:
+    assert understand(phrase, language="es").answers.get(finding) is not True
