@@ -21,8 +21,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from backtriage.errors import BacktriageError
 from backtriage.interfaces.api.deps import ApiError, ServiceDep, limit, off_the_loop
-from backtriage.interfaces.presentation import languages
 from backtriage.interfaces.api.responses import errors
+from backtriage.interfaces.presentation import languages
 from backtriage.interop.cds_hooks import prefetch, security
 from backtriage.interop.cds_hooks.models import CdsResponse, Discovery, FeedbackIn, FeedbackOut, HookRequest
 from backtriage.interop.cds_hooks.service import SERVICES, discovery, respond
