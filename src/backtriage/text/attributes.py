@@ -94,12 +94,12 @@ def _own_negation(mention: FoundMention, attrs: ContextAttributes, cues: Cues) -
     """A negation the concept reader saw inside a mention ("my legs aren't weak") negates it,
     though ConText ignores cues inside a mention; so does a verb's negation with only its object
     pronouns before the mention ("no me duele el pecho"), which ConText misses when the pronouns
-    open the mention or end its scope. A mention that is itself an inability ("can't feel") is
-    not negated by its own "not"."""
+    open the mention or end its scope. A mention that holds an inability ("can't feel", "las
+    piernas no me sostienen") is not negated by its own "not", nor by one before it."""
     inability = cues.inability
     if not attrs.negated and (mention.span._.negated_within or _verb_negated(mention, cues.verb_negation)):
         return attrs.model_copy(update={"negated": True})
-    if attrs.negated and not mention.denies and inability is not None and inability.match(mention.span.text):
+    if attrs.negated and not mention.denies and inability is not None and inability.search(mention.span.text):
         return attrs.model_copy(update={"negated": False})
     return attrs
 
@@ -154,7 +154,7 @@ def _compile_cues(vocabulary: ConceptVocabulary) -> Cues:
     return Cues(
         negators=frozenset(vocabulary.negators) | frozenset(vocabulary.negator_tokens),
         respell=dict(vocabulary.respell),
-        inability=re.compile(rf"(?:{_words(inability)})\b", re.I) if inability else None,
+        inability=re.compile(rf"(?<!\w)(?:{_words(inability)})\b", re.I) if inability else None,
         verb_negation=_verb_negation(vocabulary),
         only_current=frozenset(vocabulary.only_current),
         history_heading=re.compile(rf"[ \t]*(?:{_words(headings)})\b\s*(?::|-|$)", re.I)

@@ -459,7 +459,7 @@ class ConceptReader:
         best = self._best_combination(comp, [by_concept[c] for c in comp.required], view)
         if best is None or self._ruled_out(comp, best, by_concept, view):
             return None
-        return self._mention(doc, comp, best, view)
+        return self._mention(doc, comp, best, view, _owned_negations(by_concept, view, self._negators))
 
     def _best_combination(
         self, comp: _Composition, options: list[list[ConceptHit]], view: _View
@@ -497,7 +497,14 @@ class ConceptReader:
             return False
         return all(norms[i] in self._links for i in combo.others(combo.start, combo.end))
 
-    def _mention(self, doc: Doc, comp: _Composition, combo: _Combination, view: _View) -> Span:
+    def _mention(
+        self,
+        doc: Doc,
+        comp: _Composition,
+        combo: _Combination,
+        view: _View,
+        owned: frozenset[int] = frozenset(),
+    ) -> Span:
         """The span, with the concepts that made it, and whether a negation the mention absorbed
         denies it. ConText ignores a cue inside a mention, so a negation between the concepts ("my
         legs aren't weak") is recorded here; and so is one right before it, which a ConText
@@ -507,7 +514,11 @@ class ConceptReader:
         ordered = sorted(combo.hits, key=lambda h: h.start)
         span._.concepts = [f"{h.concept}: {doc[h.start : h.end].text}" for h in ordered]
         span._.negated_within = not comp.denies and (
-            any(view.norms[i] in self._negators for i in combo.others(combo.start, combo.end))
+            any(
+                view.norms[i] in self._negators
+                for i in combo.others(combo.start, combo.end)
+                if i not in owned
+            )
             or _determiner_negation_before(combo.start, view, self._determiners)
         )
         return span
@@ -587,6 +598,21 @@ def _fits(comp: _Composition, combo: _Combination, view: _View) -> bool:
     if _overlapping(combo.hits):
         return False
     return not (comp.one_phrase and any(view.norms[i] == "," for i in range(combo.start, combo.end)))
+
+
+def _owned_negations(
+    by_concept: dict[str, list[ConceptHit]], view: _View, negators: frozenset[str]
+) -> frozenset[int]:
+    """The words of concept phrases that carry their own negation ("sin fuerza", "no feeling"): a
+    mention that takes such a phrase in passing ("las piernas sin fuerza, como de plomo") is not
+    denied by it."""
+    return frozenset(
+        i
+        for hits in by_concept.values()
+        for h in hits
+        if h.end - h.start > 1 and any(view.norms[j] in negators for j in range(h.start, h.end))
+        for i in range(h.start, h.end)
+    )
 
 
 def _determiner_negation_before(start: int, view: _View, determiners: frozenset[str]) -> bool:
