@@ -29,6 +29,7 @@ KNOWN_UNDER_TRIAGE = {
     "post-operative trouble without fever",
     "es1-lt-064": "new thigh weakness after lifting, bladder normal: new one-leg weakness alone is routine "
     "in the knowledge base",
+    "es4-lt-029": "a red, hot, oozing wound twelve days after disc surgery, no fever: as es1-lt-061",
     "es3-lt-066": "more pain and redness where a spinal injection went in, no fever: as es1-lt-061, no rule "
     "for early trouble after a spinal procedure without fever",
 }
@@ -47,7 +48,7 @@ CASES = _cases()
 
 
 def test_the_spanish_batches_are_present_and_well_formed() -> None:
-    assert len(CASES) >= 420
+    assert len(CASES) >= 500
     for case in CASES:
         assert case["urgency"] in case["acceptable"], case["id"]
         assert case["style"] in ("lay", "texting", "clinical"), case["id"]
@@ -66,8 +67,8 @@ def test_no_spanish_blind_case_is_under_triaged(case: dict[str, Any]) -> None:
 
 
 def test_spanish_blind_accuracy_floors() -> None:
-    """Floors a little under today's figures (acceptable 0.87, emergencies 128/133, over-triage to
-    emergency 19/245), so reading Spanish cannot quietly get worse or win emergencies by calling
+    """Floors a little under today's figures (acceptable 0.87, emergencies 155/160, over-triage to
+    emergency 23/289), so reading Spanish cannot quietly get worse or win emergencies by calling
     everything one."""
     acceptable = emergencies = found = calm = over = 0
     for case in CASES:
