@@ -96,10 +96,9 @@ def _own_negation(mention: FoundMention, attrs: ContextAttributes, cues: Cues) -
     pronouns before the mention ("no me duele el pecho"), which ConText misses when the pronouns
     open the mention or end its scope. A mention that holds an inability ("can't feel", "las
     piernas no me sostienen") is not negated by its own "not", nor by one before it."""
-    inability = cues.inability
     if not attrs.negated and (mention.span._.negated_within or _verb_negated(mention, cues.verb_negation)):
         return attrs.model_copy(update={"negated": True})
-    if attrs.negated and not mention.denies and inability is not None and inability.search(mention.span.text):
+    if attrs.negated and not mention.denies and cues.inability and cues.inability.search(mention.span.text):
         return attrs.model_copy(update={"negated": False})
     return attrs
 

@@ -443,23 +443,30 @@ class ConceptReader:
             for h in inside:
                 by_concept.setdefault(h.concept, []).append(h)
             view: _View = doc.user_data[_VIEW]
+            owned = _owned_negations(by_concept, view, self._negators)
             for comp in self._compositions:
                 if not comp.needs <= by_concept.keys():
                     continue
-                span = self._compose(doc, comp, by_concept, view)
+                span = self._compose(doc, comp, by_concept, view, owned)
                 if span is not None:
                     spans.append(span)
         return spans
 
     def _compose(
-        self, doc: Doc, comp: _Composition, by_concept: dict[str, list[ConceptHit]], view: _View
+        self,
+        doc: Doc,
+        comp: _Composition,
+        by_concept: dict[str, list[ConceptHit]],
+        view: _View,
+        owned: frozenset[int],
     ) -> Span | None:
         """The mention a composition makes in one sentence, if any: its best combination of
-        hits, unless something next to it rules it out."""
+        hits, unless something next to it rules it out. `owned`: the sentence's words that belong
+        to a concept phrase with its own negation."""
         best = self._best_combination(comp, [by_concept[c] for c in comp.required], view)
         if best is None or self._ruled_out(comp, best, by_concept, view):
             return None
-        return self._mention(doc, comp, best, view, _owned_negations(by_concept, view, self._negators))
+        return self._mention(doc, comp, best, view, owned)
 
     def _best_combination(
         self, comp: _Composition, options: list[list[ConceptHit]], view: _View
@@ -503,7 +510,7 @@ class ConceptReader:
         comp: _Composition,
         combo: _Combination,
         view: _View,
-        owned: frozenset[int] = frozenset(),
+        owned: frozenset[int],
     ) -> Span:
         """The span, with the concepts that made it, and whether a negation the mention absorbed
         denies it. ConText ignores a cue inside a mention, so a negation between the concepts ("my

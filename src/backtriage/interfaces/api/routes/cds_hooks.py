@@ -19,7 +19,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from backtriage.errors import BacktriageError
 from backtriage.interfaces.api.deps import ApiError, ServiceDep, limit, off_the_loop
 from backtriage.interfaces.api.responses import errors
 from backtriage.interfaces.presentation import languages
@@ -134,14 +133,9 @@ def _base_url(request: Request, settings: Settings) -> str:
 
 def _card_language(request: Request, settings: Settings) -> str:
     """The EHR's Accept-Language when backtriage speaks one of its languages, else the service's
-    own (BACKTRIAGE_LANG)."""
+    own (BACKTRIAGE_LANG, checked when the server starts)."""
     asked = languages.negotiate(request.headers.get("accept-language"))
-    if asked is not None:
-        return asked.language
-    try:
-        return languages.parse_locale(settings.language).language
-    except BacktriageError:
-        return languages.DEFAULT_LANGUAGE
+    return (asked or languages.parse_locale(settings.language)).language
 
 
 def _keys(request: Request) -> security.KeyStore:
